@@ -1,0 +1,84 @@
+"""Idle strategies: what a process does when a pass of its work loop found nothing to do.
+
+Chosen by name in conf/ (agrona IdleStrategy, Disruptor WaitStrategy). ``idle(work_count)``
+is called after every pass; any work resets the back-off.
+
+- ``busy-spin``: never gives the CPU away. Lowest latency (sub-microsecond wake-up), burns a whole
+  core: only for a process pinned alone on an isolated core, at most one per core.
+- ``yield``: ``sched_yield`` between passes. Wakes within microseconds when the core is free, still
+  shows 100% CPU, and on a busy core hands it to whoever is waiting.
+- ``backoff``: spin a little, then yield a little, then sleep from ``min_sleep_s`` doubling up to
+  ``max_sleep_s``. Near-zero CPU when quiet, wake-up bounded by ``max_sleep_s``. The default on
+  shared or small machines (a 2-core laptop or CI box).
+"""
+from __future__ import annotations
+
+import os
+import time
+
+
+class BusySpin:
+    name = "busy-spin"
+
+    def idle(self, work_count: int) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
+
+
+class Yield:
+    name = "yield"
+
+    def idle(self, work_count: int) -> None:
+        if work_count <= 0:
+            os.sched_yield()
+
+    def reset(self) -> None:
+        pass
+
+
+class Backoff:
+    name = "backoff"
+
+    def __init__(self, max_spins: int = 100, max_yields: int = 20,
+                 min_sleep_s: float = 50e-6, max_sleep_s: float = 1e-3):
+        if max_spins < 0 or max_yields < 0:
+            raise ValueError(f"max_spins={max_spins}, max_yields={max_yields}: must be >= 0")
+        if not 0 < min_sleep_s <= max_sleep_s:
+            raise ValueError(f"min_sleep_s={min_sleep_s}, max_sleep_s={max_sleep_s}: "
+                             "expected 0 < min_sleep_s <= max_sleep_s")
+        self.max_spins, self.max_yields = max_spins, max_yields
+        self.min_sleep_s, self.max_sleep_s = min_sleep_s, max_sleep_s
+        self.reset()
+
+    def reset(self) -> None:
+        self.spins = 0
+        self.yields = 0
+        self.sleep_s = self.min_sleep_s
+
+    def idle(self, work_count: int) -> None:
+        if work_count > 0:
+            if self.spins or self.yields or self.sleep_s != self.min_sleep_s:
+                self.reset()
+            return
+        if self.spins < self.max_spins:
+            self.spins += 1
+        elif self.yields < self.max_yields:
+            self.yields += 1
+            os.sched_yield()
+        else:
+            time.sleep(self.sleep_s)
+            self.sleep_s = min(self.sleep_s * 2, self.max_sleep_s)
+
+
+STRATEGIES = {cls.name: cls for cls in (BusySpin, Yield, Backoff)}
+
+
+def make_idle(name: str, **params):
+    """The strategy called ``name`` (busy-spin, yield, backoff); raises naming the choices."""
+    try:
+        cls = STRATEGIES[name]
+    except KeyError:
+        raise ValueError(f"idle strategy {name!r}: expected one of {sorted(STRATEGIES)}") from None
+    return cls(**params)

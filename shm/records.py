@@ -1,0 +1,174 @@
+"""Every record that crosses a ring, described once.
+
+Each record is a fixed-size NumPy structured dtype whose size is a multiple of 64 bytes (one cache
+line), mirrored field by field by a C struct in ``shm/records.h`` that the Cython code uses;
+``tests/unit/shm/test_records.py`` checks itemsize and every offset against the compiled struct.
+Byte 0 of every record is a little-endian ``type`` (uint16); type 0 means "empty slot".
+
+Units: prices in quote currency (USD), amounts in contracts, timestamps in nanoseconds
+(``*_ts_ns``: exchange times are Unix epoch ns, local times are ``time.monotonic_ns()`` unless
+the name says ``wall``), sides +1 buy / -1 sell.
+
+MdRecord (128 B), broadcast on ring "md" by the feed::
+
+    0       2       4               8                              16
+    +-------+-------+---------------+------------------------------+
+    | type  | flags | instrument_id | seq                          |
+    +-------+-------+---------------+------------------------------+
+ 16 | exchange_ts_ns                | receive_ts_ns                |
+ 32 | best_bid_price                | best_bid_amount              |
+ 48 | best_ask_price                | best_ask_amount              |
+ 64 | mark_price                    | index_price                  |
+ 80 | last_price                    | last_amount                  |
+ 96 | funding_rate                  | publish_ts_ns                |
+112 | (reserved, 16 B)                                             |
+    +--------------------------------------------------------------+
+
+TradeRecord (64 B), one public trade::
+
+    0       2    3    4               8                             16
+    | type  |side|pad | instrument_id | seq                         |
+ 16 | trade_id                      | exchange_ts_ns              |
+ 32 | receive_ts_ns                 | price                       |
+ 48 | amount                        | (reserved, 8 B)             |
+
+QuoteSet (448 B), the quoter's desired ladder (quotes ring) and risk's approved one (orders ring)::
+
+    0       2     3     4               8                           16
+    | type  |n_bid|n_ask| instrument_id | seq                       |
+ 16 | md_seq                        | md_exchange_ts_ns           |
+ 32 | created_ts_ns                 | mid                         |
+ 48 | reservation_price             | half_spread                 |
+ 64 | sigma                         | gamma                       |
+ 80 | intensity_a                   | intensity_k                 |
+ 96 | inventory                     | flags (u32) | reason (u32)  |
+112 | (reserved, 16 B)                                            |
+128 | bid_price[10]   (80 B)                                      |
+208 | bid_amount[10]  (80 B)                                      |
+288 | ask_price[10]   (80 B)                                      |
+368 | ask_amount[10]  (80 B)                                      |
+448 +-------------------------------------------------------------+
+
+OrderCommand (64 B), a single order or account command (insert, cancel, cancel-all, flatten)::
+
+    0       2    3     4               8                            16
+    | type  |side|flags| instrument_id | seq                        |
+ 16 | client_order_id               | created_ts_ns              |
+ 32 | price                         | amount                     |
+ 48 | quote_seq                     | (reserved, 8 B)            |
+
+ExecEvent (128 B), broadcast on ring "exec" by the gateway (acks, rejects, fills, cancels,
+positions)::
+
+    0       2    3     4               8                            16
+    | type  |side|liq  | instrument_id | seq                        |
+ 16 | client_order_id               | order_id                   |
+ 32 | trade_id                      | exchange_ts_ns             |
+ 48 | receive_ts_ns                 | price                      |
+ 64 | amount                        | remaining                  |
+ 80 | position                      | fee                        |
+ 96 | realised_pnl                  | reason (i32) | (pad 4)     |
+112 | (reserved, 16 B)                                           |
+"""
+from __future__ import annotations
+
+import numpy as np
+
+CACHE_LINE = 64
+MAX_LEVELS = 10  # price levels per side in a QuoteSet (Thalex mass_quote allows 10)
+
+# ---- type ids (byte 0 of every record; 0 = empty) -------------------------------------------
+MD_TICKER, MD_BOOK, MD_TRADE, MD_INDEX = 1, 2, 3, 4
+MD_FLAG_STALE = 1  # feed saw no data for longer than its staleness limit
+
+TRADE_PUBLIC = 1
+
+QUOTE_SET, QUOTE_PULL = 1, 2  # PULL: cancel every quote of the instrument
+QUOTE_FLAG_REDUCE_ONLY = 1
+
+ORDER_INSERT, ORDER_AMEND, ORDER_CANCEL, ORDER_CANCEL_ALL, ORDER_FLATTEN = 1, 2, 3, 4, 5
+ORDER_FLAG_POST_ONLY, ORDER_FLAG_REDUCE_ONLY, ORDER_FLAG_IOC, ORDER_FLAG_MARKET = 1, 2, 4, 8
+
+EXEC_ACK, EXEC_REJECT, EXEC_FILL, EXEC_CANCEL, EXEC_POSITION, EXEC_AMEND = 1, 2, 3, 4, 5, 6
+LIQ_MAKER, LIQ_TAKER = 1, 2
+
+
+def _describe(name: str, fields: list[tuple[str, str]], size: int) -> np.dtype:
+    """Lay fields out in order at their natural alignment; gaps are reserved bytes.
+
+    Fields named ``_pad...`` only advance the offset. Raises if the layout does not end inside
+    ``size`` or ``size`` is not a multiple of a cache line.
+    """
+    if size % CACHE_LINE:
+        raise ValueError(f"{name}: size {size} is not a multiple of {CACHE_LINE}")
+    names, formats, offsets = [], [], []
+    offset = 0
+    for field, fmt in fields:
+        dt = np.dtype(fmt)
+        align = dt.base.alignment
+        offset = (offset + align - 1) // align * align
+        if not field.startswith("_pad"):
+            names.append(field)
+            formats.append(fmt)
+            offsets.append(offset)
+        offset += dt.itemsize
+    if offset > size:
+        raise ValueError(f"{name}: fields end at byte {offset}, past the record size {size}")
+    return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": size},
+                    align=True)
+
+
+MD_DTYPE = _describe("MdRecord", [
+    ("type", "<u2"), ("flags", "<u2"), ("instrument_id", "<u4"), ("seq", "<u8"),
+    ("exchange_ts_ns", "<i8"), ("receive_ts_ns", "<i8"),
+    ("best_bid_price", "<f8"), ("best_bid_amount", "<f8"),
+    ("best_ask_price", "<f8"), ("best_ask_amount", "<f8"),
+    ("mark_price", "<f8"), ("index_price", "<f8"),
+    ("last_price", "<f8"), ("last_amount", "<f8"),
+    ("funding_rate", "<f8"), ("publish_ts_ns", "<i8"),
+], 128)
+
+TRADE_DTYPE = _describe("TradeRecord", [
+    ("type", "<u2"), ("side", "i1"), ("_pad0", "u1"), ("instrument_id", "<u4"), ("seq", "<u8"),
+    ("trade_id", "<u8"), ("exchange_ts_ns", "<i8"), ("receive_ts_ns", "<i8"),
+    ("price", "<f8"), ("amount", "<f8"),
+], 64)
+
+QUOTE_DTYPE = _describe("QuoteSet", [
+    ("type", "<u2"), ("n_bids", "u1"), ("n_asks", "u1"), ("instrument_id", "<u4"), ("seq", "<u8"),
+    ("md_seq", "<u8"), ("md_exchange_ts_ns", "<i8"), ("created_ts_ns", "<i8"),
+    ("mid", "<f8"), ("reservation_price", "<f8"), ("half_spread", "<f8"),
+    ("sigma", "<f8"), ("gamma", "<f8"), ("intensity_a", "<f8"), ("intensity_k", "<f8"),
+    ("inventory", "<f8"), ("flags", "<u4"), ("reason", "<u4"),
+    ("_pad0", "V16"),
+    ("bid_price", f"({MAX_LEVELS},)<f8"), ("bid_amount", f"({MAX_LEVELS},)<f8"),
+    ("ask_price", f"({MAX_LEVELS},)<f8"), ("ask_amount", f"({MAX_LEVELS},)<f8"),
+], 448)
+
+ORDER_DTYPE = _describe("OrderCommand", [
+    ("type", "<u2"), ("side", "i1"), ("flags", "u1"), ("instrument_id", "<u4"), ("seq", "<u8"),
+    ("client_order_id", "<u8"), ("created_ts_ns", "<i8"),
+    ("price", "<f8"), ("amount", "<f8"), ("quote_seq", "<u8"),
+], 64)
+
+EXEC_DTYPE = _describe("ExecEvent", [
+    ("type", "<u2"), ("side", "i1"), ("liquidity", "u1"), ("instrument_id", "<u4"), ("seq", "<u8"),
+    ("client_order_id", "<u8"), ("order_id", "<u8"), ("trade_id", "<u8"),
+    ("exchange_ts_ns", "<i8"), ("receive_ts_ns", "<i8"),
+    ("price", "<f8"), ("amount", "<f8"), ("remaining", "<f8"),
+    ("position", "<f8"), ("fee", "<f8"), ("realised_pnl", "<f8"), ("reason", "<i4"),
+], 128)
+
+#: Every record kind by the C struct name that mirrors it.
+RECORDS: dict[str, np.dtype] = {
+    "MdRecord": MD_DTYPE,
+    "TradeRecord": TRADE_DTYPE,
+    "QuoteSet": QUOTE_DTYPE,
+    "OrderCommand": ORDER_DTYPE,
+    "ExecEvent": EXEC_DTYPE,
+}
+
+
+def empty(dtype: np.dtype, n: int = 1) -> np.ndarray:
+    """A zeroed, C-contiguous array of ``n`` records: the reusable buffer the ring APIs fill."""
+    return np.zeros(n, dtype=dtype)
