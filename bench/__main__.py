@@ -14,7 +14,7 @@ NOT_SUITES = {"result"}
 
 
 def suites() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules([str(Path(bench.__file__).parent))
+    return sorted(m.name for m in pkgutil.iter_modules([str(Path(bench.__file__).parent)])
                   if not m.name.startswith("_") and m.name not in NOT_SUITES)
 
 
