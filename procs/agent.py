@@ -1,0 +1,23 @@
+"""The shape of every pipeline process: a small agent driven by a runner (agrona Agent).
+
+``on_start`` opens rings and connections, ``do_work`` does one bounded pass and returns how much
+it did (0 lets the idle strategy back off), ``on_close`` releases everything. Agents never
+sleep or block for long inside ``do_work``: the runner owns waiting, heartbeats and signals.
+"""
+from __future__ import annotations
+
+
+class Agent:
+    """Base class; subclasses set ``name`` and override the three hooks."""
+
+    name = "agent"
+
+    def on_start(self) -> None:
+        """Attach rings, connect, recover state. Raising here fails the start (and is restarted)."""
+
+    def do_work(self) -> int:
+        """One pass over the inputs; returns the number of items handled."""
+        return 0
+
+    def on_close(self) -> None:
+        """Release rings and connections; called once, also after an error."""

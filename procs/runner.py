@@ -1,0 +1,88 @@
+"""Drive one agent in one OS process: pin, loop, idle, heartbeat, stop on request or signal.
+
+The loop is ``work = agent.do_work(); idle.idle(work)``; every ``heartbeat_interval_s`` the runner
+stamps the process's counters slot, so the supervisor can tell a hung process from a quiet one.
+SIGTERM / SIGINT set a flag; the loop finishes its pass, calls ``on_close`` and exits 0. An
+exception is counted, logged with its traceback and ends the process with exit code 1 (the
+supervisor decides about restarts).
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import time
+
+from procs.agent import Agent
+from procs.pinning import pin
+from shm.counters import STATE_DEAD, STATE_RUNNING, STATE_STOPPED, ProcessCounters
+
+log = logging.getLogger(__name__)
+
+
+class Runner:
+    def __init__(self, agent: Agent, idle, counters: ProcessCounters | None = None,
+                 cpu: int | None = None, heartbeat_interval_s: float = 0.05):
+        self.agent, self.idle, self.counters = agent, idle, counters
+        self.cpu = cpu
+        self.heartbeat_interval_ns = int(heartbeat_interval_s * 1e9)
+        self.stopping = False
+
+    def request_stop(self, *_args) -> None:
+        self.stopping = True
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+
+    def run(self, max_seconds: float | None = None) -> int:
+        """Run until stopped; returns the process exit code."""
+        pinned = pin(self.cpu)
+        counters = self.counters
+        if counters is not None:
+            counters.set("cpu", -1 if pinned is None else pinned)
+        try:
+            self.agent.on_start()
+        except Exception:
+            log.exception("%s: start failed", self.agent.name)
+            if counters is not None:
+                counters.add("errors")
+                counters.set_state(STATE_DEAD)
+            self._close()
+            return 1
+        if counters is not None:
+            counters.set_state(STATE_RUNNING)
+            counters.beat()
+        do_work, idle, clock = self.agent.do_work, self.idle.idle, time.monotonic_ns
+        deadline = clock() + int(max_seconds * 1e9) if max_seconds else None
+        next_beat = clock() + self.heartbeat_interval_ns
+        work_since_beat = 0
+        code = 0
+        try:
+            while not self.stopping:
+                work = do_work()
+                work_since_beat += work
+                idle(work)
+                now = clock()
+                if now >= next_beat:
+                    if counters is not None:
+                        counters.beat()
+                        counters.add("work_count", work_since_beat)
+                    work_since_beat = 0
+                    next_beat = now + self.heartbeat_interval_ns
+                    if deadline is not None and now >= deadline:
+                        break
+        except Exception:
+            log.exception("%s: failed in do_work", self.agent.name)
+            if counters is not None:
+                counters.add("errors")
+            code = 1
+        self._close()
+        if counters is not None:
+            counters.set_state(STATE_STOPPED if code == 0 else STATE_DEAD)
+        return code
+
+    def _close(self) -> None:
+        try:
+            self.agent.on_close()
+        except Exception:
+            log.exception("%s: on_close failed", self.agent.name)
