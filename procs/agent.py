@@ -19,5 +19,10 @@ class Agent:
         """One pass over the inputs; returns the number of items handled."""
         return 0
 
+    def report(self, counters) -> None:
+        """Copy the agent's own figures (laps, malformed frames, latency) into its counters slot.
+
+        Called by the runner at every heartbeat, never on the hot path."""
+
     def on_close(self) -> None:
         """Release rings and connections; called once, also after an error."""

@@ -67,6 +67,7 @@ class Runner:
                     if counters is not None:
                         counters.beat()
                         counters.add("work_count", work_since_beat)
+                        self.agent.report(counters)
                     work_since_beat = 0
                     next_beat = now + self.heartbeat_interval_ns
                     if deadline is not None and now >= deadline:

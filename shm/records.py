@@ -93,7 +93,7 @@ EXEC_ACK, EXEC_REJECT, EXEC_FILL, EXEC_CANCEL, EXEC_POSITION, EXEC_AMEND = 1, 2,
 LIQ_MAKER, LIQ_TAKER = 1, 2
 
 
-def _describe(name: str, fields: list[tuple[str, str]], size: int) -> np.dtype:
+def describe(name: str, fields: list[tuple[str, str]], size: int) -> np.dtype:
     """Lay fields out in order at their natural alignment; gaps are reserved bytes.
 
     Fields named ``_pad...`` only advance the offset. Raises if the layout does not end inside
@@ -118,7 +118,7 @@ def _describe(name: str, fields: list[tuple[str, str]], size: int) -> np.dtype:
                     align=True)
 
 
-MD_DTYPE = _describe("MdRecord", [
+MD_DTYPE = describe("MdRecord", [
     ("type", "<u2"), ("flags", "<u2"), ("instrument_id", "<u4"), ("seq", "<u8"),
     ("exchange_ts_ns", "<i8"), ("receive_ts_ns", "<i8"),
     ("best_bid_price", "<f8"), ("best_bid_amount", "<f8"),
@@ -128,13 +128,13 @@ MD_DTYPE = _describe("MdRecord", [
     ("funding_rate", "<f8"), ("publish_ts_ns", "<i8"),
 ], 128)
 
-TRADE_DTYPE = _describe("TradeRecord", [
+TRADE_DTYPE = describe("TradeRecord", [
     ("type", "<u2"), ("side", "i1"), ("_pad0", "u1"), ("instrument_id", "<u4"), ("seq", "<u8"),
     ("trade_id", "<u8"), ("exchange_ts_ns", "<i8"), ("receive_ts_ns", "<i8"),
     ("price", "<f8"), ("amount", "<f8"),
 ], 64)
 
-QUOTE_DTYPE = _describe("QuoteSet", [
+QUOTE_DTYPE = describe("QuoteSet", [
     ("type", "<u2"), ("n_bids", "u1"), ("n_asks", "u1"), ("instrument_id", "<u4"), ("seq", "<u8"),
     ("md_seq", "<u8"), ("md_exchange_ts_ns", "<i8"), ("created_ts_ns", "<i8"),
     ("mid", "<f8"), ("reservation_price", "<f8"), ("half_spread", "<f8"),
@@ -145,13 +145,13 @@ QUOTE_DTYPE = _describe("QuoteSet", [
     ("ask_price", f"({MAX_LEVELS},)<f8"), ("ask_amount", f"({MAX_LEVELS},)<f8"),
 ], 448)
 
-ORDER_DTYPE = _describe("OrderCommand", [
+ORDER_DTYPE = describe("OrderCommand", [
     ("type", "<u2"), ("side", "i1"), ("flags", "u1"), ("instrument_id", "<u4"), ("seq", "<u8"),
     ("client_order_id", "<u8"), ("created_ts_ns", "<i8"),
     ("price", "<f8"), ("amount", "<f8"), ("quote_seq", "<u8"),
 ], 64)
 
-EXEC_DTYPE = _describe("ExecEvent", [
+EXEC_DTYPE = describe("ExecEvent", [
     ("type", "<u2"), ("side", "i1"), ("liquidity", "u1"), ("instrument_id", "<u4"), ("seq", "<u8"),
     ("client_order_id", "<u8"), ("order_id", "<u8"), ("trade_id", "<u8"),
     ("exchange_ts_ns", "<i8"), ("receive_ts_ns", "<i8"),

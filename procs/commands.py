@@ -1,0 +1,102 @@
+"""What each control-port command does to the running pipeline.
+
+Commands post requests through the shared state (``shm.state``): the process that acts on them
+(risk for halt/resume/flatten, the gateway for kill and cancel) sees the sequence change on its
+next pass. ``status`` reads shared memory only, so it answers even when a process is dead.
+"""
+from __future__ import annotations
+
+import time
+
+from shm.state import TRADING_STATE_NAMES
+
+
+class Commands:
+    def __init__(self, supervisor, venue_url: str, validate_set=None):
+        self.sup = supervisor
+        self.venue_url = venue_url
+        self.validate_set = validate_set  # (settings, key, value) -> new settings; raises ValueError
+        self.shutdown_requested = False
+        self.started = time.time()
+
+    @property
+    def state(self):
+        return self.sup.state
+
+    def ping(self, args: dict) -> dict:
+        return {"pong": True, "time": time.time()}
+
+    def status(self, args: dict) -> dict:
+        s = self.state.snapshot()
+        instruments = self.sup.settings.get("instruments", [])
+        positions = {name: s["position"][i] for i, name in enumerate(instruments)}
+        return {
+            "trading_state": TRADING_STATE_NAMES.get(s["trading_state"], str(s["trading_state"])),
+            "reason": s["reason_text"],
+            "paused": bool(s["paused"]),
+            "quoting": bool(s["quoting"]),
+            "connected": bool(s["connected"]),
+            "md_stale": bool(s["md_stale"]),
+            "processes": self.sup.processes(),
+            "positions": positions,
+            "open_orders": {name: {"bid": s["open_bid"][i], "ask": s["open_ask"][i]}
+                            for i, name in enumerate(instruments)},
+            "marks": {name: s["mark"][i] for i, name in enumerate(instruments)},
+            "fills": s["fills"],
+            "pnl": {"realised": s["realised"], "unrealised": s["unrealised"], "fees": s["fees"],
+                    "funding": s["funding"], "equity": s["equity"], "high_water": s["high_water"]},
+            "venue": self.venue_url,
+            "instance": self.sup.instance,
+            "run_dir": str(self.sup.run_dir),
+            "rings": self.sup.ring_depths(),
+            "uptime_s": time.time() - self.started,
+        }
+
+    def params(self, args: dict) -> dict:
+        return {k: v for k, v in self.sup.settings.items() if k not in ("processes",)}
+
+    def set(self, args: dict) -> dict:
+        if not args:
+            raise ValueError("set: expected at least one SECTION.KEY=VALUE argument")
+        if self.validate_set is None:
+            raise ValueError("set: live parameter changes are not available in this configuration")
+        settings = self.sup.settings
+        for key, value in args.items():
+            settings = self.validate_set(settings, key, value)
+        self.sup.settings = settings
+        self.sup.write_settings()
+        version = self.state.bump("params_version")
+        return {"changed": dict(args), "params_version": version}
+
+    def pause(self, args: dict) -> dict:
+        self.state.set("paused", 1)
+        return {"paused": True}
+
+    def resume(self, args: dict) -> dict:
+        self.state.set("paused", 0)
+        return {"paused": False, "resume_seq": self.state.bump("resume_request_seq")}
+
+    def halt(self, args: dict) -> dict:
+        return {"halt_seq": self.state.bump("halt_request_seq")}
+
+    def flatten(self, args: dict) -> dict:
+        return {"flatten_seq": self.state.bump("flatten_request_seq")}
+
+    def kill(self, args: dict) -> dict:
+        """Cancel every order on the account and halt; needs only the gateway alive."""
+        seq = self.state.bump("kill_request_seq")
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            if self.state.get("kill_done_seq") >= seq:
+                return {"kill_seq": seq, "cancelled": True}
+            time.sleep(0.005)
+        return {"kill_seq": seq, "cancelled": False,
+                "note": "gateway did not confirm within 3s; cancel-on-disconnect still protects the account"}
+
+    def shutdown(self, args: dict) -> dict:
+        self.shutdown_requested = True
+        return {"shutting_down": True}
+
+    def handlers(self) -> dict:
+        return {name: getattr(self, name) for name in
+                ("ping", "status", "params", "set", "pause", "resume", "halt", "flatten", "kill", "shutdown")}

@@ -1,0 +1,77 @@
+"""Entry point of one pipeline process: ``python -m procs.launch NAME --run-dir DIR --slot N``.
+
+Reads the effective settings the supervisor wrote to ``<run_dir>/settings.json`` (plain numbers,
+validated before anything started), builds the agent, registers its counters slot and hands it
+to a Runner that pins the CPU and applies the idle strategy named in the settings.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from procs.runner import Runner
+from shm.counters import Counters
+from shm.idle import make_idle
+
+AGENTS = ("feed", "quoter", "risk", "gateway", "recorder")
+
+
+def build_agent(name: str, settings: dict, run_dir: Path):
+    instance = settings["instance"]
+    if name == "recorder":
+        from procs.recorder import Recorder
+        rec = settings.get("recorder", {})
+        return Recorder(instance, run_dir, flush_interval_s=rec.get("flush_interval_s", 1.0))
+    if name == "feed":
+        from procs.feed import Feed
+        return Feed.from_settings(settings)
+    if name == "quoter":
+        from procs.quoter import Quoter
+        return Quoter.from_settings(settings)
+    if name == "risk":
+        from procs.risk.agent import RiskAgent
+        return RiskAgent.from_settings(settings)
+    if name == "gateway":
+        from procs.gateway import Gateway
+        return Gateway.from_settings(settings)
+    raise ValueError(f"process {name!r}: expected one of {AGENTS}")
+
+
+def setup_logging(name: str, run_dir: Path, level: str = "INFO") -> None:
+    """Console (stderr, which the supervisor also captures) and a file per process."""
+    fmt = logging.Formatter(f"%(asctime)s %(levelname)-7s {name:<8} %(message)s")
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in (logging.StreamHandler(sys.stderr), logging.FileHandler(run_dir / "logs" / f"{name}.log")):
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="procs.launch")
+    p.add_argument("name", choices=AGENTS)
+    p.add_argument("--run-dir", required=True, type=Path)
+    p.add_argument("--slot", required=True, type=int)
+    a = p.parse_args(argv)
+    settings = json.loads((a.run_dir / "settings.json").read_text())
+    (a.run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    setup_logging(a.name, a.run_dir, settings.get("log_level", "INFO"))
+    proc = settings["processes"][a.name]
+    counters = Counters.attach(settings["instance"])
+    slot = counters.register(a.slot, a.name, proc.get("cpu", -1))
+    idle_params = {k: v for k, v in proc.items() if k not in ("cpu", "idle")}
+    runner = Runner(build_agent(a.name, settings, a.run_dir), make_idle(proc.get("idle", "backoff"), **idle_params),
+                    counters=slot, cpu=proc.get("cpu", -1))
+    runner.install_signal_handlers()
+    code = runner.run()
+    slot.row = None
+    counters.table = None
+    counters.close()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

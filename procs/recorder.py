@@ -1,0 +1,177 @@
+"""Recorder agent: CSV metrics of a run, buffered, never slowing the pipeline.
+
+Reads the md, trades, quote_log and exec broadcast rings with lap-tolerant readers (a recorder
+that falls behind loses rows, counted in its counters slot, and never holds a writer back),
+samples the shared state for position and P&L, and the counters table for process health.
+Rows collect in memory and are written every ``flush_interval_s`` into ``<run_dir>/``:
+
+    md.csv        time_ns, instrument_id, bid, bid_amount, ask, ask_amount, mark, index, funding_rate, stale
+    trades.csv    time_ns, instrument_id, side, price, amount
+    quotes.csv    time_ns, instrument_id, seq, mid, reservation_price, half_spread, sigma, gamma, A, k,
+                  inventory, n_bids, n_asks, bid0, ask0, bids, asks (levels as price@amount|...)
+    fills.csv     time_ns, instrument_id, side, liquidity, price, amount, fee, position, order_id, trade_id
+    orders.csv    time_ns, event, instrument_id, side, client_order_id, price, amount, reason
+    pnl.csv       time_ns, state, position..., realised, unrealised, fees, funding, equity, high_water
+    counters.csv  time_ns, process, pid, state, work_count, errors, lapped, ring_full, malformed, restarts
+"""
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+
+from procs.agent import Agent
+from procs import segments
+from shm.counters import Counters
+from shm.records import (EXEC_ACK, EXEC_CANCEL, EXEC_FILL, EXEC_REJECT, EXEC_AMEND, MD_FLAG_STALE,
+                         MD_TICKER, MD_BOOK)
+from shm.state import SharedState, TRADING_STATE_NAMES
+
+HEADERS = {
+    "md": ["time_ns", "instrument_id", "bid", "bid_amount", "ask", "ask_amount", "mark", "index",
+           "funding_rate", "stale"],
+    "trades": ["time_ns", "instrument_id", "side", "price", "amount"],
+    "quotes": ["time_ns", "instrument_id", "seq", "mid", "reservation_price", "half_spread", "sigma",
+               "gamma", "A", "k", "inventory", "n_bids", "n_asks", "bid0", "ask0", "bids", "asks"],
+    "fills": ["time_ns", "instrument_id", "side", "liquidity", "price", "amount", "fee", "position",
+              "order_id", "trade_id"],
+    "orders": ["time_ns", "event", "instrument_id", "side", "client_order_id", "price", "amount", "reason"],
+    "pnl": ["time_ns", "state", "paused", "quoting", "position", "realised", "unrealised", "fees",
+            "funding", "equity", "high_water", "fills"],
+    "counters": ["time_ns", "process", "pid", "state", "work_count", "errors", "lapped", "ring_full",
+                 "malformed", "restarts", "latency_p50_ns", "latency_p99_ns"],
+}
+EXEC_NAMES = {EXEC_ACK: "ack", EXEC_REJECT: "reject", EXEC_CANCEL: "cancel", EXEC_AMEND: "amend"}
+BATCH = 256
+
+
+class Recorder(Agent):
+    name = "recorder"
+
+    def __init__(self, instance: str, run_dir: str | Path, flush_interval_s: float = 1.0,
+                 pnl_interval_s: float = 1.0, counters_interval_s: float = 5.0):
+        self.instance, self.run_dir = instance, Path(run_dir)
+        self.flush_ns = int(flush_interval_s * 1e9)
+        self.pnl_ns, self.counters_ns = int(pnl_interval_s * 1e9), int(counters_interval_s * 1e9)
+        self.rows = {name: [] for name in HEADERS}
+        self.files, self.writers = {}, {}
+
+    def on_start(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        for name, header in HEADERS.items():
+            path = self.run_dir / f"{name}.csv"
+            new = not path.exists() or path.stat().st_size == 0
+            f = open(path, "a", newline="", buffering=1 << 16)
+            self.files[name], self.writers[name] = f, csv.writer(f)
+            if new:
+                self.writers[name].writerow(header)
+        self.md = segments.reader(self.instance, "md")
+        self.trades = segments.reader(self.instance, "trades")
+        self.quotes = segments.reader(self.instance, "quote_log")
+        self.exec = segments.reader(self.instance, "exec")
+        self.state = SharedState.attach(self.instance)
+        self.counters = Counters.attach(self.instance)
+        self.bufs = {name: np.zeros(BATCH, ring.dtype) for name, ring in
+                     (("md", self.md), ("trades", self.trades), ("quotes", self.quotes), ("exec", self.exec))}
+        now = time.monotonic_ns()
+        self.next_flush, self.next_pnl, self.next_counters = now + self.flush_ns, now, now
+
+    # ---- per pass ----------------------------------------------------------------------
+    def do_work(self) -> int:
+        work = self._drain_md() + self._drain_trades() + self._drain_quotes() + self._drain_exec()
+        now = time.monotonic_ns()
+        if now >= self.next_pnl:
+            self._sample_pnl()
+            self.next_pnl = now + self.pnl_ns
+        if now >= self.next_counters:
+            self._sample_counters()
+            self.next_counters = now + self.counters_ns
+        if now >= self.next_flush:
+            self.flush()
+            self.next_flush = now + self.flush_ns
+        return work
+
+    def _drain_md(self) -> int:
+        buf = self.bufs["md"]
+        n = self.md.read_batch(buf)
+        rows = self.rows["md"]
+        for r in buf[:n]:
+            if r["type"] in (MD_TICKER, MD_BOOK):
+                rows.append((int(r["receive_ts_ns"]), int(r["instrument_id"]), float(r["best_bid_price"]),
+                             float(r["best_bid_amount"]), float(r["best_ask_price"]), float(r["best_ask_amount"]),
+                             float(r["mark_price"]), float(r["index_price"]), float(r["funding_rate"]),
+                             int(bool(r["flags"] & MD_FLAG_STALE))))
+        return n
+
+    def _drain_trades(self) -> int:
+        buf = self.bufs["trades"]
+        n = self.trades.read_batch(buf)
+        self.rows["trades"].extend((int(r["receive_ts_ns"]), int(r["instrument_id"]), int(r["side"]),
+                                    float(r["price"]), float(r["amount"])) for r in buf[:n])
+        return n
+
+    def _drain_quotes(self) -> int:
+        buf = self.bufs["quotes"]
+        n = self.quotes.read_batch(buf)
+        for q in buf[:n]:
+            nb, na = int(q["n_bids"]), int(q["n_asks"])
+            bids = "|".join(f"{p:g}@{a:g}" for p, a in zip(q["bid_price"][:nb], q["bid_amount"][:nb]))
+            asks = "|".join(f"{p:g}@{a:g}" for p, a in zip(q["ask_price"][:na], q["ask_amount"][:na]))
+            self.rows["quotes"].append((
+                int(q["created_ts_ns"]), int(q["instrument_id"]), int(q["seq"]), float(q["mid"]),
+                float(q["reservation_price"]), float(q["half_spread"]), float(q["sigma"]), float(q["gamma"]),
+                float(q["intensity_a"]), float(q["intensity_k"]), float(q["inventory"]), nb, na,
+                float(q["bid_price"][0]) if nb else "", float(q["ask_price"][0]) if na else "", bids, asks))
+        return n
+
+    def _drain_exec(self) -> int:
+        buf = self.bufs["exec"]
+        n = self.exec.read_batch(buf)
+        for e in buf[:n]:
+            kind = int(e["type"])
+            if kind == EXEC_FILL:
+                self.rows["fills"].append((
+                    int(e["receive_ts_ns"]), int(e["instrument_id"]), int(e["side"]), int(e["liquidity"]),
+                    float(e["price"]), float(e["amount"]), float(e["fee"]), float(e["position"]),
+                    int(e["order_id"]), int(e["trade_id"])))
+            elif kind in EXEC_NAMES:
+                self.rows["orders"].append((
+                    int(e["receive_ts_ns"]), EXEC_NAMES[kind], int(e["instrument_id"]), int(e["side"]),
+                    int(e["client_order_id"]), float(e["price"]), float(e["amount"]), int(e["reason"])))
+        return n
+
+    def _sample_pnl(self) -> None:
+        s = self.state.snapshot()
+        self.rows["pnl"].append((
+            time.monotonic_ns(), TRADING_STATE_NAMES.get(s["trading_state"], s["trading_state"]), s["paused"],
+            s["quoting"], s["position"][0], s["realised"], s["unrealised"], s["fees"], s["funding"],
+            s["equity"], s["high_water"], s["fills"]))
+
+    def _sample_counters(self) -> None:
+        now = time.monotonic_ns()
+        for c in self.counters.snapshot():
+            self.rows["counters"].append((now, c["name"], c["pid"], c["state"], c["work_count"], c["errors"],
+                                          c["lapped"], c["ring_full"], c["malformed"], c["restarts"],
+                                          c["latency_p50_ns"], c["latency_p99_ns"]))
+
+    def flush(self) -> None:
+        for name, rows in self.rows.items():
+            if rows:
+                self.writers[name].writerows(rows)
+                rows.clear()
+                self.files[name].flush()
+
+    def report(self, counters) -> None:
+        counters.set("lapped", sum(int(r.lapped) for r in (self.md, self.trades, self.quotes, self.exec)))
+
+    def on_close(self) -> None:
+        if self.files:
+            self.flush()
+            for f in self.files.values():
+                f.close()
+        for ring in ("md", "trades", "quotes", "exec", "state", "counters"):
+            obj = getattr(self, ring, None)
+            if obj is not None:
+                obj.close()

@@ -1,0 +1,72 @@
+"""Every shared-memory segment of one pipeline instance, named in one place.
+
+The supervisor creates them all (and is their owner), each process attaches to the ones it uses.
+
+    md         broadcast   MdRecord      feed -> quoter, risk, recorder
+    trades     broadcast   TradeRecord   feed -> quoter, recorder
+    quotes     one-to-one  QuoteSet      quoter -> risk
+    quote_log  broadcast   QuoteSet      quoter -> recorder (every published ladder)
+    orders     one-to-one  QuoteSet      risk -> gateway (approved ladders and commands)
+    exec       broadcast   ExecEvent     gateway -> quoter, risk, recorder
+    counters   table       per-process health (shm.counters)
+    state      table       trading state, commands, positions, P&L (shm.state)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shm.broadcast import BroadcastReader, BroadcastWriter, StrictBroadcastReader
+from shm.counters import Counters
+from shm.one_to_one import OneToOneRing
+from shm.records import EXEC_DTYPE, MD_DTYPE, QUOTE_DTYPE, TRADE_DTYPE
+from shm.segment import segment_name
+from shm.state import SharedState
+
+
+@dataclass(frozen=True)
+class RingSpec:
+    name: str
+    kind: str  # "broadcast" | "one_to_one"
+    dtype: object
+    capacity: int
+
+
+RINGS = (
+    RingSpec("md", "broadcast", MD_DTYPE, 4096),
+    RingSpec("trades", "broadcast", TRADE_DTYPE, 4096),
+    RingSpec("quotes", "one_to_one", QUOTE_DTYPE, 256),
+    RingSpec("quote_log", "broadcast", QUOTE_DTYPE, 1024),
+    RingSpec("orders", "one_to_one", QUOTE_DTYPE, 256),
+    RingSpec("exec", "broadcast", EXEC_DTYPE, 4096),
+)
+SPECS = {spec.name: spec for spec in RINGS}
+
+
+def create_all(instance: str) -> dict:
+    """Create every segment (the caller owns them); on failure nothing is left behind."""
+    made = {}
+    try:
+        for spec in RINGS:
+            cls = BroadcastWriter if spec.kind == "broadcast" else OneToOneRing
+            made[spec.name] = cls.create(segment_name(instance, spec.name), spec.dtype, spec.capacity)
+        made["counters"] = Counters.create(instance)
+        made["state"] = SharedState.create(instance)
+    except BaseException:
+        for seg in made.values():
+            seg.close()
+        raise
+    return made
+
+
+def writer(instance: str, name: str):
+    spec = SPECS[name]
+    cls = BroadcastWriter if spec.kind == "broadcast" else OneToOneRing
+    return cls.attach(segment_name(instance, name), spec.dtype, capacity=spec.capacity)
+
+
+def reader(instance: str, name: str, strict: bool = False):
+    spec = SPECS[name]
+    if spec.kind == "one_to_one":
+        return OneToOneRing.attach(segment_name(instance, name), spec.dtype, capacity=spec.capacity)
+    cls = StrictBroadcastReader if strict else BroadcastReader
+    return cls.attach(segment_name(instance, name), spec.dtype, capacity=spec.capacity)

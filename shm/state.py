@@ -1,0 +1,81 @@
+"""The pipeline's shared state: trading state, operator commands, positions and P&L.
+
+One record in segment ``mm.<instance>.state``. Every field has exactly one writer:
+
+- supervisor (control port): ``paused``, ``*_request_seq`` (halt, resume, flatten, kill: cancel
+  everything and halt; cancel: cancel everything without halting, before a restart) (a command is posted by incrementing
+  its sequence; the acting process remembers the last sequence it handled), ``params_version``.
+- risk: ``trading_state``, ``reason``, ``state_changed_ns``, positions, P&L, ``fills``.
+- gateway: ``quoting``, ``connected``, ``kill_done_seq``, ``cancel_done_seq``, ``open_bid``/``open_ask``.
+- feed: ``md_stale``.
+
+Readers poll it once per pass; it is small and sits in its own segment, so polling it costs a
+cache line or two. Instruments are indexed by ``instrument_id`` (0..MAX_INSTRUMENTS-1).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from shm.descriptor import KIND_TABLE
+from shm.records import describe
+from shm.segment import Segment, segment_name
+
+MAX_INSTRUMENTS = 8
+
+ACTIVE, REDUCING, HALTED = 0, 1, 2
+TRADING_STATE_NAMES = {ACTIVE: "ACTIVE", REDUCING: "REDUCING", HALTED: "HALTED"}
+
+STATE_DTYPE = describe("SharedState", [
+    ("trading_state", "<u4"), ("reason", "<u4"), ("paused", "<u4"), ("quoting", "<u4"),
+    ("connected", "<u4"), ("md_stale", "<u4"), ("state_changed_ns", "<i8"),
+    ("halt_request_seq", "<u8"), ("resume_request_seq", "<u8"), ("flatten_request_seq", "<u8"),
+    ("kill_request_seq", "<u8"), ("kill_done_seq", "<u8"), ("params_version", "<u8"),
+    ("cancel_request_seq", "<u8"), ("cancel_done_seq", "<u8"),
+    ("fills", "<u8"), ("realised", "<f8"), ("unrealised", "<f8"), ("fees", "<f8"),
+    ("funding", "<f8"), ("equity", "<f8"), ("high_water", "<f8"),
+    ("position", f"({MAX_INSTRUMENTS},)<f8"), ("mark", f"({MAX_INSTRUMENTS},)<f8"),
+    ("open_bid", f"({MAX_INSTRUMENTS},)<f8"), ("open_ask", f"({MAX_INSTRUMENTS},)<f8"),
+    ("reason_text", "S64"),
+], 640)
+
+
+class SharedState:
+    """The state record. ``create`` (supervisor, owner) or ``attach`` (processes, mmctl tools)."""
+
+    def __init__(self, segment: Segment):
+        self.segment = segment
+        self.table = np.ndarray(1, STATE_DTYPE, buffer=segment.buf, offset=segment.layout.records)
+        self.row = self.table  # 1-element view: row["field"][0]
+
+    @classmethod
+    def create(cls, instance: str) -> "SharedState":
+        return cls(Segment.create(segment_name(instance, "state"), KIND_TABLE, STATE_DTYPE.itemsize, 1))
+
+    @classmethod
+    def attach(cls, instance: str) -> "SharedState":
+        return cls(Segment.attach(segment_name(instance, "state"), KIND_TABLE, STATE_DTYPE.itemsize, 1))
+
+    def get(self, field: str):
+        return self.table[field][0].item() if self.table[field].ndim == 1 else self.table[field][0]
+
+    def set(self, field: str, value) -> None:
+        self.table[field] = value
+
+    def bump(self, field: str) -> int:
+        """Post a command: increment a ``*_request_seq``; returns the new sequence."""
+        self.table[field] += 1
+        return int(self.table[field][0])
+
+    def snapshot(self) -> dict:
+        row = self.table.copy()[0]
+        out = {}
+        for name in STATE_DTYPE.names:
+            v = row[name]
+            out[name] = v.tolist() if isinstance(v, np.ndarray) else v.item()
+        out["reason_text"] = out["reason_text"].decode(errors="replace") if isinstance(out["reason_text"], bytes) else out["reason_text"]
+        out["trading_state_name"] = TRADING_STATE_NAMES.get(out["trading_state"], str(out["trading_state"]))
+        return out
+
+    def close(self) -> None:
+        self.table = self.row = None
+        self.segment.release()
