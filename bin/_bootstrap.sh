@@ -10,6 +10,9 @@ MM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MM_VENV="$MM_ROOT/.venv"
 MM_PYTHON="$MM_VENV/bin/python"
 export MM_ROOT MM_PYTHON
+# NumPy's OpenBLAS starts a spinning thread per core in every process; on a 2-core host a
+# pipeline of pinned processes cannot afford that, and no hot path here calls BLAS.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 
 _mm_log() { echo "[setup] $*" >&2; }
 

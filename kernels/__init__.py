@@ -1,0 +1,33 @@
+"""Pricing kernels: what the quoter runs on every event (MODELS.md has the formulas and units).
+
+Each kernel is a compiled Cython module (``kernels/<name>.pyx`` with a ``.pxd`` table of
+contents) and a pure-Python twin with the same API (``kernels/twins/<name>.py``); the tests run
+against both and ``bin/mm-bench kernels`` times both.
+
+    avellaneda   reservation price and optimal spread (finite or rolling horizon)
+    glft         Gueant closed form c1, c2, half-spread, skew (xi = gamma or 0)
+    glft_exact   the bounded-inventory ODE solution the closed form is tested against
+    volatility   EWMA realised variance of the mid, per second
+    intensity    online maximum-likelihood fit of A and k
+    candles      volume candles, four signals, bounded gamma/kappa/offset adjustment
+    ladder       N levels a side: clamp, fee pad, sizes, limits, ticks, post-only, tolerance
+    quote        QuoteEngine: the quoter's single entry point, fills a QuoteSet record
+"""
+import importlib
+from types import SimpleNamespace
+
+MODULES = ("avellaneda", "glft", "volatility", "intensity", "candles", "ladder", "quote")
+
+
+def implementation(kind: str = "cython") -> SimpleNamespace:
+    """Every kernel name of one implementation: ``"cython"`` (compiled) or ``"python"`` (twins)."""
+    if kind not in ("cython", "python"):
+        raise ValueError(f"implementation {kind!r}: expected 'cython' or 'python'")
+    prefix = "kernels." if kind == "cython" else "kernels.twins."
+    names = {}
+    for module in MODULES:
+        mod = importlib.import_module(prefix + module)
+        names.update({k: v for k, v in vars(mod).items()
+                      if not k.startswith("_") and (callable(v) or k.startswith("QUOTE_"))})
+    names["kind"] = kind
+    return SimpleNamespace(**names)

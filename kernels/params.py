@@ -1,0 +1,92 @@
+"""The numbers the quote engine runs on, in one frozen object (units in each comment).
+
+conf/ validates a TOML file into this; the engine copies the numbers into C fields once, so the
+hot path never looks anything up. ``validate()`` names the field, the value and the range.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+MODELS = ("as", "glft")
+
+
+@dataclass(frozen=True)
+class QuoteParams:
+    # --- model -------------------------------------------------------------------------------
+    model: str = "glft"                 # "as" (Avellaneda-Stoikov) or "glft" (Gueant closed form)
+    gamma: float = 0.05                 # risk aversion, 1/(USD x contract)
+    glft_xi_zero: bool = False          # GLFT: xi = 0 ("model B") instead of xi = gamma
+    order_unit: float = 0.001           # GLFT Delta: contracts per quote unit
+    horizon_s: float = 60.0             # AS rolling horizon for perpetuals (T - t), seconds
+    # --- volatility ----------------------------------------------------------------------------
+    vol_half_life_s: float = 30.0       # EWMA half-life, seconds
+    sigma_initial: float = 5.0          # prior sigma until data arrives, USD/sqrt(s)
+    sigma_floor: float = 0.5            # USD/sqrt(s)
+    sigma_ceiling: float = 200.0        # USD/sqrt(s)
+    # --- intensity lambda(delta) = A exp(-k delta) --------------------------------------------
+    a_prior: float = 1.0                # fills/s per side until enough data
+    k_prior: float = 0.1                # 1/USD until enough data
+    intensity_depths_ticks: tuple = (0, 1, 2, 3, 5, 8, 12, 18, 25, 35)  # grid, ticks from the mid
+    intensity_window_s: float = 600.0   # rolling window, seconds
+    intensity_refit_s: float = 5.0      # refit interval, seconds
+    intensity_min_arrivals: float = 50  # arrivals in the window before a fit replaces the prior
+    # --- volume candles -----------------------------------------------------------------------
+    candles: bool = True                # let candle signals tilt gamma, kappa and the centre
+    candle_volume: float = 1.0          # contracts per candle
+    candle_max_s: float = 60.0          # a candle closes after this many seconds at most
+    candle_lookback: int = 8            # candles the signals look at
+    candle_max_multiplier: float = 2.0  # gamma and kappa stay within [1/x, x] of their base
+    candle_max_offset_frac: float = 0.5  # centre offset within +/- this x half-spread
+    # --- ladder ---------------------------------------------------------------------------------
+    levels: int = 10                    # levels per side (1..10)
+    level_spacing_ticks: float = 1.0    # between levels, ticks
+    min_spread_ticks: float = 2.0       # total spread clamp, ticks
+    max_spread_ticks: float = 2000.0
+    fee_aware: bool = True              # add the maker fee to each half-spread
+    maker_fee_rate: float = 0.0001      # fraction of notional (0.01 %); negative = rebate
+    base_size: float = 0.001            # contracts at level 0
+    size_multipliers: tuple = (1, 1, 1.5, 1.5, 2, 2, 2.5, 2.5, 3, 3)
+    eta: float = 0.0                    # size shaping, 1/contract
+    max_position: float = 0.1           # |position| limit, contracts, counting open orders
+    requote_tolerance_ticks: float = 1.0  # a level moving no more than this is left resting
+
+    def validate(self, source: str = "QuoteParams") -> "QuoteParams":
+        """Return self, or raise ValueError naming ``source``, the field, its value and the range."""
+        def bad(name, expected):
+            raise ValueError(f"{name}={getattr(self, name)!r} in {source}: {expected}")
+        if self.model not in MODELS:
+            bad("model", f"expected one of {', '.join(MODELS)}")
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, float) and not math.isfinite(v) and f.name != "max_spread_ticks":
+                bad(f.name, "must be a finite number")
+        for name in ("gamma", "order_unit", "horizon_s", "vol_half_life_s", "a_prior", "k_prior",
+                     "intensity_window_s", "intensity_refit_s", "candle_volume", "candle_max_s",
+                     "level_spacing_ticks", "min_spread_ticks", "base_size", "max_position"):
+            if not getattr(self, name) > 0:
+                bad(name, "must be > 0")
+        for name in ("sigma_initial", "sigma_floor", "eta", "requote_tolerance_ticks",
+                     "intensity_min_arrivals"):
+            if not getattr(self, name) >= 0:
+                bad(name, "must be >= 0")
+        if not self.sigma_floor <= self.sigma_ceiling:
+            bad("sigma_ceiling", f"must be >= sigma_floor ({self.sigma_floor})")
+        if not self.min_spread_ticks <= self.max_spread_ticks:
+            bad("max_spread_ticks", f"must be >= min_spread_ticks ({self.min_spread_ticks})")
+        if not 1 <= self.levels <= 10:
+            bad("levels", "must be 1..10 (Thalex mass quotes hold 10 a side)")
+        if len(self.size_multipliers) < self.levels or min(self.size_multipliers) <= 0:
+            bad("size_multipliers", f"need {self.levels} values > 0, one per level")
+        d = self.intensity_depths_ticks
+        if len(d) < 2 or d[0] < 0 or any(b <= a for a, b in zip(d, d[1:])):
+            bad("intensity_depths_ticks", "need >= 2 increasing depths >= 0")
+        if self.candle_lookback < 2:
+            bad("candle_lookback", "must be >= 2")
+        if not self.candle_max_multiplier >= 1:
+            bad("candle_max_multiplier", "must be >= 1")
+        if not 0 <= self.candle_max_offset_frac <= 1:
+            bad("candle_max_offset_frac", "must be within 0..1")
+        if not -0.01 <= self.maker_fee_rate <= 0.01:
+            bad("maker_fee_rate", "must be within -0.01..0.01 (a fraction of notional)")
+        return self

@@ -1,0 +1,39 @@
+# The quoter's one entry point: market record + inventory -> a filled QuoteSet record.
+from shm.records cimport MdRecord, QuoteSet
+from kernels.volatility cimport EwmaVariance
+from kernels.intensity cimport IntensityEstimator
+from kernels.candles cimport VolumeCandles
+from kernels.ladder cimport LadderSpec
+
+cdef class QuoteEngine:
+    # ---- instrument ----
+    cdef readonly double tick_size, amount_tick, min_amount, expiry_s
+    # ---- model numbers (copied from QuoteParams) ----
+    cdef int _glft
+    cdef double _gamma, _xi_zero, _order_unit, _horizon_s, _maker_fee_rate, _tolerance
+    cdef bint _use_candles, _fee_aware
+    cdef LadderSpec _spec
+    cdef double _c_gamma, _c_kappa, _c_a, _c1, _c2   # model terms cached for these gamma, kappa, A
+    # ---- estimators ----
+    cdef readonly EwmaVariance vol
+    cdef readonly IntensityEstimator intensity
+    cdef readonly VolumeCandles candles
+    # ---- what was last published (for the requote tolerance) ----
+    cdef double _last_bid_price[10]
+    cdef double _last_bid_amount[10]
+    cdef double _last_ask_price[10]
+    cdef double _last_ask_amount[10]
+    cdef int _last_n_bids, _last_n_asks
+    cdef readonly bint pulled
+    cdef readonly object params
+
+    cpdef void on_trade(self, double price, double amount, int side, double t_s) noexcept
+    cpdef int quote(self, object md, double inventory, double open_bid, double open_ask, object out) except -1
+    cdef void _model(self, double fair, double q, double gamma, double kappa, double a, double sigma,
+                     double t_s, double *r, double *half) noexcept
+    cdef double _tau(self, double t_s) noexcept
+    cdef void _fill_header(self, const MdRecord *md, double inventory, unsigned short kind,
+                           unsigned int reason, QuoteSet *out) noexcept
+    cdef int _pull(self, const MdRecord *md, double inventory, unsigned int reason, QuoteSet *out) noexcept
+    cdef int quote_c(self, const MdRecord *md, double inventory, double open_bid, double open_ask,
+                     QuoteSet *out) noexcept

@@ -1,0 +1,247 @@
+"""The quoter's entry point: from the latest market record to a filled QuoteSet record.
+
+Per call (:meth:`QuoteEngine.quote`): take the mid from the record (best bid/ask, or the mark
+when one side of the book is empty), update sigma, the intensity exposure and the candle clock,
+refit A/k when due, tilt gamma/kappa/centre by the candle signals, price level 0 with AS or GLFT,
+build the ladder, keep levels that moved within the requote tolerance, and fill ``out``.
+
+Returns QUOTE_UNCHANGED (0: nothing moved beyond tolerance; publish nothing), QUOTE_PUBLISH
+(1: ``out`` is a new QUOTE_SET) or QUOTE_PULL (2: ``out`` is a QUOTE_PULL whose ``reason`` says
+why: stale data, no usable price, crossed book, bad inventory, non-finite model output). A pull
+is reported once; the next good record publishes again. Public trades go to :meth:`on_trade`.
+
+Units: prices USD, amounts and inventory contracts, times from the record (ns) used in seconds.
+"""
+from libc.math cimport fabs, isfinite
+from libc.string cimport memcpy, memset
+cimport numpy as cnp
+
+from shm.records cimport MdRecord, QuoteSet, TradeRecord
+from kernels.avellaneda cimport as_reservation_price, as_spread
+from kernels.glft cimport glft_c1, glft_c2, glft_half_spread, glft_skew
+from kernels.ladder cimport ladder_c, keep_within_tolerance_c
+
+import numpy as np
+
+from shm import records as R
+from kernels.params import QuoteParams
+
+cnp.import_array()
+
+QUOTE_UNCHANGED, QUOTE_PUBLISH, QUOTE_PULL = 0, 1, 2
+
+cdef int MD_SIZE = R.MD_DTYPE.itemsize
+cdef int QUOTE_SIZE = R.QUOTE_DTYPE.itemsize
+cdef int TRADE_SIZE = R.TRADE_DTYPE.itemsize
+cdef unsigned short T_QUOTE_SET = R.QUOTE_SET, T_QUOTE_PULL = R.QUOTE_PULL
+cdef unsigned short FLAG_STALE = R.MD_FLAG_STALE
+cdef unsigned int REASON_STALE = R.QUOTE_REASON_STALE, REASON_NO_PRICE = R.QUOTE_REASON_NO_PRICE
+cdef unsigned int REASON_CROSSED = R.QUOTE_REASON_CROSSED_BOOK, REASON_BAD_INPUT = R.QUOTE_REASON_BAD_INPUT
+cdef unsigned int REASON_MODEL = R.QUOTE_REASON_MODEL
+
+
+cdef inline bint usable(double price) noexcept nogil:
+    return isfinite(price) and price > 0.0
+
+
+cdef void *record_ptr(object arr, int size, str what) except NULL:
+    if not isinstance(arr, cnp.ndarray) or cnp.PyArray_ITEMSIZE(arr) != size \
+            or not cnp.PyArray_IS_C_CONTIGUOUS(arr) or cnp.PyArray_SIZE(arr) < 1:
+        raise TypeError(f"{what}: expected a C-contiguous record array of {size}-byte records, "
+                        f"got {type(arr).__name__} {getattr(arr, 'dtype', '')}")
+    return cnp.PyArray_DATA(arr)
+
+
+cdef class QuoteEngine:
+    """Estimators + model + ladder for one instrument.
+
+    ``tick_size`` USD, ``amount_tick`` and ``min_amount`` contracts; ``expiry_s`` the contract's
+    expiry in Unix seconds for a dated future (AS then uses T - t), 0 for a perpetual (AS uses
+    the rolling ``horizon_s``).
+    """
+
+    def __init__(self, params, double tick_size, double amount_tick, double min_amount,
+                 double expiry_s=0.0):
+        if not (tick_size > 0 and amount_tick > 0 and min_amount > 0):
+            raise ValueError(f"tick_size={tick_size}, amount_tick={amount_tick}, "
+                             f"min_amount={min_amount}: must be > 0")
+        self.tick_size, self.amount_tick, self.min_amount = tick_size, amount_tick, min_amount
+        self.expiry_s = expiry_s
+        self.params = None
+        self.set_params(params)
+        self._last_n_bids = self._last_n_asks = 0
+        self.pulled = False
+
+    def set_params(self, params):
+        """Take new parameters (validated). Estimators restart only when their own settings change."""
+        p = params.validate()
+        cdef int i
+        old = self.params
+        self.params = p
+        self._glft = p.model == "glft"
+        self._gamma, self._xi_zero, self._order_unit = p.gamma, p.glft_xi_zero, p.order_unit
+        self._horizon_s = p.horizon_s
+        self._use_candles, self._fee_aware, self._maker_fee_rate = p.candles, p.fee_aware, p.maker_fee_rate
+        self._tolerance = p.requote_tolerance_ticks * self.tick_size
+        self._c_gamma = self._c_kappa = self._c_a = float("nan")   # invalidate the model cache
+        t = self.tick_size
+        self._spec.tick, self._spec.amount_tick, self._spec.min_amount = t, self.amount_tick, self.min_amount
+        self._spec.levels, self._spec.spacing_ticks = p.levels, p.level_spacing_ticks
+        self._spec.min_spread, self._spec.max_spread = p.min_spread_ticks * t, p.max_spread_ticks * t
+        self._spec.fee_pad, self._spec.base_size = 0.0, p.base_size
+        self._spec.eta, self._spec.max_position = p.eta, p.max_position
+        for i in range(10):
+            self._spec.multipliers[i] = p.size_multipliers[i] if i < p.levels else 0.0
+        if old is None or _vol_settings(old) != _vol_settings(p):
+            self.vol = EwmaVariance(p.vol_half_life_s, p.sigma_initial, p.sigma_floor, p.sigma_ceiling)
+        if old is None or _intensity_settings(old) != _intensity_settings(p):
+            self.intensity = IntensityEstimator(
+                np.asarray(p.intensity_depths_ticks, dtype=np.float64) * t, p.intensity_window_s,
+                p.intensity_refit_s, p.a_prior, p.k_prior, p.intensity_min_arrivals)
+        if old is None or _candle_settings(old) != _candle_settings(p):
+            self.candles = VolumeCandles(p.candle_volume, p.candle_max_s, p.candle_lookback,
+                                         max_multiplier=p.candle_max_multiplier,
+                                         max_offset_frac=p.candle_max_offset_frac)
+
+    cpdef void on_trade(self, double price, double amount, int side, double t_s) noexcept:
+        """A public trade: USD, contracts, +1 buyer-initiated / -1 seller / 0 unknown, seconds."""
+        self.intensity.on_trade(price, side, t_s)
+        self.candles.on_trade(price, amount, side, t_s)
+
+    def on_trade_record(self, trade):
+        """The same from a TRADE_DTYPE record array (its first record)."""
+        cdef TradeRecord *t = <TradeRecord *>record_ptr(trade, TRADE_SIZE, "trade")
+        self.on_trade(t.price, t.amount, t.side, t.exchange_ts_ns * 1e-9)
+
+    cpdef int quote(self, object md, double inventory, double open_bid, double open_ask, object out) except -1:
+        """Fill ``out`` (QUOTE_DTYPE record array) from ``md`` (MD_DTYPE record array).
+
+        ``inventory`` contracts (signed); ``open_bid``/``open_ask`` contracts on each side that may
+        still fill besides this ladder (in flight, not yet replaced). Returns 0, 1 or 2 (above).
+        """
+        return self.quote_c(<const MdRecord *>record_ptr(md, MD_SIZE, "md"), inventory, open_bid,
+                            open_ask, <QuoteSet *>record_ptr(out, QUOTE_SIZE, "out"))
+
+    cdef int quote_c(self, const MdRecord *md, double inventory, double open_bid, double open_ask,
+                     QuoteSet *out) noexcept:
+        cdef double bb = md.best_bid_price, ba = md.best_ask_price, mid, t_s, sigma, gamma, kappa
+        cdef double offset = 0.0, r, half, bid0, ask0, a
+        cdef int n_bids, n_asks
+        cdef unsigned int reason = 0, mask
+        t_s = (md.exchange_ts_ns if md.exchange_ts_ns > 0 else md.receive_ts_ns) * 1e-9
+
+        if usable(bb) and usable(ba):
+            mid = 0.5 * (bb + ba)
+            if bb >= ba:
+                reason = REASON_CROSSED
+        elif usable(md.mark_price):
+            mid = md.mark_price   # one side of the book is empty: the mark is the best fair value
+        else:
+            mid = 0.0
+            reason = REASON_NO_PRICE
+        if md.flags & FLAG_STALE:
+            reason = REASON_STALE
+        if reason:
+            return self._pull(md, inventory, reason, out)
+        sigma = self.vol.update(mid, t_s)
+        self.intensity.on_mid(mid, t_s)
+        self.intensity.maybe_refit(t_s)
+        self.candles.on_time(t_s)
+        if not (isfinite(inventory) and isfinite(open_bid) and isfinite(open_ask)
+                and open_bid >= 0.0 and open_ask >= 0.0):
+            return self._pull(md, inventory, REASON_BAD_INPUT, out)
+
+        gamma, kappa, a = self._gamma, self.intensity.k, self.intensity.a
+        if self._use_candles:
+            # Candle tilts are bounded relative to the untilted half-spread.
+            self._model(mid, 0.0, gamma, kappa, a, sigma, t_s, &r, &half)
+            self.candles.adjust_c(gamma, kappa, half, &gamma, &kappa, &offset)
+        self._model(mid + offset, inventory, gamma, kappa, a, sigma, t_s, &r, &half)
+        bid0, ask0 = r - half, r + half
+        if not (isfinite(bid0) and isfinite(ask0)):
+            return self._pull(md, inventory, REASON_MODEL, out)
+
+        self._spec.fee_pad = self._maker_fee_rate * mid if self._fee_aware else 0.0
+        memset(out.bid_price, 0, sizeof(double) * 40)   # the four level arrays are contiguous
+        ladder_c(&self._spec, bid0, ask0, inventory, open_bid, open_ask, bb, ba,
+                 out.bid_price, out.bid_amount, &n_bids, out.ask_price, out.ask_amount, &n_asks)
+        mask = keep_within_tolerance_c(1, self._last_bid_price, self._last_bid_amount, self._last_n_bids,
+                                       out.bid_price, out.bid_amount, n_bids, self._tolerance,
+                                       self.tick_size, ba)
+        mask |= keep_within_tolerance_c(-1, self._last_ask_price, self._last_ask_amount, self._last_n_asks,
+                                        out.ask_price, out.ask_amount, n_asks, self._tolerance,
+                                        self.tick_size, bb)
+        self._fill_header(md, inventory, T_QUOTE_SET, 0, out)
+        out.n_bids, out.n_asks = n_bids, n_asks
+        out.mid, out.reservation_price, out.half_spread = mid, r, half
+        out.sigma, out.gamma, out.intensity_a, out.intensity_k = sigma, gamma, a, kappa
+        if mask == 0 and not self.pulled:
+            return QUOTE_UNCHANGED
+        self.pulled = False
+        memcpy(self._last_bid_price, out.bid_price, sizeof(double) * 10)
+        memcpy(self._last_bid_amount, out.bid_amount, sizeof(double) * 10)
+        memcpy(self._last_ask_price, out.ask_price, sizeof(double) * 10)
+        memcpy(self._last_ask_amount, out.ask_amount, sizeof(double) * 10)
+        self._last_n_bids, self._last_n_asks = n_bids, n_asks
+        return QUOTE_PUBLISH
+
+    cdef void _model(self, double fair, double q, double gamma, double kappa, double a, double sigma,
+                     double t_s, double *r, double *half) noexcept:
+        # Centre r and half-spread (USD) of level 0 from the chosen model. The sigma-free parts
+        # (GLFT c1, c2; the AS intensity term) change only when gamma, kappa or A do: cached.
+        cdef double xi, tau
+        if gamma != self._c_gamma or kappa != self._c_kappa or a != self._c_a:
+            self._c_gamma, self._c_kappa, self._c_a = gamma, kappa, a
+            if self._glft:
+                xi = 0.0 if self._xi_zero else gamma
+                self._c1 = glft_c1(xi, kappa, self._order_unit)
+                self._c2 = glft_c2(gamma, xi, a, kappa, self._order_unit)
+            else:
+                self._c1 = 0.5 * as_spread(gamma, 0.0, 0.0, kappa)
+        if self._glft:
+            half[0] = glft_half_spread(self._c1, self._c2, sigma, self._order_unit)
+            r[0] = fair - glft_skew(self._c2, sigma) * q
+        else:
+            tau = self._tau(t_s)
+            r[0] = as_reservation_price(fair, q, gamma, sigma, tau)
+            half[0] = 0.5 * gamma * sigma * sigma * tau + self._c1
+
+    cdef double _tau(self, double t_s) noexcept:
+        cdef double tau
+        if self.expiry_s > 0.0:
+            tau = self.expiry_s - t_s
+            return tau if tau > 0.0 else 0.0
+        return self._horizon_s
+
+    cdef void _fill_header(self, const MdRecord *md, double inventory, unsigned short kind,
+                                  unsigned int reason, QuoteSet *out) noexcept:
+        out.type = kind
+        out.instrument_id = md.instrument_id
+        out.md_seq = md.seq
+        out.md_exchange_ts_ns = md.exchange_ts_ns
+        out.inventory = inventory
+        out.flags = 0
+        out.reason = reason
+
+    cdef int _pull(self, const MdRecord *md, double inventory, unsigned int reason, QuoteSet *out) noexcept:
+        memset(out, 0, sizeof(QuoteSet))
+        self._fill_header(md, inventory, T_QUOTE_PULL, reason, out)
+        self._last_n_bids = self._last_n_asks = 0
+        if self.pulled:
+            return QUOTE_UNCHANGED
+        self.pulled = True
+        return QUOTE_PULL
+
+
+def _vol_settings(p):
+    return p.vol_half_life_s, p.sigma_initial, p.sigma_floor, p.sigma_ceiling
+
+
+def _intensity_settings(p):
+    return (tuple(p.intensity_depths_ticks), p.intensity_window_s, p.intensity_refit_s, p.a_prior,
+            p.k_prior, p.intensity_min_arrivals)
+
+
+def _candle_settings(p):
+    return (p.candle_volume, p.candle_max_s, p.candle_lookback, p.candle_max_multiplier,
+            p.candle_max_offset_frac)

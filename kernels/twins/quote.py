@@ -1,0 +1,169 @@
+"""Pure-Python twin of kernels/quote.pyx (the call is described there)."""
+import math
+
+import numpy as np
+
+from shm import records as R
+from kernels.params import QuoteParams  # noqa: F401  (the type set_params takes)
+from kernels.twins.avellaneda import as_reservation_price, as_spread
+from kernels.twins.candles import VolumeCandles
+from kernels.twins.glft import glft_c1, glft_c2, glft_half_spread, glft_skew
+from kernels.twins.intensity import IntensityEstimator
+from kernels.twins.ladder import build_ladder, keep_within_tolerance
+from kernels.twins.volatility import EwmaVariance
+
+QUOTE_UNCHANGED, QUOTE_PUBLISH, QUOTE_PULL = 0, 1, 2
+
+
+def _usable(price):
+    return math.isfinite(price) and price > 0.0
+
+
+def _record(arr, dtype, what):
+    if not isinstance(arr, np.ndarray) or arr.dtype.itemsize != dtype.itemsize or arr.size < 1 \
+            or not arr.flags.c_contiguous:
+        raise TypeError(f"{what}: expected a C-contiguous record array of {dtype.itemsize}-byte "
+                        f"records, got {type(arr).__name__} {getattr(arr, 'dtype', '')}")
+    return arr.reshape(-1)[0]
+
+
+class QuoteEngine:
+    def __init__(self, params, tick_size, amount_tick, min_amount, expiry_s=0.0):
+        if not (tick_size > 0 and amount_tick > 0 and min_amount > 0):
+            raise ValueError(f"tick_size={tick_size}, amount_tick={amount_tick}, "
+                             f"min_amount={min_amount}: must be > 0")
+        self.tick_size, self.amount_tick, self.min_amount = tick_size, amount_tick, min_amount
+        self.expiry_s = expiry_s
+        self.params = None
+        self.set_params(params)
+        self._last = {"bid": ([0.0] * 10, [0.0] * 10, 0), "ask": ([0.0] * 10, [0.0] * 10, 0)}
+        self.pulled = False
+
+    def set_params(self, params):
+        p = params.validate()
+        old, self.params = self.params, p
+        t = self.tick_size
+        if old is None or _vol_settings(old) != _vol_settings(p):
+            self.vol = EwmaVariance(p.vol_half_life_s, p.sigma_initial, p.sigma_floor, p.sigma_ceiling)
+        if old is None or _intensity_settings(old) != _intensity_settings(p):
+            self.intensity = IntensityEstimator(
+                np.asarray(p.intensity_depths_ticks, dtype=np.float64) * t, p.intensity_window_s,
+                p.intensity_refit_s, p.a_prior, p.k_prior, p.intensity_min_arrivals)
+        if old is None or _candle_settings(old) != _candle_settings(p):
+            self.candles = VolumeCandles(p.candle_volume, p.candle_max_s, p.candle_lookback,
+                                         max_multiplier=p.candle_max_multiplier,
+                                         max_offset_frac=p.candle_max_offset_frac)
+
+    def on_trade(self, price, amount, side, t_s):
+        self.intensity.on_trade(price, side, t_s)
+        self.candles.on_trade(price, amount, side, t_s)
+
+    def on_trade_record(self, trade):
+        t = _record(trade, R.TRADE_DTYPE, "trade")
+        self.on_trade(float(t["price"]), float(t["amount"]), int(t["side"]), int(t["exchange_ts_ns"]) * 1e-9)
+
+    def _model(self, fair, q, gamma, kappa, a, sigma, t_s):
+        p = self.params
+        if p.model == "glft":
+            xi = 0.0 if p.glft_xi_zero else gamma
+            c2 = glft_c2(gamma, xi, a, kappa, p.order_unit)
+            half = glft_half_spread(glft_c1(xi, kappa, p.order_unit), c2, sigma, p.order_unit)
+            return fair - glft_skew(c2, sigma) * q, half
+        tau = max(self.expiry_s - t_s, 0.0) if self.expiry_s > 0.0 else p.horizon_s
+        return as_reservation_price(fair, q, gamma, sigma, tau), 0.5 * as_spread(gamma, sigma, tau, kappa)
+
+    def quote(self, md, inventory, open_bid, open_ask, out):
+        m = _record(md, R.MD_DTYPE, "md")
+        o = _record(out, R.QUOTE_DTYPE, "out")
+        p = self.params
+        bb, ba = float(m["best_bid_price"]), float(m["best_ask_price"])
+        ts = int(m["exchange_ts_ns"])
+        t_s = (ts if ts > 0 else int(m["receive_ts_ns"])) * 1e-9
+        reason = 0
+        if _usable(bb) and _usable(ba):
+            mid = 0.5 * (bb + ba)
+            if bb >= ba:
+                reason = R.QUOTE_REASON_CROSSED_BOOK
+        elif _usable(float(m["mark_price"])):
+            mid = float(m["mark_price"])
+        else:
+            mid, reason = 0.0, R.QUOTE_REASON_NO_PRICE
+        if int(m["flags"]) & R.MD_FLAG_STALE:
+            reason = R.QUOTE_REASON_STALE
+        if reason:
+            return self._pull(m, inventory, reason, o)
+        sigma = self.vol.update(mid, t_s)
+        self.intensity.on_mid(mid, t_s)
+        self.intensity.maybe_refit(t_s)
+        self.candles.on_time(t_s)
+        if not (math.isfinite(inventory) and math.isfinite(open_bid) and math.isfinite(open_ask)
+                and open_bid >= 0.0 and open_ask >= 0.0):
+            return self._pull(m, inventory, R.QUOTE_REASON_BAD_INPUT, o)
+
+        gamma, kappa, a = p.gamma, self.intensity.k, self.intensity.a
+        offset = 0.0
+        if p.candles:
+            _, half = self._model(mid, 0.0, gamma, kappa, a, sigma, t_s)
+            gamma, kappa, offset = self.candles.adjust(gamma, kappa, half)
+        r, half = self._model(mid + offset, inventory, gamma, kappa, a, sigma, t_s)
+        bid0, ask0 = r - half, r + half
+        if not (math.isfinite(bid0) and math.isfinite(ask0)):
+            return self._pull(m, inventory, R.QUOTE_REASON_MODEL, o)
+
+        t = self.tick_size
+        bp, bamt, ap, aamt = [0.0] * 10, [0.0] * 10, [0.0] * 10, [0.0] * 10
+        n_bids, n_asks = build_ladder(
+            bid0, ask0, inventory, open_bid, open_ask, bb, ba, tick=t, amount_tick=self.amount_tick,
+            min_amount=self.min_amount, levels=p.levels, spacing_ticks=p.level_spacing_ticks,
+            min_spread=p.min_spread_ticks * t, max_spread=p.max_spread_ticks * t,
+            fee_pad=p.maker_fee_rate * mid if p.fee_aware else 0.0, base_size=p.base_size,
+            multipliers=p.size_multipliers, eta=p.eta, max_position=p.max_position,
+            bid_price=bp, bid_amount=bamt, ask_price=ap, ask_amount=aamt)
+        tol = p.requote_tolerance_ticks * t
+        lbp, lba, lnb = self._last["bid"]
+        lap, laa, lna = self._last["ask"]
+        mask = keep_within_tolerance(1, lbp, lba, lnb, bp, bamt, n_bids, tol, t, ba)
+        mask |= keep_within_tolerance(-1, lap, laa, lna, ap, aamt, n_asks, tol, t, bb)
+        self._header(m, inventory, R.QUOTE_SET, 0, o)
+        o["n_bids"], o["n_asks"] = n_bids, n_asks
+        o["bid_price"], o["bid_amount"], o["ask_price"], o["ask_amount"] = bp, bamt, ap, aamt
+        o["mid"], o["reservation_price"], o["half_spread"] = mid, r, half
+        o["sigma"], o["gamma"], o["intensity_a"], o["intensity_k"] = sigma, gamma, a, kappa
+        if mask == 0 and not self.pulled:
+            return QUOTE_UNCHANGED
+        self.pulled = False
+        self._last = {"bid": (bp, bamt, n_bids), "ask": (ap, aamt, n_asks)}
+        return QUOTE_PUBLISH
+
+    @staticmethod
+    def _header(m, inventory, kind, reason, o):
+        o["type"] = kind
+        o["instrument_id"] = m["instrument_id"]
+        o["md_seq"] = m["seq"]
+        o["md_exchange_ts_ns"] = m["exchange_ts_ns"]
+        o["inventory"] = inventory
+        o["flags"] = 0
+        o["reason"] = reason
+
+    def _pull(self, m, inventory, reason, o):
+        o[...] = np.zeros((), dtype=R.QUOTE_DTYPE)
+        self._header(m, inventory, R.QUOTE_PULL, reason, o)
+        self._last = {"bid": ([0.0] * 10, [0.0] * 10, 0), "ask": ([0.0] * 10, [0.0] * 10, 0)}
+        if self.pulled:
+            return QUOTE_UNCHANGED
+        self.pulled = True
+        return QUOTE_PULL
+
+
+def _vol_settings(p):
+    return p.vol_half_life_s, p.sigma_initial, p.sigma_floor, p.sigma_ceiling
+
+
+def _intensity_settings(p):
+    return (tuple(p.intensity_depths_ticks), p.intensity_window_s, p.intensity_refit_s, p.a_prior,
+            p.k_prior, p.intensity_min_arrivals)
+
+
+def _candle_settings(p):
+    return (p.candle_volume, p.candle_max_s, p.candle_lookback, p.candle_max_multiplier,
+            p.candle_max_offset_frac)

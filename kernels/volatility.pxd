@@ -1,0 +1,9 @@
+# EWMA realised variance of the mid. Units: price USD, time s, sigma USD/sqrt(s).
+
+cdef class EwmaVariance:
+    cdef readonly double half_life_s, floor_sigma, ceiling_sigma
+    cdef readonly double variance          # USD^2 / s, before the floor/ceiling clamp
+    cdef readonly double last_mid, last_t_s
+    cdef readonly long long samples        # accepted moves since creation
+    cpdef double update(self, double mid, double t_s) noexcept
+    cpdef double sigma(self) noexcept
