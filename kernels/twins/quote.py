@@ -146,7 +146,8 @@ class QuoteEngine:
         o["reason"] = reason
 
     def _pull(self, m, inventory, reason, o):
-        o[...] = np.zeros((), dtype=R.QUOTE_DTYPE)
+        for name in R.QUOTE_DTYPE.names:
+            o[name] = 0
         self._header(m, inventory, R.QUOTE_PULL, reason, o)
         self._last = {"bid": ([0.0] * 10, [0.0] * 10, 0), "ask": ([0.0] * 10, [0.0] * 10, 0)}
         if self.pulled:
