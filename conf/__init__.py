@@ -1,0 +1,11 @@
+"""Configuration: TOML files in this directory, validated once into frozen objects.
+
+    paper.toml       the default: the embedded local exchange, BTC-PERPETUAL, yield/backoff idling
+    testnet.toml     Thalex testnet (credentials from THALEX_KEY_ID / THALEX_PRIVATE_KEY_FILE)
+    production.toml  Thalex production
+    colo.toml        a colocated host: isolated CPUs, the quoter busy-spinning on its own core
+
+``conf.load(path, overrides)`` returns a ``conf.schema.Config``; ``conf.credentials`` reads the
+key id and private key from the environment and refuses a key file others can read.
+"""
+from conf.load import ConfigError, from_dict, load, to_dict  # noqa: F401

@@ -1,0 +1,172 @@
+"""Read a TOML file (plus ``--set SECTION.KEY=VALUE`` overrides) into a validated frozen Config.
+
+Anything wrong stops the start before anything trades, with one message naming the file, the key,
+the value and what was expected: an unknown section or key, a wrong type, a value out of range.
+"""
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import math
+import tomllib
+import typing
+from pathlib import Path
+
+from conf.schema import SECTIONS, Config, Process, Processes
+
+CONF_DIR = Path(__file__).resolve().parent
+DEFAULT_FILE = CONF_DIR / "paper.toml"
+
+
+class ConfigError(ValueError):
+    """A configuration value the market maker refuses to start with."""
+
+
+def load(path: str | Path | None = None, overrides: typing.Iterable[str] = ()) -> Config:
+    """The Config from ``path`` (default conf/paper.toml) with ``overrides`` applied."""
+    path = Path(path) if path else DEFAULT_FILE
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {source} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML: {exc}") from None
+    for item in overrides:
+        _apply_override(data, item)
+    return from_dict(data, source)
+
+
+def from_dict(data: dict, source: str) -> Config:
+    """Validate a nested dict (as TOML gives it) into a Config; ``source`` names it in errors."""
+    unknown = set(data) - set(SECTIONS) - {"source"}
+    if unknown:
+        raise ConfigError(f"unknown section [{sorted(unknown)[0]}] in {source}: expected one of "
+                          f"{', '.join(SECTIONS)}")
+    sections = {}
+    for name, cls in SECTIONS.items():
+        raw = data.get(name, {})
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{name}={raw!r} in {source}: expected a [{name}] table")
+        if cls is Processes:
+            sections[name] = Processes(**{
+                proc: _build(Process, raw.get(proc, {}), f"processes.{proc}", source,
+                             getattr(Processes(), proc))
+                for proc in _check_keys(raw, Processes, "processes", source)})
+        else:
+            sections[name] = _build(cls, raw, name, source, cls())
+    config = Config(source=source, **sections)
+    _cross_checks(config)
+    return config
+
+
+def to_dict(config: Config) -> dict:
+    """Plain JSON-able dict (tuples become lists) that :func:`from_dict` reads back."""
+    return dataclasses.asdict(config)
+
+
+def _check_keys(raw: dict, cls, section: str, source: str) -> list[str]:
+    allowed = [f.name for f in dataclasses.fields(cls)]
+    for key in raw:
+        if key not in allowed:
+            raise ConfigError(f"unknown key {section}.{key} in {source}: expected one of "
+                              f"{', '.join(allowed)}")
+    return allowed
+
+
+def _build(cls, raw: dict, section: str, source: str, base):
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{section}={raw!r} in {source}: expected a table")
+    _check_keys(raw, cls, section, source)
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in raw:
+            continue
+        values[f.name] = _check_value(raw[f.name], hints[f.name], f, f"{section}.{f.name}", source)
+    obj = dataclasses.replace(base, **values)
+    if hasattr(obj, "validate"):
+        try:
+            obj.validate(source)
+        except ValueError as exc:
+            raise ConfigError(f"{section}.{exc}") from None
+    return obj
+
+
+def _check_value(value, hint, f, key: str, source: str):
+    def bad(expected):
+        raise ConfigError(f"{key}={value!r} in {source}: {expected}")
+    if hint is bool:
+        if not isinstance(value, bool):
+            bad("expected true or false")
+    elif hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            bad("expected an integer")
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            bad("expected a number")
+        value = float(value)
+        if not math.isfinite(value) and f.name != "max_spread_ticks":
+            bad("expected a finite number")
+    elif hint is str:
+        if not isinstance(value, str):
+            bad("expected a string")
+    elif hint is tuple:
+        if not isinstance(value, (list, tuple)) or not value:
+            bad("expected a non-empty list")
+        value = tuple(value)
+    lo, hi, choices = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("choices")
+    unit = f.metadata.get("unit", "")
+    if lo is not None and not lo <= value <= hi:
+        bad(f"must be within {lo}..{hi}" + (f" ({unit})" if unit else ""))
+    if choices and value not in choices:
+        bad(f"expected one of {', '.join(choices)}")
+    return value
+
+
+def _cross_checks(config: Config) -> None:
+    src = config.source
+    if config.control.port == config.control.pub_port:
+        raise ConfigError(f"control.pub_port={config.control.pub_port} in {src}: must differ from control.port")
+    if not _is_loopback(config.control.host) and not config.control.curve_secret_key_file:
+        raise ConfigError(f"control.host={config.control.host!r} in {src}: binding beyond 127.0.0.1 "
+                          "requires control.curve_secret_key_file (CURVE authentication)")
+    if config.feed.reconnect_min_s > config.feed.reconnect_max_s:
+        raise ConfigError(f"feed.reconnect_min_s={config.feed.reconnect_min_s} in {src}: must be <= "
+                          f"feed.reconnect_max_s ({config.feed.reconnect_max_s})")
+    url = config.venue.url
+    if url != "embedded" and not url.startswith(("ws://", "wss://")):
+        raise ConfigError(f"venue.url={url!r} in {src}: expected ws://..., wss://... or \"embedded\"")
+    spinners = [name for name in ("feed", "quoter", "risk", "gateway", "recorder")
+                if getattr(config.processes, name).idle == "busy-spin"]
+    cpus = [getattr(config.processes, name).cpu for name in spinners]
+    if len(set(cpus)) < len(cpus) or -1 in cpus:
+        raise ConfigError(f"processes.*.idle='busy-spin' in {src}: at most one busy-spinner per CPU, "
+                          f"each pinned (spinners {spinners} on CPUs {cpus})")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _apply_override(data: dict, item: str) -> None:
+    """``SECTION.KEY=VALUE`` (or ``processes.NAME.KEY=VALUE``); VALUE is a TOML value or a bare string."""
+    key, sep, text = item.partition("=")
+    parts = key.strip().split(".")
+    if not sep or len(parts) < 2 or not all(parts):
+        raise ConfigError(f"--set {item!r}: expected SECTION.KEY=VALUE, e.g. risk.max_position=0.05")
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {item!r}: {part} is not a section")
+    node[parts[-1]] = value

@@ -1,0 +1,111 @@
+"""Every configuration section as a frozen dataclass; each field's type, unit and allowed range.
+
+A field's metadata holds ``lo``/``hi`` (inclusive bounds), ``choices`` or ``unit``; conf/load.py
+checks every value against them and names the file, the key, the value and the range on error.
+The quoter section is kernels.params.QuoteParams itself, so the model numbers are defined once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kernels.params import QuoteParams
+
+
+def num(default, lo=None, hi=None, unit=""):
+    return field(default=default, metadata={"lo": lo, "hi": hi, "unit": unit})
+
+
+def choice(default, *choices):
+    return field(default=default, metadata={"choices": choices})
+
+
+@dataclass(frozen=True)
+class Venue:
+    url: str = "embedded"                      # ws URL, or "embedded": start the local exchange
+    instruments: tuple = ("BTC-PERPETUAL",)
+    account: str = ""                          # sub-account number; "" = the key's default
+    key_id_env: str = "THALEX_KEY_ID"          # environment variable holding the key id
+    private_key_env: str = "THALEX_PRIVATE_KEY_FILE"  # ... and the path of the RSA private key
+    request_timeout_s: float = num(5.0, 0.1, 60.0, "s")
+    sim_seed: int = num(1, 0, 2**31 - 1)
+    sim_volatility: float = num(5.0, 0.0, 1000.0, "USD/sqrt(s)")
+
+
+@dataclass(frozen=True)
+class Risk:
+    max_position: float = num(0.1, 1e-9, 1e6, "contracts")
+    max_notional: float = num(50_000.0, 1.0, 1e12, "USD")
+    max_order_size: float = num(0.05, 1e-9, 1e6, "contracts")
+    price_band_bps: float = num(200.0, 1.0, 10_000.0, "bps of mark")
+    stop_loss: float = num(1_000.0, 0.0, 1e12, "USD, 0 = off")
+    take_profit: float = num(0.0, 0.0, 1e12, "USD, 0 = off")
+    max_drawdown: float = num(2_000.0, 0.0, 1e12, "USD from the high-water mark, 0 = off")
+    reduce_at_fraction: float = num(0.8, 0.1, 1.0, "of max_position: REDUCING above it")
+
+
+@dataclass(frozen=True)
+class Gateway:
+    cancel_on_disconnect_s: int = num(5, 1, 60, "s")
+    mass_quote: bool = True                    # mass_quote if the account may, else insert/amend
+    mmp_trade_amount: float = num(0.05, 0.0, 1e6, "contracts")
+    mmp_quote_amount: float = num(0.05, 0.0, 1e6, "contracts")
+    orders_per_s: float = num(9.0, 0.1, 1000.0, "/s before cancel-on-disconnect")
+    orders_per_s_non_persistent: float = num(45.0, 0.1, 1000.0, "/s after it")
+    cancels_per_s: float = num(900.0, 1.0, 1000.0, "/s")
+    throttle_cooldown_s: float = num(1.0, 0.01, 60.0, "s")
+
+
+@dataclass(frozen=True)
+class Feed:
+    ticker_delay: str = choice("raw", "raw", "100ms", "200ms", "500ms", "1000ms")
+    stale_after_s: float = num(2.0, 0.05, 60.0, "s")
+    reconnect_min_s: float = num(0.2, 0.01, 60.0, "s")
+    reconnect_max_s: float = num(10.0, 0.1, 600.0, "s")
+
+
+@dataclass(frozen=True)
+class Recorder:
+    dir: str = "runs"                          # a directory per run is made inside it
+    flush_interval_s: float = num(1.0, 0.05, 60.0, "s")
+
+
+@dataclass(frozen=True)
+class Control:
+    host: str = "127.0.0.1"
+    port: int = num(7755, 1, 65535)
+    pub_port: int = num(7756, 1, 65535)
+    curve_secret_key_file: str = ""            # required when host is not loopback
+    curve_client_keys_dir: str = ""
+
+
+@dataclass(frozen=True)
+class Process:
+    cpu: int = num(-1, -1, 1023, "-1 = not pinned")
+    idle: str = choice("backoff", "busy-spin", "yield", "backoff")
+    max_sleep_us: float = num(200.0, 1.0, 1e6, "us (backoff)")
+
+
+@dataclass(frozen=True)
+class Processes:
+    feed: Process = Process(cpu=0)
+    quoter: Process = Process(cpu=1)
+    risk: Process = Process(cpu=1)
+    gateway: Process = Process(cpu=0)
+    recorder: Process = Process(cpu=-1, max_sleep_us=5000.0)
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str = "defaults"
+    venue: Venue = Venue()
+    quoter: QuoteParams = QuoteParams()
+    risk: Risk = Risk()
+    gateway: Gateway = Gateway()
+    feed: Feed = Feed()
+    recorder: Recorder = Recorder()
+    control: Control = Control()
+    processes: Processes = Processes()
+
+
+SECTIONS = {"venue": Venue, "quoter": QuoteParams, "risk": Risk, "gateway": Gateway, "feed": Feed,
+            "recorder": Recorder, "control": Control, "processes": Processes}

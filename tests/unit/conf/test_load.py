@@ -1,0 +1,86 @@
+"""Configuration: shipped files load, overrides apply, every bad value is named."""
+import os
+from pathlib import Path
+
+import pytest
+
+import conf
+from conf.credentials import read_credentials
+from conf.schema import Venue
+
+CONF = Path(conf.__file__).resolve().parent
+
+
+@pytest.mark.parametrize("name", ["paper", "testnet", "production", "colo"])
+def test_every_shipped_file_loads(name):
+    config = conf.load(CONF / f"{name}.toml")
+    assert config.source.endswith(f"{name}.toml")
+    assert config.quoter.levels >= 1
+
+
+def test_paper_is_the_default_and_trades_against_the_embedded_exchange():
+    config = conf.load()
+    assert config.venue.url == "embedded" and config.venue.instruments == ("BTC-PERPETUAL",)
+    assert all(getattr(config.processes, p).idle != "busy-spin"
+               for p in ("feed", "quoter", "risk", "gateway", "recorder"))
+
+
+def test_the_overrides_design_md_names_apply():
+    config = conf.load(None, ["venue.url=ws://127.0.0.1:9000/ws/api/v2", "risk.max_position=0.05",
+                              "recorder.dir=/some/dir", "control.port=7766",
+                              "processes.quoter.cpu=0"])
+    assert config.venue.url == "ws://127.0.0.1:9000/ws/api/v2"
+    assert config.risk.max_position == 0.05 and config.recorder.dir == "/some/dir"
+    assert config.control.port == 7766 and config.processes.quoter.cpu == 0
+
+
+@pytest.mark.parametrize("override,message", [
+    ("risk.max_position=-1", "risk.max_position=-1.0 in .*paper.toml: must be within 1e-09..1000000.0 (contracts)"),
+    ("risk.bogus=1", "unknown key risk.bogus in .*paper.toml: expected one of max_position"),
+    ("bogus.key=1", r"unknown section \[bogus\]"),
+    ("quoter.levels=11", "quoter.levels=11 in .*: must be 1..10"),
+    ("quoter.gamma=true", "quoter.gamma=True in .*: expected a number"),
+    ("control.port=70000", "control.port=70000 in .*: must be within 1..65535"),
+    ("control.host=0.0.0.0", "requires control.curve_secret_key_file"),
+    ("processes.quoter.idle=spin", "processes.quoter.idle='spin' in .*: expected one of busy-spin"),
+    ("venue.url=http://x", "venue.url='http://x' in .*: expected ws://"),
+    ("risk.max_position", "expected SECTION.KEY=VALUE"),
+])
+def test_each_bad_value_stops_the_start_naming_key_value_and_range(override, message):
+    with pytest.raises(conf.ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")
+                       if "\\" not in message else message):
+        conf.load(None, [override])
+
+
+def test_two_busy_spinners_on_one_cpu_are_refused(tmp_path):
+    f = tmp_path / "x.toml"
+    f.write_text('[processes.quoter]\ncpu = 1\nidle = "busy-spin"\n'
+                 '[processes.gateway]\ncpu = 1\nidle = "busy-spin"\n')
+    with pytest.raises(conf.ConfigError, match="at most one busy-spinner per CPU"):
+        conf.load(f)
+
+
+def test_a_missing_or_broken_file_is_named(tmp_path):
+    with pytest.raises(conf.ConfigError, match="does not exist"):
+        conf.load(tmp_path / "nope.toml")
+    (tmp_path / "bad.toml").write_text("[risk\n")
+    with pytest.raises(conf.ConfigError, match="bad.toml is not valid TOML"):
+        conf.load(tmp_path / "bad.toml")
+
+
+def test_round_trip_through_a_plain_dict():
+    config = conf.load(None, ["risk.max_position=0.03"])
+    assert conf.from_dict(conf.to_dict(config), config.source) == config
+
+
+def test_credentials_come_from_the_environment_and_a_readable_key_is_refused(tmp_path):
+    key = tmp_path / "k.pem"
+    key.write_text("-----BEGIN PRIVATE KEY-----\n...\n")
+    os.chmod(key, 0o644)
+    env = {"THALEX_KEY_ID": "K1", "THALEX_PRIVATE_KEY_FILE": str(key)}
+    with pytest.raises(conf.ConfigError, match="mode 0644 lets others read the key"):
+        read_credentials(Venue(), env)
+    os.chmod(key, 0o600)
+    assert read_credentials(Venue(), env)[0] == "K1"
+    with pytest.raises(conf.ConfigError, match="THALEX_KEY_ID is not set"):
+        read_credentials(Venue(), {})
