@@ -68,6 +68,7 @@ class ThalexClient(ThalexApi):
         self.frame_hook: Callable[[bytes], bool] | None = None
         self.rejects = RejectLog(log)
         self.frames_received = 0
+        self.pongs_received = 0
         self.last_receive_s = 0.0   # time.monotonic() of the last frame of any kind
         self._ws: websocket.WebSocket | None = None
         self._next_id = 1
@@ -223,7 +224,9 @@ class ThalexClient(ThalexApi):
             raise ThalexConnectionError(
                 f"{self.url}: server closed the connection (close code "
                 f"{int.from_bytes(code, 'big') if len(code) == 2 else 'none'})")
-        if opcode == ABNF.OPCODE_BINARY:
+        if opcode == ABNF.OPCODE_PONG:
+            self.pongs_received += 1
+        elif opcode == ABNF.OPCODE_BINARY:
             self.rejects.reject("binary_frame", None, f"{len(frame.data)} bytes")
         return _CONTROL
 
