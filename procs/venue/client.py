@@ -220,7 +220,8 @@ class ThalexClient(ThalexApi):
             return frame.data
         if opcode == ABNF.OPCODE_CLOSE:
             code = frame.data[:2]
-            self.close()
+            self._ws = None
+            ws.shutdown()  # recv_data_frame already answered the close: just drop the socket
             raise ThalexConnectionError(
                 f"{self.url}: server closed the connection (close code "
                 f"{int.from_bytes(code, 'big') if len(code) == 2 else 'none'})")
