@@ -31,3 +31,22 @@ def frame(channel: str, notification, **extra) -> bytes:
 
 def ticker_frame(**overrides) -> bytes:
     return frame(TICKER_CHANNEL, ticker_payload(**overrides))
+
+
+def ticker_stream(n: int, seed: int = 7) -> list[bytes]:
+    """``n`` distinct, valid ticker frames of a random-walking BTC-PERPETUAL (bytes, as received)."""
+    import random
+
+    rng = random.Random(seed)
+    mid, ts, frames = 65000.0, 1702583649.379417, []
+    for _ in range(n):
+        mid += rng.choice((-1.0, 0.0, 1.0))
+        half = rng.choice((0.5, 1.0, 1.5))
+        ts += 0.1
+        frames.append(ticker_frame(
+            best_bid_price=mid - half, best_bid_amount=round(rng.uniform(0.01, 5), 3),
+            best_ask_price=mid + half, best_ask_amount=round(rng.uniform(0.01, 5), 3),
+            mark_price=round(mid + rng.uniform(-0.5, 0.5), 5), index=round(mid - 10 + rng.uniform(-1, 1), 2),
+            last_price=mid + rng.choice((-half, half)), mark_timestamp=ts,
+            funding_rate=round(rng.uniform(-1e-4, 1e-4), 8)))
+    return frames
