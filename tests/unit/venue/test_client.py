@@ -285,3 +285,38 @@ def test_api_wrappers_send_thalex_method_names_and_drop_none_params():
             c.cancel(client_order_id=1, order_id="2")
         with pytest.raises(ValueError, match="direction='long'"):
             c.insert("long", "BTC-PERPETUAL", 0.1, 1.0)
+
+
+def test_a_frame_split_across_poll_timeouts_is_reassembled():
+    body = b'{"channel_name": "ticker.X", "notification": {"split": true}}'
+    raw = bytes([0x81, len(body)]) + body  # one unmasked text frame, as a server sends it
+
+    def script(conn):
+        json.loads(conn.recv())
+        conn.socket.sendall(raw[:20])
+        time.sleep(0.3)  # longer than several client poll timeouts
+        conn.socket.sendall(raw[20:])
+        echo_server(conn)
+
+    got = []
+    with scripted_server(script) as url, ThalexClient(url) as c:
+        c.on("ticker.", lambda ch, n, f: got.append(n))
+        c.send("public/subscribe", {"channels": ["ticker.X"]})
+        deadline = time.monotonic() + 5
+        timeouts = 0
+        while not got and time.monotonic() < deadline:
+            timeouts += c.poll(0.05) == 0
+        assert got == [{"split": True}] and timeouts >= 3
+        assert c.call("public/index")["echo"] == "public/index"  # the stream is still in step
+        assert c.rejects.counts == {}
+
+
+def test_a_fragmented_message_is_delivered_whole():
+    def script(conn):
+        req = json.loads(conn.recv())
+        text = json.dumps({"id": req["id"], "result": "x" * 5000})
+        conn.send([text[:100], text[100:3000], text[3000:]])  # three websocket fragments
+        echo_server(conn)
+
+    with scripted_server(script) as url, ThalexClient(url) as c:
+        assert c.call("public/instruments") == "x" * 5000
