@@ -2,7 +2,6 @@
 import logging
 import math
 
-import orjson
 import pytest
 from hypothesis import given, settings, strategies as st
 
