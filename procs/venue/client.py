@@ -95,9 +95,18 @@ class ThalexClient(ThalexApi):
     def connected(self) -> bool:
         return self._ws is not None and self._ws.connected
 
-    def close(self) -> None:
+    def close(self, answered: bool = False) -> None:
+        """Close the socket. Unanswered requests are abandoned (a late reply would be counted).
+
+        ``answered``: the server's close frame was already answered, so only drop the socket
+        (a second close frame makes a websockets server wait out its close timeout).
+        """
+        for rid in list(self._pending):
+            self._abandon(rid)
         ws, self._ws = self._ws, None
-        if ws is not None:
+        if ws is not None and answered:
+            ws.shutdown()
+        elif ws is not None:
             try:
                 ws.close(timeout=1.0)
             except (OSError, websocket.WebSocketException):
@@ -220,8 +229,7 @@ class ThalexClient(ThalexApi):
             return frame.data
         if opcode == ABNF.OPCODE_CLOSE:
             code = frame.data[:2]
-            self._ws = None
-            ws.shutdown()  # recv_data_frame already answered the close: just drop the socket
+            self.close(answered=True)
             raise ThalexConnectionError(
                 f"{self.url}: server closed the connection (close code "
                 f"{int.from_bytes(code, 'big') if len(code) == 2 else 'none'})")

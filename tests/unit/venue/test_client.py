@@ -320,3 +320,17 @@ def test_a_fragmented_message_is_delivered_whole():
 
     with scripted_server(script) as url, ThalexClient(url) as c:
         assert c.call("public/instruments") == "x" * 5000
+
+
+def test_closing_abandons_unanswered_requests():
+    def script(conn):
+        for _ in requests(conn):
+            pass  # never answers
+
+    with scripted_server(script) as url:
+        c = ThalexClient(url)
+        c.send("public/instruments")
+        c.send("public/ticker", {"instrument_name": "X"})
+        assert c.pending == 2
+        c.close()
+        assert c.pending == 0 and not c.connected
