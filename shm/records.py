@@ -80,6 +80,8 @@ MAX_LEVELS = 10  # price levels per side in a QuoteSet (Thalex mass_quote allows
 # ---- type ids (byte 0 of every record; 0 = empty) -------------------------------------------
 MD_TICKER, MD_BOOK, MD_TRADE, MD_INDEX = 1, 2, 3, 4
 MD_FLAG_STALE = 1  # feed saw no data for longer than its staleness limit
+MD_FLAG_NO_BID = 2  # the bid side is empty: best_bid_price is NaN, best_bid_amount 0
+MD_FLAG_NO_ASK = 4  # the ask side is empty: best_ask_price is NaN, best_ask_amount 0
 
 TRADE_PUBLIC = 1
 

@@ -1,0 +1,16 @@
+"""The Thalex venue: login token, rate limits, a synchronous websocket client, hot decoders.
+
+| module | what |
+|---|---|
+| token.py | RS512 login JWT with strictly increasing iat; key files others can read are refused |
+| ratelimit.py | token buckets for Thalex's 10/50 orders/s and 1000 cancels/s, throttle cooldown |
+| client.py | ThalexClient: id-matched calls, pipelined sends, notification dispatch, keep-alive |
+| api.py | the Thalex methods as wrappers over call/send |
+| errors.py | ThalexError, ThalexTimeout, ThalexConnectionError |
+| frame_log.py | per-reason counts and throttled logging of frames we could not use |
+| decode.py | ticker / book / trades / index payloads into shm records (+ re-exports FrameDecoder) |
+| decode_orders.py | session.orders OrderStatus items into exec events, duplicate fills dropped |
+| frame_decoder.py | FrameDecoder: raw frame bytes -> one parse -> records in reused buffers |
+| layouts.py | struct packers for MD / trade / exec records, checked against shm/records.py |
+| reasons.py | rejection reason codes and names |
+"""

@@ -1,0 +1,137 @@
+"""session.orders into exec events: acks, amends, fills (maker/taker), cancels; duplicates dropped."""
+import math
+
+import pytest
+
+from bench._thalex_frames import frame
+from procs.venue import reasons as R
+from procs.venue.decode import FrameDecoder
+from procs.venue.decode_orders import DELETE_REASONS, numeric_id
+from procs.venue.frame_decoder import KIND_ORDERS
+from shm.records import (EXEC_ACK, EXEC_AMEND, EXEC_CANCEL, EXEC_DTYPE, EXEC_FILL, LIQ_MAKER, LIQ_TAKER,
+                         MD_DTYPE, empty)
+
+T0 = 1702583649.25
+
+
+def order(**kw):
+    o = {"order_id": "1728379719872", "order_type": "limit", "time_in_force": "good_till_cancelled",
+         "instrument_name": "BTC-PERPETUAL", "direction": "buy", "price": 65000.0, "amount": 0.5,
+         "filled_amount": 0.0, "remaining_amount": 0.5, "client_order_id": 101, "status": "open",
+         "fills": [], "change_reason": "insert", "insert_reason": "client_request", "create_time": T0,
+         "persistent": False}
+    o.update(kw)
+    return o
+
+
+def fill(trade_id="9001", price=65000.0, amount=0.2, maker_taker="maker", time=T0 + 1):
+    return {"trade_id": trade_id, "price": price, "amount": amount, "time": time,
+            "maker_taker": maker_taker, "leg_index": 0}
+
+
+@pytest.fixture
+def dec():
+    d = FrameDecoder(empty(MD_DTYPE), exec_out=empty(EXEC_DTYPE, 4), instrument_ids={"BTC-PERPETUAL": 7})
+    assert d.add("session.orders", 0) == KIND_ORDERS
+    return d
+
+
+def events(d):
+    return d.exec_out[:d.count]
+
+
+def test_an_insert_is_an_ack_with_every_order_field(dec):
+    assert dec.decode(frame("session.orders", [order()]), 55) == R.OK
+    (e,) = events(dec)
+    assert e["type"] == EXEC_ACK and e["side"] == 1 and e["instrument_id"] == 7
+    assert e["client_order_id"] == 101 and e["order_id"] == 1728379719872
+    assert (e["price"], e["amount"], e["remaining"]) == (65000.0, 0.5, 0.5)
+    assert e["exchange_ts_ns"] == int(T0 * 1e9) and e["receive_ts_ns"] == 55
+    assert math.isnan(e["position"]) and e["trade_id"] == 0
+
+
+def test_a_partial_fill_is_a_fill_event_with_liquidity_trade_id_and_remaining(dec):
+    o = order(change_reason="fill", status="partially_filled", filled_amount=0.2, remaining_amount=0.3,
+              fills=[fill()])
+    assert dec.decode(frame("session.orders", [o]), 1) == R.OK
+    (e,) = events(dec)
+    assert e["type"] == EXEC_FILL and e["liquidity"] == LIQ_MAKER and e["trade_id"] == 9001
+    assert (e["price"], e["amount"], e["remaining"]) == (65000.0, 0.2, 0.3)
+    assert e["exchange_ts_ns"] == int((T0 + 1) * 1e9)
+
+
+def test_an_ioc_that_trades_and_dies_is_ack_then_fills_then_cancel(dec):
+    o = order(direction="sell", time_in_force="immediate_or_cancel", status="cancelled_partially_filled",
+              remaining_amount=0.0, fills=[fill("1", 64990.0, 0.1, "taker"), fill("2", 64980.0, 0.2, "taker")],
+              delete_reason="immediate_cancel", close_time=T0 + 0.5)
+    assert dec.decode(frame("session.orders", [o]), 1) == R.OK
+    ev = events(dec)
+    assert list(ev["type"]) == [EXEC_ACK, EXEC_FILL, EXEC_FILL, EXEC_CANCEL]
+    assert list(ev["side"]) == [-1] * 4
+    assert list(ev["liquidity"][1:3]) == [LIQ_TAKER, LIQ_TAKER]
+    assert ev[3]["reason"] == DELETE_REASONS["immediate_cancel"]
+    assert ev[3]["exchange_ts_ns"] == int((T0 + 0.5) * 1e9)
+    assert list(ev["seq"]) == [0, 1, 2, 3]
+
+
+def test_an_amend_and_a_cancel(dec):
+    frames = [order(change_reason="amend", price=64999.0, amount=0.4, remaining_amount=0.4),
+              order(change_reason="cancel", status="cancelled", delete_reason="client_cancel", close_time=T0 + 3)]
+    assert dec.decode(frame("session.orders", frames), 1) == R.OK
+    ev = events(dec)
+    assert list(ev["type"]) == [EXEC_AMEND, EXEC_CANCEL]
+    assert ev[0]["price"] == 64999.0 and ev[1]["reason"] == DELETE_REASONS["client_cancel"]
+
+
+def test_a_duplicated_fill_is_dropped_and_counted(dec):
+    o = order(change_reason="fill", status="partially_filled", remaining_amount=0.3, fills=[fill()])
+    assert dec.decode(frame("session.orders", [o]), 1) == R.OK and dec.count == 1
+    assert dec.decode(frame("session.orders", [o]), 2) == R.OK
+    assert dec.count == 0 and dec.counts[R.DUPLICATE_FILL] == 1
+
+
+def test_existing_orders_on_subscribe_are_acks_without_replaying_old_fills(dec):
+    o = order(change_reason="existing", status="partially_filled", remaining_amount=0.3, fills=[fill()])
+    assert dec.decode(frame("session.orders", [o]), 1, ) == R.OK
+    assert list(events(dec)["type"]) == [EXEC_ACK]
+
+
+def test_a_large_snapshot_grows_the_exec_buffer_instead_of_losing_events(dec):
+    many = [order(order_id=str(i), client_order_id=i, change_reason="existing") for i in range(10)]
+    assert dec.decode(frame("session.orders", many), 1) == R.OK
+    assert dec.count == 10 and len(dec.exec_out) >= 10
+    assert list(events(dec)["client_order_id"]) == list(range(10))
+
+
+@pytest.mark.parametrize("bad, reason", [
+    (dict(direction="up"), R.BAD_VALUE),
+    (dict(instrument_name="DOGE-PERPETUAL"), R.UNKNOWN_INSTRUMENT),
+    (dict(price=-5.0), R.BAD_PRICE),
+    (dict(amount=-0.5), R.BAD_AMOUNT),
+    (dict(remaining_amount="lots"), R.BAD_TYPE),
+    (dict(order_id=None), R.BAD_TYPE),
+    (dict(fills=[fill(maker_taker="both")], change_reason="fill"), R.BAD_VALUE),
+    (dict(fills=[fill(price=float("nan"))], change_reason="fill"), R.BAD_TYPE),  # NaN -> JSON null
+    (dict(fills=[{"price": 1.0}], change_reason="fill"), R.MISSING_FIELD),
+])
+def test_a_malformed_order_rejects_the_whole_frame_and_remembers_no_fill(dec, bad, reason):
+    good = order(change_reason="fill", status="partially_filled", remaining_amount=0.3, fills=[fill("77")])
+    bad_item = order(**{"order_id": "2", **bad})
+    assert dec.decode(frame("session.orders", [good, bad_item]), 1) == reason
+    assert dec.counts[reason] == 1
+    # the good item's fill was not remembered: it is reported when the frame comes back corrected
+    assert dec.decode(frame("session.orders", [good]), 2) == R.OK and dec.count == 1
+
+
+def test_missing_required_order_fields_are_named_missing(dec):
+    o = order()
+    del o["status"]
+    assert dec.decode(frame("session.orders", [o]), 1) == R.MISSING_FIELD
+
+
+def test_numeric_ids_are_kept_and_other_strings_hash_stably():
+    assert numeric_id("1728379719872") == 1728379719872
+    assert numeric_id(5) == 5
+    assert numeric_id("abc-1") == numeric_id("abc-1") != numeric_id("abc-2")
+    with pytest.raises(ValueError):
+        numeric_id(-1)
