@@ -36,6 +36,7 @@ class Channel:
     last_sent: float = 0.0
     book_state: tuple = ({}, {})
     pending_trades: list = field(default_factory=list)
+    sent_marks: dict = field(default_factory=dict)   # account.portfolio: instrument -> mark sent
     private: bool = False
 
 

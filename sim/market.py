@@ -48,6 +48,8 @@ class Market:
         self.mark_timestamp = time.time()
         self.steps = 0
         engine.prices = self
+        for name in sorted(engine.instruments):
+            self._relay_liquidity(name)   # a book to trade against from the first request on
 
     # ---------------------------------------------------------------- prices (engine interface)
     def index(self, underlying: str) -> float:
