@@ -26,6 +26,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--volatility", type=float, default=5.0, metavar="USD_PER_SQRT_S",
                     help="BTC index volatility (ETH scaled by price); default 5")
     ap.add_argument("--drift", type=float, default=0.0, metavar="USD_PER_S")
+    ap.add_argument("--flow-rate", type=float, default=1.0, metavar="PER_S",
+                    help="background market orders per second per side per instrument")
+    ap.add_argument("--reach-bps", type=float, default=2.0, metavar="BPS",
+                    help="mean distance from fair price that a background market order reaches")
     ap.add_argument("--tick-interval", type=float, default=0.1, metavar="S",
                     help="seconds between market steps and ticker notifications")
     ap.add_argument("--maker-fee", type=float, default=0.0001, metavar="F", help="fraction of notional")
@@ -34,6 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     opts = ap.parse_args(argv)
     if opts.tick_interval <= 0:
         ap.error(f"--tick-interval={opts.tick_interval}: expected > 0 seconds")
+    if opts.flow_rate < 0 or opts.reach_bps <= 0:
+        ap.error(f"--flow-rate={opts.flow_rate} / --reach-bps={opts.reach_bps}: expected >= 0 / > 0")
     if opts.volatility < 0:
         ap.error(f"--volatility={opts.volatility}: expected >= 0")
     keys = {}

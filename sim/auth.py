@@ -26,6 +26,16 @@ class Authenticator:
         self.last_iat: dict[str, float] = {}
         self.clock = clock
 
+    def register(self, kid: str, public_pem: bytes) -> None:
+        """Accept one more key; the first registration ends permissive mode."""
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+        try:
+            load_pem_public_key(public_pem)
+        except ValueError as e:
+            raise ApiError(6, f"public key of {kid!r} is not a PEM public key: {e}") from None
+        self.public_keys[kid] = public_pem
+        self.permissive = False
+
     def login(self, token) -> tuple[str, str]:
         """(key id, account number) for a valid token; raises ApiError(19) otherwise."""
         if not isinstance(token, str) or not token:

@@ -10,6 +10,7 @@ They need no login but are answered only on loopback connections. Each changes o
     sim/trade {instrument, direction, amount}  a market order from the background flow
     sim/portfolio {account}        positions, open orders and summary of an account
     sim/latency {clear?}           tick-to-order samples {"samples_ns": [...]}
+    sim/register_key {key_id, public_key}  accept logins with one more API key (PEM text)
     sim/options {...}              read, or change, the running options (volatility, drift,
                                    maker_fee, taker_fee, flow_rate, reach_bps)
 """
@@ -93,6 +94,11 @@ def handle(app, conn, method: str, p: dict):
         if P.boolean(p, "clear"):
             app.latency.samples_ns.clear()
         return {"samples_ns": samples}
+    if method == "sim/register_key":
+        kid = P.string(p, "key_id", required=True)
+        pem = P.string(p, "public_key", required=True)
+        app.auth.register(kid, pem.encode())
+        return {"key_id": kid}
     if method == "sim/options":
         for name, value in p.items():
             if name not in TUNABLE:
@@ -104,4 +110,4 @@ def handle(app, conn, method: str, p: dict):
                 for name, where in TUNABLE.items()}
     raise ApiError(31, f"method {method!r}: unknown (sim/ methods: drop_connections, "
                        "delay_replies, reject_next, throttle, stall_feed, trend, trade, "
-                       "portfolio, latency, options)")
+                       "portfolio, latency, register_key, options)")

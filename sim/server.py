@@ -87,7 +87,8 @@ class Exchange:
     def __init__(self, opts):
         self.opts = opts
         self.engine = Engine(default_instruments(), opts.maker_fee, opts.taker_fee)
-        self.market = Market(self.engine, opts.seed, opts.volatility, opts.drift)
+        self.market = Market(self.engine, opts.seed, opts.volatility, opts.drift,
+                             opts.flow_rate, opts.reach_bps)
         self.quoter = MassQuoter(self.engine)
         self.feeds = Feeds(self.engine, self.market)
         self.auth = Authenticator(opts.public_keys)
