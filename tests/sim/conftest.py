@@ -46,4 +46,9 @@ def trader(connect, new_key):
     client = connect()
     client.key = new_key()
     client.account = client.login(*client.key)
-    return client
+    yield client
+    # Leave the shared book as the next test expects it: only background liquidity.
+    try:
+        client.call("private/cancel_all")
+    except Exception:
+        pass                               # the test closed or broke this connection
