@@ -51,6 +51,8 @@ class RateLimiter:
     def make_non_persistent(self) -> int:
         """Raise the order rate; returns the new rate (the set_cancel_on_disconnect result)."""
         self.orders.refill()
+        if self.orders.rate < NON_PERSISTENT_RATE:   # the larger bucket starts with its extra room
+            self.orders.tokens += NON_PERSISTENT_RATE - self.orders.rate
         self.orders.rate = NON_PERSISTENT_RATE
         return int(NON_PERSISTENT_RATE)
 
