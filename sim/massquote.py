@@ -48,9 +48,11 @@ class MassQuoter:
         if product not in self.products:
             raise ApiError(UNKNOWN_PRODUCT, f"product={product!r}: unknown "
                                             f"(expected one of {', '.join(sorted(self.products))})")
-        both = P.number(p, "amount", required=False)
-        trade = P.number(p, "trade_amount", required=both is None, default=both)
-        quote = P.number(p, "quote_amount", required=both is None, default=both)
+        both = P.number(p, "amount", required=False)     # deprecated: overrides the two below
+        if both is not None:
+            trade = quote = both
+        else:
+            trade, quote = P.number(p, "trade_amount"), P.number(p, "quote_amount")
         for name, value in (("trade_amount", trade), ("quote_amount", quote)):
             if value <= 0:
                 raise ApiError(INVALID_REQUEST, f"{name}={value}: expected a number > 0")
