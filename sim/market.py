@@ -46,6 +46,8 @@ class Market:
         self.background = {i.instrument_name: {} for i in instruments}  # (is_buy, ticks) -> Order
         self.trend_usd_per_s, self.trend_until = 0.0, 0.0
         self.mark_timestamp = time.time()
+        self.start_time = self.mark_timestamp   # Unix s; simulated time = start + elapsed steps
+        self.elapsed_s = 0.0
         self.steps = 0
         engine.prices = self
         for name in sorted(engine.instruments):
@@ -59,7 +61,9 @@ class Market:
         instr = self.engine.instruments[name]
         px = self.index_px[instr.underlying]
         if instr.expiration_timestamp is not None:
-            years = max(0.0, instr.expiration_timestamp - time.time()) / SECONDS_PER_YEAR
+            # Simulated, not wall, time: the same seed gives the same prices.
+            now = self.start_time + self.elapsed_s
+            years = max(0.0, instr.expiration_timestamp - now) / SECONDS_PER_YEAR
             px *= 1 + FUTURE_BASIS * years
         return px
 
@@ -88,6 +92,7 @@ class Market:
     # ---------------------------------------------------------------- one step
     def step(self, dt: float) -> None:
         self.steps += 1
+        self.elapsed_s += dt
         trend = self.trend_usd_per_s if time.monotonic() < self.trend_until else 0.0
         for underlying in sorted(self.index_px):
             s = self.scale[underlying]

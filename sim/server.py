@@ -74,11 +74,14 @@ class Conn:
         self.send_text(orjson.dumps(body).decode(), on_sent)
 
     async def write_loop(self) -> None:
-        while True:
-            text, on_sent = await self.queue.get()
-            await self.ws.send(text)
-            if on_sent is not None:
-                on_sent()
+        try:
+            while True:
+                text, on_sent = await self.queue.get()
+                await self.ws.send(text)
+                if on_sent is not None:
+                    on_sent()
+        except ConnectionClosed:
+            pass          # the reader side notices too and ends the session
 
 
 class Exchange:
