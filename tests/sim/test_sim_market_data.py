@@ -110,3 +110,30 @@ def test_unsubscribe_stops_the_feed(connect):
     client.call("public/system_info")
     with pytest.raises(TimeoutError):
         client.wait_for(lambda m: m["channel_name"] == channel, 0.5)
+
+
+def test_recent_trades_sends_a_snapshot_then_each_trade(sim, connect):
+    client = connect()
+    channel = f"recent_trades.{BTC}.single"
+    client.call("public/subscribe", {"channels": [channel]})
+    snap = client.wait_for(lambda m: m["channel_name"] == channel, 5)
+    assert snap["snapshot"] is True
+    sim.call("sim/trade", {"instrument": BTC, "direction": "sell", "amount": 0.003})
+    trade = client.wait_for(lambda m: m["channel_name"] == channel and not m.get("snapshot"), 5)
+    price, amount, direction, when, name, implied = trade["notification"][0]
+    assert (price, amount, direction, name) == (BEST_BID, 0.003, "sell", BTC)
+    by_underlying = "recent_trades.BTCUSD.all"
+    assert client.call("public/subscribe", {"channels": [by_underlying]})["result"] == [by_underlying]
+
+
+def test_account_orders_and_summary_reach_every_session_of_the_account(connect, trader):
+    other = connect()
+    other.login(*trader.key)
+    other.call("private/subscribe", {"channels": ["account.orders", "account.summary",
+                                                  "account.conditional_orders", "mm.rfqs"]})
+    summary = other.wait_for(lambda m: m["channel_name"] == "account.summary", 5)
+    assert summary["notification"]["cash_collateral"] == 1_000_000
+    trader.result("private/insert", {"direction": "buy", "instrument_name": BTC, "amount": 0.01,
+                                     "price": BEST_BID - 300})
+    seen = other.wait_for(lambda m: m["channel_name"] == "account.orders" and not m.get("snapshot"), 5)
+    assert seen["notification"][0]["price"] == BEST_BID - 300
