@@ -12,6 +12,8 @@ import signal
 import sys
 from pathlib import Path
 
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
 from .server import run
 
 
@@ -49,8 +51,11 @@ def parse_args(argv=None) -> argparse.Namespace:
             ap.error(f"--api-key {spec!r}: expected KID=PUBLIC_KEY_PEM_FILE")
         try:
             keys[kid] = Path(path).read_bytes()
+            load_pem_public_key(keys[kid])
         except OSError as e:
             ap.error(f"--api-key {spec!r}: cannot read the public key file: {e}")
+        except ValueError as e:
+            ap.error(f"--api-key {spec!r}: not a PEM public key: {e}")
     opts.public_keys = keys
     return opts
 

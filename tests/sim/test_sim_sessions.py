@@ -156,3 +156,22 @@ def test_sim_portfolio_peeks_at_an_account(sim, trader):
     state = sim.call("sim/portfolio", {"account": trader.account})["result"]
     assert state["portfolio"][0]["position"] == 0.001 and state["trades"] == 1
     assert sim.call("sim/portfolio", {"account": "A000"})["error"]["code"] == 6
+
+
+def test_an_injected_trend_moves_the_index(sim, connect):
+    client = connect()
+    before = client.result("public/index", {"underlying": "BTCUSD"})["price"]
+    sim.call("sim/trend", {"usd_per_s": 2000, "seconds": 0.5})
+    time.sleep(0.8)
+    after = client.result("public/index", {"underlying": "BTCUSD"})["price"]
+    assert 600 < after - before < 1400
+    sim.call("sim/trend", {"usd_per_s": -2000, "seconds": 0.5})   # put the still market back
+    time.sleep(0.8)
+
+
+def test_sim_options_changes_fees_at_runtime(sim):
+    try:
+        assert sim.call("sim/options", {"taker_fee": 0.001})["result"]["taker_fee"] == 0.001
+    finally:
+        sim.call("sim/options", {"taker_fee": 0.0005})
+    assert sim.call("sim/options", {"nope": 1})["error"]["code"] == 6
