@@ -1,0 +1,18 @@
+"""sim: a local Thalex-compatible exchange (THALEX_API.md sections 1-8) for paper trading and tests.
+
+    client ──ws://127.0.0.1:PORT/ws/api/v2──> server.py   envelope, dispatch, sessions, outboxes
+                                                 │
+              handlers.py (RPC methods) ─────────┤── faults.py   sim/* test hooks (loopback only)
+              auth.py     (JWT login)            │
+                                                 v
+              engine.py   order entry + matching ── book.py      price-time priority per instrument
+                │            │                      orders.py    Order and its OrderStatus form
+                │            └─ massquote.py (quotes, MMP)  accounts.py  positions, P&L, fees
+                v
+              market.py   seeded index walk, background ladder, Poisson flow, mark, funding
+              feeds.py + publisher.py   ticker/lwt/book/index payloads; who is told what
+              ratelimit.py, latency.py, channels.py, params.py, instruments.py, errors.py
+
+Run it with ``bin/thalex-sim`` (or ``python -m sim``); it prints its URL on the first stdout line.
+sim/testing.py starts it as a subprocess for tests.
+"""
