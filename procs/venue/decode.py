@@ -310,7 +310,5 @@ def decode_book(payload: dict, instrument_id: int, book: BookState, md_out: np.n
     return book_into(payload, instrument_id, book, snapshot, md_out, trades_out, receive_ts_ns)
 
 
-from procs.venue.frame_decoder import FrameDecoder  # noqa: E402  (re-export; it imports this module)
-
-__all__ = ["FrameDecoder", "BookState", "decode_ticker", "decode_ticker_reason", "decode_trades",
+__all__ = ["BookState", "decode_ticker", "decode_ticker_reason", "decode_trades",
            "decode_book", "ticker_into", "index_into", "trades_into", "book_into"]

@@ -36,23 +36,32 @@ def client(sim, tmp_path):
     c.close()
 
 
-def pump_until(client, decoder, kind, timeout_s=10.0):
-    """Feed raw frames to the decoder until it writes a record of ``kind``."""
-    hit = []
+class Pump:
+    """Routes every notification frame through ``decoder`` (as the feed and gateway do) and keeps
+    a copy of each record written, by kind; replies still go to the client."""
 
-    def hook(frame):
-        if decoder.decode(frame, time.monotonic_ns()) != 0:
+    def __init__(self, client, decoder):
+        self.client, self.decoder, self.records = client, decoder, {}
+        client.frame_hook = self._hook
+
+    def _hook(self, frame):
+        d = self.decoder
+        if d.decode(frame, time.monotonic_ns()) != 0:
             return False          # a reply, or a channel this decoder does not know: the client's
-        if decoder.kind == kind:
-            hit.append(decoder.count)
+        source = {KIND_TICKER: d.md_out, KIND_ORDERS: d.exec_out}.get(d.kind)
+        if source is not None:
+            self.records.setdefault(d.kind, []).extend(source[:d.count].copy())
         return True
-    client.frame_hook = hook
-    deadline = time.monotonic() + timeout_s
-    while not hit and time.monotonic() < deadline:
-        client.poll(0.1)
-    client.frame_hook = None
-    assert hit, f"no record of kind {kind} within {timeout_s} s; rejected: {decoder.rejected()}"
-    return hit[0]
+
+    def wait(self, kind, predicate=lambda rec: True, timeout_s=10.0):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            found = [r for r in self.records.get(kind, []) if predicate(r)]
+            if found:
+                return found
+            self.client.poll(0.1)
+        raise AssertionError(f"no matching record of kind {kind} within {timeout_s} s; "
+                             f"rejected: {self.decoder.rejected()}")
 
 
 def test_instruments_carry_thalex_tick_sizes(client):
@@ -65,25 +74,24 @@ def test_ticker_frames_decode_into_a_market_record(client):
     decoder = FrameDecoder(md, instrument_ids={BTC: 1})
     channel = f"ticker.{BTC}.raw"
     decoder.add(channel, 1)
+    pump = Pump(client, decoder)
     client.public_subscribe([channel])
-    pump_until(client, decoder, KIND_TICKER)
-    rec = md[0]
+    rec = pump.wait(KIND_TICKER)[-1]
     assert rec["type"] == R.MD_TICKER and rec["instrument_id"] == 1
     assert 0 < rec["best_bid_price"] < rec["best_ask_price"] and rec["mark_price"] > 0
     assert rec["exchange_ts_ns"] > 1_600_000_000 * 10**9
 
 
 def test_post_only_insert_is_acknowledged_and_cancel_of_a_dead_order_is_error_1(client):
-    ex = np.zeros(8, R.EXEC_DTYPE)
-    decoder = FrameDecoder(np.zeros(1, R.MD_DTYPE), exec_out=ex, instrument_ids={BTC: 1})
+    decoder = FrameDecoder(np.zeros(1, R.MD_DTYPE), instrument_ids={BTC: 1})
     decoder.add("session.orders", 0)
+    pump = Pump(client, decoder)
     client.private_subscribe(["session.orders"])
     book = client.book(BTC)
     price = book["bids"][0][0] - 50
     status = client.insert("buy", BTC, 0.001, price, post_only=True, client_order_id=101)
     assert status["status"] == "open"
-    n = pump_until(client, decoder, KIND_ORDERS)
-    assert any(ex[i]["type"] == R.EXEC_ACK and ex[i]["client_order_id"] == 101 for i in range(n))
+    pump.wait(KIND_ORDERS, lambda r: r["type"] == R.EXEC_ACK and r["client_order_id"] == 101)
     client.cancel(client_order_id=101)
     with pytest.raises(ThalexError) as err:
         client.cancel(client_order_id=101)
@@ -91,18 +99,15 @@ def test_post_only_insert_is_acknowledged_and_cancel_of_a_dead_order_is_error_1(
 
 
 def test_a_marketable_order_fills_and_the_fill_is_decoded(client):
-    ex = np.zeros(8, R.EXEC_DTYPE)
-    decoder = FrameDecoder(np.zeros(1, R.MD_DTYPE), exec_out=ex, instrument_ids={BTC: 1})
+    decoder = FrameDecoder(np.zeros(1, R.MD_DTYPE), instrument_ids={BTC: 1})
     decoder.add("session.orders", 0)
+    pump = Pump(client, decoder)
     client.private_subscribe(["session.orders"])
     status = client.insert("buy", BTC, 0.002, order_type="market", client_order_id=7)
     assert status["filled_amount"] == pytest.approx(0.002)
-    fills = []
-    deadline = time.monotonic() + 10
-    while not fills and time.monotonic() < deadline:
-        n = pump_until(client, decoder, KIND_ORDERS)
-        fills = [ex[i] for i in range(n) if ex[i]["type"] == R.EXEC_FILL]
-    assert fills and fills[0]["liquidity"] == R.LIQ_TAKER and fills[0]["side"] == 1
+    fills = pump.wait(KIND_ORDERS, lambda r: r["type"] == R.EXEC_FILL)
+    assert fills[0]["liquidity"] == R.LIQ_TAKER and fills[0]["side"] == 1
+    assert fills[0]["amount"] == pytest.approx(0.002) and fills[0]["price"] > 0
     positions = {p["instrument_name"]: p["position"] for p in client.portfolio()}
     assert positions[BTC] == pytest.approx(0.002)
     client.insert("sell", BTC, 0.002, order_type="market", client_order_id=8)

@@ -5,7 +5,7 @@ import pytest
 
 from bench._thalex_frames import frame
 from procs.venue import reasons as R
-from procs.venue.decode import FrameDecoder
+from procs.venue.frame_decoder import FrameDecoder
 from procs.venue.decode_orders import DELETE_REASONS, numeric_id
 from procs.venue.frame_decoder import KIND_ORDERS
 from shm.records import (EXEC_ACK, EXEC_AMEND, EXEC_CANCEL, EXEC_DTYPE, EXEC_FILL, LIQ_MAKER, LIQ_TAKER,
