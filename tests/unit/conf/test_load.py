@@ -78,7 +78,7 @@ def test_credentials_come_from_the_environment_and_a_readable_key_is_refused(tmp
     key.write_text("-----BEGIN PRIVATE KEY-----\n...\n")
     os.chmod(key, 0o644)
     env = {"THALEX_KEY_ID": "K1", "THALEX_PRIVATE_KEY_FILE": str(key)}
-    with pytest.raises(conf.ConfigError, match="mode 0644 lets others read the key"):
+    with pytest.raises(conf.ConfigError, match="has mode 0644: group/others may access it"):
         read_credentials(Venue(), env)
     os.chmod(key, 0o600)
     assert read_credentials(Venue(), env)[0] == "K1"
