@@ -4,12 +4,12 @@ One numpy Generator drives everything, drawn in a fixed order per step, so a run
 from ``--seed`` (as long as client orders are the same). Per step of ``dt`` seconds:
 - each underlying's index moves by drift*dt + volatility*sqrt(dt)*N(0,1) plus a rare jump;
   ``volatility`` and ``drift`` are given for BTC in USD and scaled to ETH by the price ratio;
-- background limit orders are re-laid around each instrument's fair price (levels that did not
-  move keep their queue place); a new background order that crosses a client order trades with it;
 - market orders arrive as a Poisson process (``flow_rate`` per second per side per instrument);
   each reaches a random distance delta ~ Exponential(mean = ``reach_bps`` of the price) from the
   fair price and sweeps the book up to there, so a resting order at distance delta is hit with
   intensity A exp(-k delta) (A = flow_rate, k = 1/mean reach), the Avellaneda-Stoikov fill model;
+- background limit orders are re-laid around each instrument's fair price (levels that did not
+  move keep their queue place); a new background order that crosses a client order trades with it;
 - mark = fair + 30-step EMA of (book mid - fair); perpetual funding rate (24 h basis) = premium
   over index with a 2.5 bp dampener, accrued into every perpetual position's funding P&L.
 """
@@ -101,8 +101,9 @@ class Market:
                 move += self.rng.normal() * 30 * self.volatility * s
             self.index_px[underlying] = max(self.index_px[underlying] + move, 1.0)
         for name in sorted(self.engine.instruments):
-            self._relay_liquidity(name)
+            # Flow before re-laying: what is published after a step always has a full ladder.
             self._flow(name, dt)
+            self._relay_liquidity(name)
             self._update_mark(name, dt)
         self.mark_timestamp = time.time()
 

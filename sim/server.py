@@ -210,7 +210,10 @@ class Exchange:
         method = msg.get("method") if isinstance(msg, dict) else None
         delay = 0.0 if isinstance(method, str) and method.startswith("sim/") else self.faults.reply_delay_s
         conn.reply(req_id, result, error, delay)
-        self.publisher.route(self.engine.drain_events())
+        try:
+            self.publisher.route(self.engine.drain_events())
+        except Exception:  # a routing bug must not cost the client its connection
+            log.exception("routing notifications after %r failed", method)
 
     def dispatch(self, conn: Conn, msg: dict, arrived_ns: int):
         method = msg.get("method")

@@ -12,6 +12,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -156,22 +157,24 @@ def running_sim(api_keys: dict | None = None, start_timeout_s: float = 20.0, gra
         args += ["--api-key", f"{kid}={path}"]
     for name, value in opts.items():
         args += ["--" + name.replace("_", "-"), str(value)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
+    # stderr goes to a file, not a pipe: an unread pipe would fill up and block the exchange.
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
     running = None
     try:
         ready, _, _ = select.select([proc.stdout], [], [], start_timeout_s)
         line = proc.stdout.readline().decode().strip() if ready else ""
         if not line.startswith("ws://"):
             _stop(proc, grace_s)
-            err = proc.stderr.read().decode(errors="replace")[-2000:]
+            log.seek(0)
+            err = log.read().decode(errors="replace")[-2000:]
             raise RuntimeError(f"python -m sim printed {line!r} instead of its URL within "
-                               f"{start_timeout_s} s; stderr:\n{err}")
+                               f"{start_timeout_s} s (exit code {proc.returncode}); stderr:\n{err}")
         running = RunningSim(proc, line)
         yield running
     finally:
         if running is not None and running._control is not None:
             running._control.close()
         _stop(proc, grace_s)
-        for stream in (proc.stdout, proc.stderr):
-            stream.close()
+        proc.stdout.close()
+        log.close()

@@ -137,3 +137,28 @@ def test_account_orders_and_summary_reach_every_session_of_the_account(connect, 
                                      "price": BEST_BID - 300})
     seen = other.wait_for(lambda m: m["channel_name"] == "account.orders" and not m.get("snapshot"), 5)
     assert seen["notification"][0]["price"] == BEST_BID - 300
+
+
+def test_book_updates_carry_a_new_level_and_its_removal(connect, trader):
+    watcher = connect()
+    channel = f"book.{BTC}.none.all.raw"
+    watcher.call("public/subscribe", {"channels": [channel]})
+    watcher.wait_for(lambda m: m["channel_name"] == channel and m.get("snapshot"), 5)
+    status = trader.result("private/insert", {"direction": "buy", "instrument_name": BTC,
+                                              "amount": 0.007, "price": BEST_BID + 1})
+    added = watcher.wait_for(lambda m: m["channel_name"] == channel and
+                             [BEST_BID + 1, 0.007, 0.007] in m["notification"]["bid_changes"], 5)
+    assert "snapshot" not in added
+    trader.result("private/cancel", {"order_id": status["order_id"]})
+    watcher.wait_for(lambda m: m["channel_name"] == channel and
+                     [BEST_BID + 1, 0.0, 0.0] in m["notification"]["bid_changes"], 5)
+
+
+def test_a_grouped_book_merges_levels_into_usd_buckets_and_keeps_the_depth(connect):
+    client = connect()
+    channel = f"book.{BTC}.10.3.raw"
+    client.call("public/subscribe", {"channels": [channel]})
+    snap = client.wait_for(lambda m: m["channel_name"] == channel, 5)["notification"]
+    bids = [p for p, _, _ in snap["bid_changes"]]
+    asks = [p for p, _, _ in snap["ask_changes"]]
+    assert bids == [99990, 99980, 99970] and asks == [100010, 100020, 100030]
