@@ -51,6 +51,19 @@ class QuoteParams:
     max_position: float = 0.1           # |position| limit, contracts, counting open orders
     requote_tolerance_ticks: float = 1.0  # a level moving no more than this is left resting
 
+    # Settings each estimator is built from: the engine rebuilds an estimator (losing its state)
+    # only when these change, so a live gamma or ladder change keeps sigma, A, k and the candles.
+    def volatility_settings(self) -> tuple:
+        return self.vol_half_life_s, self.sigma_initial, self.sigma_floor, self.sigma_ceiling
+
+    def intensity_settings(self) -> tuple:
+        return (tuple(self.intensity_depths_ticks), self.intensity_window_s, self.intensity_refit_s,
+                self.a_prior, self.k_prior, self.intensity_min_arrivals)
+
+    def candle_settings(self) -> tuple:
+        return (self.candle_volume, self.candle_max_s, self.candle_lookback,
+                self.candle_max_multiplier, self.candle_max_offset_frac)
+
     def validate(self, source: str = "QuoteParams") -> "QuoteParams":
         """Return self, or raise ValueError naming ``source``, the field, its value and the range."""
         def bad(name, expected):

@@ -43,13 +43,13 @@ class QuoteEngine:
         p = params.validate()
         old, self.params = self.params, p
         t = self.tick_size
-        if old is None or _vol_settings(old) != _vol_settings(p):
+        if old is None or old.volatility_settings() != p.volatility_settings():
             self.vol = EwmaVariance(p.vol_half_life_s, p.sigma_initial, p.sigma_floor, p.sigma_ceiling)
-        if old is None or _intensity_settings(old) != _intensity_settings(p):
+        if old is None or old.intensity_settings() != p.intensity_settings():
             self.intensity = IntensityEstimator(
                 np.asarray(p.intensity_depths_ticks, dtype=np.float64) * t, p.intensity_window_s,
                 p.intensity_refit_s, p.a_prior, p.k_prior, p.intensity_min_arrivals)
-        if old is None or _candle_settings(old) != _candle_settings(p):
+        if old is None or old.candle_settings() != p.candle_settings():
             self.candles = VolumeCandles(p.candle_volume, p.candle_max_s, p.candle_lookback,
                                          max_multiplier=p.candle_max_multiplier,
                                          max_offset_frac=p.candle_max_offset_frac)
@@ -155,16 +155,3 @@ class QuoteEngine:
         self.pulled = True
         return QUOTE_PULL
 
-
-def _vol_settings(p):
-    return p.vol_half_life_s, p.sigma_initial, p.sigma_floor, p.sigma_ceiling
-
-
-def _intensity_settings(p):
-    return (tuple(p.intensity_depths_ticks), p.intensity_window_s, p.intensity_refit_s, p.a_prior,
-            p.k_prior, p.intensity_min_arrivals)
-
-
-def _candle_settings(p):
-    return (p.candle_volume, p.candle_max_s, p.candle_lookback, p.candle_max_multiplier,
-            p.candle_max_offset_frac)

@@ -187,3 +187,14 @@ def test_compiled_engine_and_its_twin_agree_record_for_record(C, P, model):
             a, b = np.asarray(o1[name], dtype=np.float64), np.asarray(o2[name], dtype=np.float64)
             assert np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True), name
     assert published > 50
+
+
+def test_a_live_model_change_keeps_the_estimators_state(K):
+    e = engine(K)
+    quote(e, md(t_s=0.0))
+    quote(e, md(50_010.0, 50_011.0, t_s=1.0))
+    vol, intensity = e.vol, e.intensity
+    e.set_params(dataclasses.replace(e.params, gamma=0.2, levels=4))
+    assert e.vol is vol and e.intensity is intensity and e.vol.samples == 1
+    e.set_params(dataclasses.replace(e.params, vol_half_life_s=5.0))
+    assert e.vol is not vol and e.vol.samples == 0   # its own settings changed: a fresh estimator
