@@ -33,7 +33,7 @@ def load(path: str | Path | None = None, overrides: typing.Iterable[str] = ()) -
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source} is not valid TOML: {exc}") from None
     for item in overrides:
-        _apply_override(data, item)
+        apply_override(data, item)
     return from_dict(data, source)
 
 
@@ -128,7 +128,7 @@ def _cross_checks(config: Config) -> None:
     src = config.source
     if config.control.port == config.control.pub_port:
         raise ConfigError(f"control.pub_port={config.control.pub_port} in {src}: must differ from control.port")
-    if not _is_loopback(config.control.host) and not config.control.curve_secret_key_file:
+    if not is_loopback(config.control.host) and not config.control.curve_secret_key_file:
         raise ConfigError(f"control.host={config.control.host!r} in {src}: binding beyond 127.0.0.1 "
                           "requires control.curve_secret_key_file (CURVE authentication)")
     if config.feed.reconnect_min_s > config.feed.reconnect_max_s:
@@ -145,7 +145,7 @@ def _cross_checks(config: Config) -> None:
                           f"each pinned (spinners {spinners} on CPUs {cpus})")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -154,7 +154,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _apply_override(data: dict, item: str) -> None:
+def apply_override(data: dict, item: str) -> None:
     """``SECTION.KEY=VALUE`` (or ``processes.NAME.KEY=VALUE``); VALUE is a TOML value or a bare string."""
     key, sep, text = item.partition("=")
     parts = key.strip().split(".")

@@ -41,6 +41,8 @@ class Risk:
     take_profit: float = num(0.0, 0.0, 1e12, "USD, 0 = off")
     max_drawdown: float = num(2_000.0, 0.0, 1e12, "USD from the high-water mark, 0 = off")
     reduce_at_fraction: float = num(0.8, 0.1, 1.0, "of max_position: REDUCING above it")
+    maker_fee_rate: float = num(0.0001, -0.01, 0.01, "fraction of notional, for P&L")
+    taker_fee_rate: float = num(0.0005, -0.01, 0.01, "fraction of notional, for P&L")
 
 
 @dataclass(frozen=True)

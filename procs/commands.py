@@ -28,7 +28,7 @@ class Commands:
 
     def status(self, args: dict) -> dict:
         s = self.state.snapshot()
-        instruments = self.sup.settings.get("instruments", [])
+        instruments = [i["name"] for i in self.sup.settings.get("instruments", [])]
         positions = {name: s["position"][i] for i, name in enumerate(instruments)}
         return {
             "trading_state": TRADING_STATE_NAMES.get(s["trading_state"], str(s["trading_state"])),
@@ -53,7 +53,8 @@ class Commands:
         }
 
     def params(self, args: dict) -> dict:
-        return {k: v for k, v in self.sup.settings.items() if k not in ("processes",)}
+        """The effective configuration (no key material: only the key id and the file's path)."""
+        return {k: v for k, v in self.sup.settings.items() if k not in ("processes", "process_runtime")}
 
     def set(self, args: dict) -> dict:
         if not args:

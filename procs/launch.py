@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = json.loads((a.run_dir / "settings.json").read_text())
     (a.run_dir / "logs").mkdir(parents=True, exist_ok=True)
     setup_logging(a.name, a.run_dir, settings.get("log_level", "INFO"))
-    proc = settings["processes"][a.name]
+    proc = settings["process_runtime"][a.name]
     counters = Counters.attach(settings["instance"])
     slot = counters.register(a.slot, a.name, proc.get("cpu", -1))
     idle_params = {k: v for k, v in proc.items() if k not in ("cpu", "idle")}

@@ -1,23 +1,148 @@
-"""``bin/mm run``: the entry point of the market maker."""
+"""``bin/mm run [--config FILE] [--set SECTION.KEY=VALUE ...]``: the whole market maker.
+
+1. Validate the configuration (a bad value stops here, before anything starts).
+2. Paper mode (venue.url = "embedded", the default): make a throwaway key pair and start the
+   local exchange (sim/) with it; otherwise take the credentials from the environment.
+3. Ask the venue for the instruments' ticks, write the run's settings, bind the control port
+   (a port clash fails before any process starts), start the pipeline through the supervisor.
+4. Serve the control port, watch heartbeats, publish telemetry, until SIGINT/SIGTERM or
+   ``bin/mmctl shutdown``; then cancel everything, stop every process, unlink every segment.
+"""
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import signal
 import sys
+import time
+from pathlib import Path
+
+import conf
+from conf.credentials import read_credentials
+from conf.load import apply_override
+from procs import settings as S
+from procs.commands import Commands
+from procs.control import ControlServer
+from procs.paper import EmbeddedExchange, make_throwaway_key
+from procs.supervisor import Supervisor
+from procs.venue.client import ThalexClient
+
+log = logging.getLogger("mm")
+LIVE_SECTIONS = ("quoter",)   # what `set` may change while running (the quoter rereads it)
+
+
+def validate_set(settings: dict, key: str, value) -> dict:
+    """``set SECTION.KEY=VALUE`` on the running settings, validated like the file; new settings."""
+    section = key.split(".", 1)[0]
+    if section not in LIVE_SECTIONS:
+        raise ValueError(f"{key}: only {', '.join(s + '.*' for s in LIVE_SECTIONS)} can change while "
+                         "running; other sections need a restart with --set")
+    data = {k: v for k, v in settings.items() if k in conf.schema.SECTIONS}
+    text = value if isinstance(value, str) else repr(value).lower() if isinstance(value, bool) else repr(value)
+    apply_override(data, f"{key}={text}")
+    config = conf.from_dict(data, "bin/mmctl set")
+    return {**settings, section: conf.to_dict(config)[section]}
+
+
+def fetch_instruments(url: str, names: tuple, timeout_s: float) -> list[S.Instrument]:
+    client = ThalexClient(url, timeout_s=timeout_s)
+    client.connect()
+    try:
+        return S.instruments_from_venue(names, client.instruments())
+    finally:
+        client.close()
+
+
+def run(args) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)-10s %(message)s")
+    try:
+        config = conf.load(args.config, args.set)
+    except conf.ConfigError as exc:
+        print(f"bin/mm: {exc}", file=sys.stderr)
+        return 2
+    instance = f"p{config.control.port}"
+    run_dir = (Path(config.recorder.dir) / f"{time.strftime('%Y%m%d-%H%M%S')}-{instance}").resolve()
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    stop = {"now": False}
+
+    def on_signal(*_):
+        stop["now"] = True
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    exchange = control = sup = None
+    try:
+        url = config.venue.url
+        if url == "embedded":
+            kid, private, public = make_throwaway_key(run_dir)
+            exchange = EmbeddedExchange(run_dir, kid, public, [
+                "--seed", str(config.venue.sim_seed), "--volatility", str(config.venue.sim_volatility)])
+            url = exchange.start()
+            key_id, key_file = kid, str(private)
+            log.info("paper trading against the local exchange at %s", url)
+        else:
+            key_id, _pem = read_credentials(config.venue)
+            key_file = str(Path(os.environ[config.venue.private_key_env]).resolve())
+        instruments = fetch_instruments(url, config.venue.instruments, config.venue.request_timeout_s)
+        settings = S.build(config, instance=instance, venue_url=url, key_id=key_id, key_file=key_file,
+                           instruments=instruments)
+        settings["run_dir"] = str(run_dir)
+        sup = Supervisor(settings, run_dir)
+        commands = Commands(sup, url, validate_set)
+        c = config.control
+        control = ControlServer(commands.handlers(), c.host, c.port, c.pub_port,
+                                c.curve_secret_key_file, c.curve_client_keys_dir)
+        sup.start()
+        print(f"bin/mm: quoting {', '.join(config.venue.instruments)} on {url}\n"
+              f"bin/mm: control port {control.endpoint} (telemetry {control.pub_endpoint}); "
+              f"try: bin/mmctl --endpoint {control.endpoint} status\n"
+              f"bin/mm: metrics and logs in {run_dir}", flush=True)
+        control.publish({"event": "started", "run_dir": str(run_dir), "venue": url})
+        last = {"fills": 0, "state": None}
+        while not stop["now"] and not commands.shutdown_requested:
+            control.serve(50)
+            sup.watch()
+            _telemetry(sup, control, last)
+        log.info("stopping")
+        return 0
+    except (conf.ConfigError, RuntimeError, TimeoutError, OSError, ValueError) as exc:
+        print(f"bin/mm: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if sup is not None:
+            sup.stop()
+        if control is not None:
+            control.publish({"event": "stopped"})
+            control.close()
+        if exchange is not None:
+            exchange.stop()
+
+
+def _telemetry(sup, control, last: dict) -> None:
+    while sup.events:
+        control.publish(sup.events.pop(0))
+    s = sup.state.snapshot()
+    if s["fills"] != last["fills"]:
+        last["fills"] = s["fills"]
+        control.publish({"event": "fill", "fills": int(s["fills"]), "realised": float(s["realised"]),
+                         "position": [float(x) for x in s["position"]]})
+    state = (int(s["trading_state"]), s["reason_text"], int(s["paused"]))
+    if state != last["state"]:
+        last["state"] = state
+        control.publish({"event": "state", "trading_state": state[0], "reason": str(state[1]),
+                         "paused": bool(state[2])})
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bin/mm", description="Thalex market maker")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start the whole pipeline (default: paper trading on a local exchange)")
-    run.add_argument("--config", help="TOML configuration file (default conf/paper.toml)")
-    run.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                     help="override one configuration value")
+    run_p = sub.add_parser("run", help="start the whole pipeline (default: paper trading on a local exchange)")
+    run_p.add_argument("--config", help="TOML configuration file (default conf/paper.toml)")
+    run_p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                       help="override one configuration value")
     args = parser.parse_args(argv)
-    if args.command == "run":
-        print("bin/mm run: the pipeline (procs/ supervisor) is not assembled yet; "
-              "see the open pipeline issue", file=sys.stderr)
-        return 3
-    return 2
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -86,10 +86,15 @@ MD_FLAG_NO_ASK = 4  # the ask side is empty: best_ask_price is NaN, best_ask_amo
 TRADE_PUBLIC = 1
 
 QUOTE_SET, QUOTE_PULL = 1, 2  # PULL: cancel every quote of the instrument
+QUOTE_FLATTEN = 3  # risk -> gateway: close |position| reduce-only (side in flags, amount in *_amount[0])
 QUOTE_FLAG_REDUCE_ONLY = 1
 # Why a QuoteSet is a PULL (its ``reason``): the quoter had nothing it could safely quote from.
 QUOTE_REASON_NONE, QUOTE_REASON_STALE, QUOTE_REASON_NO_PRICE = 0, 1, 2
 QUOTE_REASON_CROSSED_BOOK, QUOTE_REASON_BAD_INPUT, QUOTE_REASON_MODEL = 3, 4, 5
+# What the risk process changed in a QuoteSet before approving it (bits in ``reason``).
+RISK_TRIM_POSITION, RISK_TRIM_NOTIONAL, RISK_TRIM_ORDER_SIZE = 1 << 8, 1 << 9, 1 << 10
+RISK_PRICE_BAND, RISK_REDUCING, RISK_HALTED, RISK_PAUSED = 1 << 11, 1 << 12, 1 << 13, 1 << 14
+RISK_NO_MARK = 1 << 15
 
 ORDER_INSERT, ORDER_AMEND, ORDER_CANCEL, ORDER_CANCEL_ALL, ORDER_FLATTEN = 1, 2, 3, 4, 5
 ORDER_FLAG_POST_ONLY, ORDER_FLAG_REDUCE_ONLY, ORDER_FLAG_IOC, ORDER_FLAG_MARKET = 1, 2, 4, 8

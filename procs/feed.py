@@ -1,0 +1,164 @@
+"""The feed process: Thalex public websocket -> md and trades broadcast rings.
+
+Subscribes ``ticker.<instrument>.<delay>`` and ``recent_trades.<instrument>.single`` for every
+configured instrument; the frame decoder turns each notification into fixed records written
+straight into the rings (one parse per frame, nothing else allocated). When no ticker arrives
+for ``stale_after_s`` it republishes the last record of each instrument with MD_FLAG_STALE (the
+quoter pulls its quotes) and raises ``md_stale`` in the shared state. A lost connection is
+retried with exponential backoff (``reconnect_min_s`` doubling to ``reconnect_max_s``); every
+reconnect resubscribes and forgets the book state.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from procs import segments
+from procs.agent import Agent
+from procs.settings import config_of, instruments_of
+from procs.venue.client import ThalexClient
+from procs.venue.errors import ThalexConnectionError, ThalexError
+from procs.venue.frame_decoder import KIND_BOOK, KIND_INDEX, KIND_TICKER, KIND_TRADES, FrameDecoder
+from procs.venue.reasons import NOT_NOTIFICATION
+from shm.records import MD_DTYPE, MD_FLAG_STALE, TRADE_DTYPE
+from shm.state import SharedState
+
+log = logging.getLogger("feed")
+
+
+class Feed(Agent):
+    name = "feed"
+
+    def __init__(self, instance: str, url: str, instruments, ticker_delay: str, stale_after_s: float,
+                 reconnect_min_s: float, reconnect_max_s: float, timeout_s: float = 5.0):
+        self.instance, self.url, self.instruments = instance, url, instruments
+        self.ticker_delay = ticker_delay
+        self.stale_after_ns = int(stale_after_s * 1e9)
+        self.reconnect_min_s, self.reconnect_max_s = reconnect_min_s, reconnect_max_s
+        self.timeout_s = timeout_s
+        self.client: ThalexClient | None = None
+        self.md = np.zeros(1, MD_DTYPE)
+        self.trades = np.zeros(64, TRADE_DTYPE)
+        self.last_md = np.zeros(len(instruments), MD_DTYPE)   # last record per instrument
+        self.decoder = FrameDecoder(self.md, self.trades,
+                                    instrument_ids={i.name: i.id for i in instruments})
+        self.channels = []
+        for inst in instruments:
+            for channel in (f"ticker.{inst.name}.{ticker_delay}", f"recent_trades.{inst.name}.single"):
+                self.decoder.add(channel, inst.id)
+                self.channels.append(channel)
+        self.last_md_ns = 0
+        self.stale = True
+        self.backoff_s = reconnect_min_s
+        self.next_connect_s = 0.0
+        self.connects = 0
+        self.published = 0
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "Feed":
+        c = config_of(settings)
+        return cls(settings["instance"], settings["venue_url"], instruments_of(settings),
+                   c.feed.ticker_delay, c.feed.stale_after_s, c.feed.reconnect_min_s,
+                   c.feed.reconnect_max_s, c.venue.request_timeout_s)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def on_start(self) -> None:
+        self.md_ring = segments.writer(self.instance, "md")
+        self.trades_ring = segments.writer(self.instance, "trades")
+        self.state = SharedState.attach(self.instance)
+        self.state.set("md_stale", 1)
+        self._connect()   # the first connection must work: a wrong URL fails the start
+
+    def _connect(self) -> None:
+        client = ThalexClient(self.url, timeout_s=self.timeout_s)
+        client.connect()
+        client.frame_hook = self._on_frame
+        self.decoder.reset_books()
+        client.public_subscribe(self.channels)
+        self.client = client
+        self.connects += 1
+        self.backoff_s = self.reconnect_min_s
+        self.last_md_ns = time.monotonic_ns()
+        log.info("connected to %s, subscribed %s", self.url, ", ".join(self.channels))
+
+    def on_close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        for ring in ("md_ring", "trades_ring", "state"):
+            if hasattr(self, ring):
+                getattr(self, ring).close()
+
+    # ---- work ------------------------------------------------------------------------------
+    def do_work(self) -> int:
+        now_ns = time.monotonic_ns()
+        if self.client is None:
+            if time.monotonic() >= self.next_connect_s:
+                self._try_reconnect()
+            self._check_stale(now_ns)
+            return 0
+        try:
+            handled = self.client.poll(0.0)
+        except ThalexConnectionError as exc:
+            self._lost(str(exc))
+            return 0
+        self._check_stale(now_ns)
+        return handled
+
+    def _on_frame(self, frame: bytes) -> bool:
+        """Decode a notification into the rings; False hands replies back to the client."""
+        if b'"channel_name"' not in frame:
+            return False          # a reply (subscribe result, error): the client's business
+        d = self.decoder
+        if d.decode(frame, time.monotonic_ns()):
+            return True           # counted and logged by the decoder; never escapes
+        kind = d.kind
+        if kind == KIND_TICKER or kind == KIND_BOOK or kind == KIND_INDEX:
+            self.md["publish_ts_ns"] = time.monotonic_ns()
+            self.md_ring.write(self.md)
+            iid = int(self.md["instrument_id"][0])
+            if iid < len(self.last_md):
+                self.last_md[iid] = self.md[0]
+            self.last_md_ns = time.monotonic_ns()
+            self.published += 1
+            if self.stale:
+                self.stale = False
+                self.state.set("md_stale", 0)
+                log.info("market data flowing")
+        elif kind == KIND_TRADES and d.count:
+            self.trades_ring.write_batch(self.trades[:d.count])
+        return True
+
+    def _check_stale(self, now_ns: int) -> None:
+        if self.stale or now_ns - self.last_md_ns < self.stale_after_ns:
+            return
+        self.stale = True
+        self.state.set("md_stale", 1)
+        log.warning("no market data for %.1fs: marking it stale", (now_ns - self.last_md_ns) / 1e9)
+        for i in range(len(self.last_md)):
+            rec = self.last_md[i:i + 1]
+            if rec["type"][0]:
+                rec["flags"] |= MD_FLAG_STALE
+                rec["receive_ts_ns"] = now_ns
+                self.md_ring.write(rec)
+                rec["flags"] &= ~MD_FLAG_STALE
+
+    def _lost(self, why: str) -> None:
+        log.error("public connection lost (%s); reconnecting in %.2fs", why, self.backoff_s)
+        if self.client is not None:
+            self.client.close()
+        self.client = None
+        self.next_connect_s = time.monotonic() + self.backoff_s
+
+    def _try_reconnect(self) -> None:
+        try:
+            self._connect()
+        except (ThalexConnectionError, ThalexError, TimeoutError, OSError) as exc:
+            self.backoff_s = min(self.backoff_s * 2.0, self.reconnect_max_s)
+            self.next_connect_s = time.monotonic() + self.backoff_s
+            log.warning("reconnect to %s failed (%s); next try in %.2fs", self.url, exc, self.backoff_s)
+
+    def report(self, counters) -> None:
+        counts = self.decoder.counts
+        counters.set("malformed", sum(counts) - counts[NOT_NOTIFICATION])

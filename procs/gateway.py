@@ -1,0 +1,335 @@
+"""The gateway process: approved ladders in, Thalex private websocket out, executions back.
+
+On every (re)connect: login, ``set_cancel_on_disconnect`` (the exchange pulls our quotes if we
+go silent), ``set_mm_protection`` per product, ``session.orders`` subscription, then
+reconciliation before quoting again: the exchange's positions are published on ``exec`` as
+EXEC_POSITION (risk adopts them) and every leftover order of the account is cancelled.
+
+Ladders from ``orders`` are coalesced per instrument (only the newest matters) and sent as one
+``private/mass_quote`` per instrument; an identical level keeps its queue priority on Thalex. The
+matching-engine token bucket (procs/venue/ratelimit.py) paces them; a code-4 answer starts a
+cooldown. A PULL empties both sides; a FLATTEN becomes a reduce-only market order. Every order
+update from ``session.orders`` is decoded into EXEC records (acks, fills, cancels) for risk, the
+quoter and the recorder; failed quote sides become EXEC_REJECT records carrying the error code.
+
+Operator and supervisor requests in the shared state (kill, cancel before a restart) cancel the
+mass quotes and every order at once, ahead of anything queued.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import orjson
+
+from procs import segments
+from procs.agent import Agent
+from procs.settings import config_of, instruments_of
+from procs.venue.client import ThalexClient
+from procs.venue.errors import ThalexConnectionError, ThalexError
+from procs.venue.frame_decoder import KIND_ORDERS, FrameDecoder
+from procs.venue.ratelimit import ThalexLimits, THROTTLED
+from procs.venue.token import load_private_key
+from shm import records as R
+from shm.state import SharedState
+
+log = logging.getLogger("gateway")
+MMP_REFILL_S = 1.0
+
+
+def label_for(exchange_ts_ns: int) -> str:
+    """The label that ties an order to the ticker it reacts to (the exchange measures the gap)."""
+    return f"tt{round(exchange_ts_ns / 1000)}"
+
+
+class Gateway(Agent):
+    name = "gateway"
+
+    def __init__(self, instance: str, url: str, key_id: str, key_file: str, instruments, gw_conf,
+                 account: str = "", timeout_s: float = 5.0, reconnect_max_s: float = 10.0):
+        self.instance, self.url, self.key_id, self.key_file = instance, url, key_id, key_file
+        self.instruments, self.conf, self.account = instruments, gw_conf, account
+        self.timeout_s, self.reconnect_max_s = timeout_s, reconnect_max_s
+        self.by_name = {i.name: i for i in instruments}
+        self.client: ThalexClient | None = None
+        self.q = np.zeros(1, R.QUOTE_DTYPE)
+        self.ex = np.zeros(64, R.EXEC_DTYPE)
+        self.decoder = FrameDecoder(np.zeros(1, R.MD_DTYPE), exec_out=self.ex,
+                                    instrument_ids={i.name: i.id for i in instruments})
+        self.decoder.add("session.orders", 0)
+        self.desired: dict[int, np.ndarray] = {}    # newest approved set per instrument, unsent
+        self.flattens: list[np.ndarray] = []
+        self.last_sent: dict[int, np.ndarray] = {}
+        self.mmp_refill: dict[str, float] = {}      # product -> monotonic time to refill it
+        self.live: dict[int, tuple[int, int, float]] = {}   # order id -> (instrument, side, remaining)
+        self.limits = ThalexLimits(time.monotonic_ns())
+        self.backoff_s = 0.2
+        self.next_connect_s = 0.0
+        self.seen = {}
+        self.sent = self.rejects = self.throttled = self.connects = 0
+        self.exec_seq = 0
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "Gateway":
+        c = config_of(settings)
+        return cls(settings["instance"], settings["venue_url"], settings["key_id"], settings["key_file"],
+                   instruments_of(settings), c.gateway, c.venue.account, c.venue.request_timeout_s,
+                   c.feed.reconnect_max_s)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    def on_start(self) -> None:
+        self.orders = segments.reader(self.instance, "orders")
+        self.exec_ring = segments.writer(self.instance, "exec")
+        self.state = SharedState.attach(self.instance)
+        s = self.state.snapshot()
+        for name in ("kill", "cancel"):
+            self.seen[name] = s[f"{name}_request_seq"]
+        self.pem = load_private_key(self.key_file)
+        self._connect()
+
+    def on_close(self) -> None:
+        if self.client is not None:
+            try:   # leave nothing resting when we stop on purpose
+                self.client.cancel_mass_quote(wait=False)
+                self.client.cancel_all(timeout_s=2.0)
+            except (ThalexError, ThalexConnectionError, TimeoutError):
+                pass
+            self.client.close()
+        if hasattr(self, "state"):
+            self.state.set("connected", 0)
+            self.state.set("quoting", 0)
+        for name in ("orders", "exec_ring", "state"):
+            if hasattr(self, name):
+                getattr(self, name).close()
+
+    def _connect(self) -> None:
+        client = ThalexClient(self.url, timeout_s=self.timeout_s)
+        client.connect()
+        client.frame_hook = self._on_frame
+        client.login(self.key_id, self.pem, self.account or None)
+        now = time.monotonic_ns()
+        rate = client.set_cancel_on_disconnect(self.conf.cancel_on_disconnect_s)
+        self.limits.set_cancel_on_disconnect(now, (rate or {}).get("message_rate", 50))
+        if self.conf.mass_quote:
+            for product in sorted({i.product for i in self.instruments}):
+                client.set_mm_protection(product, self.conf.mmp_trade_amount, self.conf.mmp_quote_amount)
+        client.private_subscribe(["session.orders", "session.mm_protection"] if self.conf.mass_quote
+                                 else ["session.orders"])
+        self.client = client
+        self._reconcile()
+        self.connects += 1
+        self.backoff_s = 0.2
+        self.state.set("connected", 1)
+        log.info("connected to %s (connection %d)", self.url, self.connects)
+
+    def _reconcile(self) -> None:
+        """Positions from the exchange onto ``exec``; leftover orders of the account cancelled."""
+        self.live.clear()
+        self.client.cancel_all()
+        rec = np.zeros(1, R.EXEC_DTYPE)
+        held = {p.get("instrument_name"): p.get("position", 0.0) for p in self.client.portfolio()}
+        for inst in self.instruments:
+            rec[0] = 0
+            rec["type"], rec["instrument_id"] = R.EXEC_POSITION, inst.id
+            rec["position"], rec["receive_ts_ns"] = float(held.get(inst.name) or 0.0), time.monotonic_ns()
+            self._write_exec(rec)
+        # Whatever was desired before the reconnect is sent again from scratch.
+        self._publish_open()
+
+    # ---- work ------------------------------------------------------------------------------
+    def do_work(self) -> int:
+        if self.client is None:
+            if time.monotonic() >= self.next_connect_s:
+                self._try_reconnect()
+            return self._drain_orders()
+        try:
+            work = self._commands()
+            work += self.client.poll(0.0)
+            if self.mmp_refill:
+                self._refill_mmp()
+            work += self._drain_orders()
+            self._send_ready()
+        except ThalexConnectionError as exc:
+            self._lost(str(exc))
+            return 0
+        return work
+
+    def _commands(self) -> int:
+        work = 0
+        for name in ("kill", "cancel"):
+            seq = self.state.get(f"{name}_request_seq")
+            if seq != self.seen[name]:
+                self.seen[name] = seq
+                self._cancel_everything(f"{name} request")
+                self.state.set(f"{name}_done_seq", seq)
+                work += 1
+        return work
+
+    def _cancel_everything(self, why: str) -> None:
+        log.warning("cancelling every order (%s)", why)
+        self.desired.clear()
+        self.client.cancel_mass_quote()
+        n = self.client.cancel_all()
+        log.info("cancel_all removed %s orders", n)
+
+    def _drain_orders(self) -> int:
+        n = 0
+        q = self.q
+        while self.orders.read_into(q):
+            n += 1
+            iid = int(q["instrument_id"][0])
+            if iid >= len(self.instruments):
+                continue
+            if q["type"][0] == R.QUOTE_FLATTEN:
+                self.flattens.append(q.copy())
+            else:
+                self.desired[iid] = q.copy()
+        return n
+
+    def _send_ready(self) -> None:
+        now = time.monotonic_ns()
+        while self.flattens and self.limits.try_order(now):
+            self._send_flatten(self.flattens.pop(0))
+        for iid in list(self.desired):
+            if self.instruments[iid].product in self.mmp_refill and self.desired[iid]["type"][0] == R.QUOTE_SET:
+                continue   # its protection group is exhausted: quotes would be refused until refilled
+            if not self.limits.try_order(now):
+                return
+            q = self.desired.pop(iid)
+            self.last_sent[iid] = q
+            self._send_quote(q)
+
+    def _send_quote(self, q: np.ndarray) -> None:
+        inst = self.instruments[int(q["instrument_id"][0])]
+        item = {"i": inst.name}
+        if q["type"][0] == R.QUOTE_PULL:
+            item["b"], item["a"] = [], []
+        else:
+            nb, na = int(q["n_bids"][0]), int(q["n_asks"][0])
+            item["b"] = [[float(q["bid_price"][0][k]), float(q["bid_amount"][0][k])] for k in range(nb)]
+            item["a"] = [[float(q["ask_price"][0][k]), float(q["ask_amount"][0][k])] for k in range(na)]
+        label = label_for(int(q["md_exchange_ts_ns"][0])) if q["md_exchange_ts_ns"][0] else None
+        self.client.mass_quote([item], label=label, post_only=True, wait=False,
+                               callback=lambda result, error, iid=inst.id: self._quote_reply(iid, result, error))
+        self.sent += 1
+
+    def _quote_reply(self, iid: int, result, error) -> None:
+        if error is not None:
+            self._reject(iid, error.code, f"mass_quote: {error}")
+            return
+        self.limits.on_accepted()
+        for err in (result or {}).get("errors") or []:
+            self._reject(iid, int(err.get("code", 0)), f"mass_quote side {err.get('side')}: {err.get('message')}")
+
+    def _reject(self, iid: int, code: int, text: str) -> None:
+        self.rejects += 1
+        if code == THROTTLED:
+            self.throttled += 1
+            wait_ns = self.limits.on_throttled(time.monotonic_ns())
+            log.warning("throttled by the exchange: cooling down %.2fs", wait_ns / 1e9)
+        else:
+            log.warning("%s rejected (code %d): %s", self.instruments[iid].name, code, text)
+        rec = np.zeros(1, R.EXEC_DTYPE)
+        rec["type"], rec["instrument_id"], rec["reason"] = R.EXEC_REJECT, iid, code
+        rec["receive_ts_ns"] = time.monotonic_ns()
+        self._write_exec(rec)
+
+    def _send_flatten(self, q: np.ndarray) -> None:
+        iid = int(q["instrument_id"][0])
+        inst = self.instruments[iid]
+        sell = int(q["n_asks"][0]) > 0
+        amount = float(q["ask_amount"][0][0] if sell else q["bid_amount"][0][0])
+        amount = round(amount / inst.amount_tick) * inst.amount_tick
+        log.warning("%s: flatten: market %s %.6f reduce-only", inst.name, "sell" if sell else "buy", amount)
+        self.client.insert("sell" if sell else "buy", inst.name, amount, order_type="market",
+                           reduce_only=True, wait=False,
+                           callback=lambda result, error: error and self._reject(iid, error.code, f"flatten: {error}"))
+
+    # ---- executions ------------------------------------------------------------------------
+    def _on_frame(self, frame: bytes) -> bool:
+        if b'"channel_name"' not in frame:
+            return False
+        if b'"session.mm_protection"' in frame:
+            return self._on_mm_protection(frame)
+        d = self.decoder
+        if d.decode(frame, time.monotonic_ns()) or d.kind != KIND_ORDERS:
+            return True
+        for k in range(d.count):
+            e = self.ex[k]
+            oid, kind = int(e["order_id"]), int(e["type"])
+            if kind in (R.EXEC_ACK, R.EXEC_AMEND):
+                if e["remaining"] > 0:
+                    self.live[oid] = (int(e["instrument_id"]), int(e["side"]), float(e["remaining"]))
+            elif kind == R.EXEC_FILL:
+                if e["remaining"] > 0 and oid in self.live:
+                    self.live[oid] = (*self.live[oid][:2], float(e["remaining"]))
+                else:
+                    self.live.pop(oid, None)
+            elif kind == R.EXEC_CANCEL:
+                self.live.pop(oid, None)
+        self.exec_ring.write_batch(self.ex[:d.count])
+        self._publish_open()
+        return True
+
+    def _on_mm_protection(self, frame: bytes) -> bool:
+        """A protection group ran out: its quotes are gone; refill it after a pause (a burst of
+        fills is exactly when quoting again at once is least wise)."""
+        try:
+            groups = orjson.loads(frame).get("notification") or []
+        except orjson.JSONDecodeError:
+            return True
+        for g in groups if isinstance(groups, list) else []:
+            if isinstance(g, dict) and (g.get("remaining_amount") or 0) <= 0 and g.get("reason") == "executions":
+                log.warning("market-maker protection tripped on %s: refilling in %.1fs",
+                            g.get("product"), MMP_REFILL_S)
+                self.mmp_refill[g.get("product")] = time.monotonic() + MMP_REFILL_S
+        return True
+
+    def _refill_mmp(self) -> None:
+        now = time.monotonic()
+        for product, due in list(self.mmp_refill.items()):
+            if now >= due:
+                del self.mmp_refill[product]
+                self.client.set_mm_protection(product, self.conf.mmp_trade_amount,
+                                              self.conf.mmp_quote_amount, wait=False)
+                for inst in self.instruments:   # resend the newest ladder of the group
+                    if inst.product == product and inst.id in self.last_sent:
+                        self.desired.setdefault(inst.id, self.last_sent[inst.id])
+
+    def _write_exec(self, rec: np.ndarray) -> None:
+        self.exec_ring.write(rec)
+
+    def _publish_open(self) -> None:
+        bid = [0.0] * len(self.instruments)
+        ask = [0.0] * len(self.instruments)
+        for iid, side, remaining in self.live.values():
+            (bid if side > 0 else ask)[iid] += remaining
+        s = self.state.table
+        s["open_bid"][0][:len(bid)] = bid
+        s["open_ask"][0][:len(ask)] = ask
+        self.state.set("quoting", int(bool(self.live)))
+
+    # ---- connection loss ---------------------------------------------------------------------
+    def _lost(self, why: str) -> None:
+        log.error("private connection lost (%s): the exchange cancels our quotes "
+                  "(cancel-on-disconnect); reconnecting in %.2fs", why, self.backoff_s)
+        if self.client is not None:
+            self.client.close()
+        self.client = None
+        self.live.clear()
+        self.state.set("connected", 0)
+        self._publish_open()
+        self.next_connect_s = time.monotonic() + self.backoff_s
+
+    def _try_reconnect(self) -> None:
+        try:
+            self._connect()
+        except (ThalexConnectionError, ThalexError, TimeoutError, OSError) as exc:
+            self.client = None
+            self.backoff_s = min(self.backoff_s * 2.0, self.reconnect_max_s)
+            self.next_connect_s = time.monotonic() + self.backoff_s
+            log.warning("reconnect failed (%s); next try in %.2fs", exc, self.backoff_s)
+
+    def report(self, counters) -> None:
+        counters.set("errors", self.rejects)

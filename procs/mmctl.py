@@ -1,0 +1,107 @@
+"""``bin/mmctl [--endpoint tcp://127.0.0.1:7755] [--json] COMMAND [KEY=VALUE ...]``.
+
+Sends one command to the control port and prints the answer: readable text by default, the
+raw result as JSON with --json. Exit code 0 on success, 1 when the market maker answered with
+an error, 2 when nobody answered within --timeout seconds.
+
+    bin/mmctl status
+    bin/mmctl set quoter.gamma=0.1 risk.max_position=0.02
+    bin/mmctl pause | resume | halt | flatten | kill | params | ping | shutdown
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tomllib
+
+import msgpack
+import zmq
+
+COMMANDS = ("ping", "status", "params", "set", "pause", "resume", "halt", "flatten", "kill", "shutdown")
+
+
+def request(endpoint: str, cmd: str, args: dict | None = None, timeout_s: float = 5.0,
+            curve_server_key: bytes | None = None) -> dict:
+    """One round trip; raises TimeoutError when the port does not answer."""
+    ctx = zmq.Context.instance()
+    sock = ctx.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    if curve_server_key:
+        public, secret = zmq.curve_keypair()
+        sock.curve_publickey, sock.curve_secretkey, sock.curve_serverkey = public, secret, curve_server_key
+    try:
+        sock.connect(endpoint)
+        sock.send(msgpack.packb({"cmd": cmd, "args": args or {}}, use_bin_type=True))
+        if not sock.poll(int(timeout_s * 1000)):
+            raise TimeoutError(f"no answer from {endpoint} within {timeout_s}s (is bin/mm run running?)")
+        return msgpack.unpackb(sock.recv(), raw=False)
+    finally:
+        sock.close(linger=0)
+
+
+def parse_args(items: list[str]) -> dict:
+    out = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"argument {item!r}: expected KEY=VALUE")
+        try:
+            out[key] = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key] = text
+    return out
+
+
+def render(cmd: str, result) -> str:
+    if cmd != "status" or not isinstance(result, dict):
+        return json.dumps(result, indent=2, sort_keys=True, default=str)
+    r = result
+    pnl = r.get("pnl", {})
+    lines = [
+        f"venue      {r.get('venue')}",
+        f"state      {r.get('trading_state')}{' (' + r['reason'] + ')' if r.get('reason') else ''}"
+        f"{'  PAUSED' if r.get('paused') else ''}  quoting={r.get('quoting')}  connected={r.get('connected')}"
+        f"  md_stale={r.get('md_stale')}",
+        f"fills      {r.get('fills')}",
+        f"pnl        realised {pnl.get('realised', 0):.2f}  unrealised {pnl.get('unrealised', 0):.2f}  "
+        f"fees {pnl.get('fees', 0):.2f}  equity {pnl.get('equity', 0):.2f} USD",
+    ]
+    for name, pos in (r.get("positions") or {}).items():
+        oo = (r.get("open_orders") or {}).get(name, {})
+        lines.append(f"position   {name:<16} {pos:+.6f}  open bid {oo.get('bid', 0):.6f}  "
+                     f"ask {oo.get('ask', 0):.6f}  mark {(r.get('marks') or {}).get(name, 0):.2f}")
+    lines.append("process    pid      cpu  alive  heartbeat  restarts  errors")
+    for p in r.get("processes") or []:
+        age = p.get("heartbeat_age_s")
+        lines.append(f"  {p['name']:<8} {p.get('pid') or '-':<8} {p.get('cpu') if p.get('cpu') is not None else '-':<4} "
+                     f"{'yes' if p.get('alive') else 'NO':<6} {'-' if age is None else f'{age:.2f}s':<10} "
+                     f"{p.get('restarts', 0):<9} {p.get('errors', 0)}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="bin/mmctl", description="control client of bin/mm run")
+    parser.add_argument("--endpoint", default="tcp://127.0.0.1:7755")
+    parser.add_argument("--json", action="store_true", help="print the raw result as JSON")
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
+    parser.add_argument("command", help=f"one of {', '.join(COMMANDS)}")
+    parser.add_argument("args", nargs="*", metavar="KEY=VALUE")
+    a = parser.parse_args(argv)
+    try:
+        args = parse_args(a.args)
+        reply = request(a.endpoint, a.command, args, a.timeout)
+    except ValueError as exc:
+        parser.error(str(exc))
+    except TimeoutError as exc:
+        print(f"mmctl: {exc}", file=sys.stderr)
+        return 2
+    if not reply.get("ok"):
+        print(f"mmctl: {reply.get('error')}", file=sys.stderr)
+        return 1
+    print(json.dumps(reply["result"], default=str) if a.json else render(a.command, reply["result"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""The quoter process: md and trades in, one desired ladder per instrument out.
+
+Every market record goes through the instrument's QuoteEngine (kernels/quote.pyx: estimators,
+AS/GLFT, ladder, requote tolerance). A new QuoteSet (or a PULL, on stale or bad data) goes to
+the risk process on the one-to-one ``quotes`` ring and to the recorder on ``quote_log``. The
+inventory is the position the risk process keeps in the shared state, so the quoter and the
+limits agree on one number. A full ``quotes`` ring is counted and the newest set is retried on
+the next pass (older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE`` bumps
+``params_version``; the quoter then rereads settings.json and hands the engines new parameters,
+keeping their estimator state.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kernels.quote import QuoteEngine
+from procs import segments
+from procs.agent import Agent
+from procs.settings import config_of, instruments_of
+from shm.records import MD_DTYPE, QUOTE_DTYPE, TRADE_DTYPE
+from shm.state import SharedState
+
+log = logging.getLogger("quoter")
+FULL = 1
+
+
+class Quoter(Agent):
+    name = "quoter"
+
+    def __init__(self, instance: str, instruments, params, max_position: float, run_dir: Path | None = None):
+        self.instance, self.instruments, self.run_dir = instance, instruments, run_dir
+        limited = params.__class__(**{**vars(params), "max_position": min(params.max_position, max_position)})
+        self.engines = [QuoteEngine(limited, i.tick_size, i.amount_tick, i.min_amount, i.expiry_s)
+                        for i in instruments]
+        self.md = np.zeros(1, MD_DTYPE)
+        self.trades = np.zeros(64, TRADE_DTYPE)
+        self.out = np.zeros(1, QUOTE_DTYPE)
+        self.pending = {}          # instrument id -> QuoteSet not yet accepted by a full ring
+        self.seq = 0
+        self.published = self.pulls = self.ring_full = self.lapped = 0
+        self.params_version = 0
+
+    @classmethod
+    def from_settings(cls, settings: dict, run_dir: Path | None = None) -> "Quoter":
+        c = config_of(settings)
+        return cls(settings["instance"], instruments_of(settings), c.quoter, c.risk.max_position,
+                   Path(settings["run_dir"]) if "run_dir" in settings else run_dir)
+
+    def on_start(self) -> None:
+        self.md_ring = segments.reader(self.instance, "md")
+        self.trades_ring = segments.reader(self.instance, "trades")
+        self.quotes_ring = segments.writer(self.instance, "quotes")
+        self.quote_log = segments.writer(self.instance, "quote_log")
+        self.state = SharedState.attach(self.instance)
+        self.positions = self.state.table["position"][0]   # a view: always the current value
+        self.params_version = self.state.get("params_version")
+
+    def on_close(self) -> None:
+        self.positions = None
+        for name in ("md_ring", "trades_ring", "quotes_ring", "quote_log", "state"):
+            if hasattr(self, name):
+                getattr(self, name).close()
+
+    def do_work(self) -> int:
+        work = 0
+        if self.pending:
+            self._retry_pending()
+        n = self.trades_ring.read_batch(self.trades)
+        for t in self.trades[:n]:
+            iid = int(t["instrument_id"])
+            if iid < len(self.engines):
+                self.engines[iid].on_trade(float(t["price"]), float(t["amount"]), int(t["side"]),
+                                           int(t["exchange_ts_ns"]) * 1e-9)
+        work += n
+        md, engines, out = self.md, self.engines, self.out
+        while self.md_ring.read_into(md):
+            work += 1
+            iid = int(md["instrument_id"][0])
+            if iid >= len(engines):
+                continue
+            status = engines[iid].quote(md, float(self.positions[iid]), 0.0, 0.0, out)
+            if status:
+                self._publish(iid, status)
+        if work == 0 and self.state.get("params_version") != self.params_version:
+            self._reload_params()
+        return work
+
+    def _publish(self, iid: int, status: int) -> None:
+        out = self.out
+        self.seq += 1
+        out["seq"] = self.seq
+        out["created_ts_ns"] = time.monotonic_ns()
+        self.quote_log.write(out)
+        if status == 2:
+            self.pulls += 1
+        self.published += 1
+        if self.quotes_ring.write(out) == FULL:
+            self.ring_full += 1
+            self.pending[iid] = out.copy()
+        else:
+            self.pending.pop(iid, None)
+
+    def _retry_pending(self) -> None:
+        for iid in list(self.pending):
+            if self.quotes_ring.write(self.pending[iid]) == FULL:
+                return
+            del self.pending[iid]
+
+    def _reload_params(self) -> None:
+        self.params_version = self.state.get("params_version")
+        if self.run_dir is None:
+            return
+        settings = json.loads((self.run_dir / "settings.json").read_text())
+        c = config_of(settings)
+        params = c.quoter.__class__(**{**vars(c.quoter),
+                                       "max_position": min(c.quoter.max_position, c.risk.max_position)})
+        for engine in self.engines:
+            engine.set_params(params)
+        log.info("parameters reloaded (version %d)", self.params_version)
+
+    def report(self, counters) -> None:
+        counters.set("ring_full", self.ring_full)
+        counters.set("lapped", int(self.md_ring.lapped_count) if hasattr(self.md_ring, "lapped_count") else 0)

@@ -1,0 +1,241 @@
+"""The risk process: every ladder passes here on its way to the gateway.
+
+Reads ``quotes`` (one-to-one from the quoter), ``exec`` (fills and reconciled positions, with a
+strict reader: a missed execution would corrupt the position, so a lap is an error that halts
+quoting until the gateway reconciles) and ``md`` (marks). Keeps positions and P&L
+(position.py), the trading state ACTIVE / REDUCING / HALTED with its reason, and acts on the
+operator's commands posted in the shared state (halt, resume, flatten, kill). Each ladder is
+checked by limits.approve and forwarded on ``orders``; entering HALTED pulls every instrument.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from procs import segments
+from procs.agent import Agent
+from procs.risk.limits import Limits, approve
+from procs.risk.position import PositionBook
+from procs.settings import config_of, instruments_of
+from shm import records as R
+from shm.errors import RingLappedError
+from shm.state import ACTIVE, HALTED, REDUCING, TRADING_STATE_NAMES, SharedState
+
+log = logging.getLogger("risk")
+FULL = 1
+REASON_CODES = {"": 0, "operator halt": 1, "kill": 2, "flatten": 3, "stop loss": 4, "take profit": 5,
+                "drawdown": 6, "missed executions": 7}
+
+
+class RiskAgent(Agent):
+    name = "risk"
+
+    def __init__(self, instance: str, instruments, risk_conf):
+        self.instance, self.instruments, self.conf = instance, instruments, risk_conf
+        self.limits = [Limits(risk_conf.max_position, risk_conf.max_notional, risk_conf.max_order_size,
+                              risk_conf.price_band_bps, i.amount_tick, i.min_amount) for i in instruments]
+        self.book = PositionBook(len(instruments))
+        self.marks = [0.0] * len(instruments)
+        self.q = np.zeros(1, R.QUOTE_DTYPE)
+        self.md = np.zeros(1, R.MD_DTYPE)
+        self.ex = np.zeros(64, R.EXEC_DTYPE)
+        self.pending = {}          # instrument id -> approved set waiting for room on ``orders``
+        self.trading_state, self.reason = ACTIVE, ""
+        self.seen = {}             # command name -> last request seq handled
+        self.high_water = 0.0
+        self.denied = self.lapped = self.ring_full = 0
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "RiskAgent":
+        return cls(settings["instance"], instruments_of(settings), config_of(settings).risk)
+
+    def on_start(self) -> None:
+        self.quotes = segments.reader(self.instance, "quotes")
+        self.orders = segments.writer(self.instance, "orders")
+        self.exec = segments.reader(self.instance, "exec", strict=True)
+        self.md_ring = segments.reader(self.instance, "md")
+        self.state = SharedState.attach(self.instance)
+        s = self.state.snapshot()
+        # A restarted risk process continues from the shared state (the gateway reconciles the
+        # position with the exchange on its next connect and publishes it on ``exec``).
+        for i in range(len(self.instruments)):
+            self.book.position[i] = float(s["position"][i])
+            self.marks[i] = float(s["mark"][i])
+        self.book.realised, self.book.fees, self.book.fills = s["realised"], s["fees"], s["fills"]
+        self.high_water = s["high_water"]
+        self.trading_state = s["trading_state"]
+        self.reason = s["reason_text"]
+        for name in ("halt", "resume", "flatten", "kill"):
+            self.seen[name] = s[f"{name}_request_seq"]
+
+    def on_close(self) -> None:
+        for name in ("quotes", "orders", "exec", "md_ring", "state"):
+            if hasattr(self, name):
+                getattr(self, name).close()
+
+    # ---- the pass ------------------------------------------------------------------------
+    def do_work(self) -> int:
+        work = self._drain_exec() + self._drain_md()
+        work += self._commands()
+        self._evaluate()
+        if self.pending:
+            self._flush_pending()
+        q = self.q
+        while self.quotes.read_into(q):
+            work += 1
+            iid = int(q["instrument_id"][0])
+            if iid >= len(self.instruments):
+                continue
+            added = approve(q, self.book.position[iid], self.marks[iid], self.limits[iid],
+                            self.trading_state == HALTED, bool(self.state.get("paused")),
+                            self.trading_state == REDUCING)
+            if added:
+                self.denied += 1
+            self._send(iid, q)
+        return work
+
+    def _drain_exec(self) -> int:
+        try:
+            n = self.exec.read_batch(self.ex)
+        except RingLappedError as exc:
+            self.lapped += 1
+            log.error("missed executions (%s): halting until the gateway reconciles", exc)
+            self._set_state(HALTED, "missed executions")
+            return 1
+        for e in self.ex[:n]:
+            iid, kind = int(e["instrument_id"]), int(e["type"])
+            if iid >= len(self.instruments):
+                continue
+            if kind == R.EXEC_FILL:
+                price, amount = float(e["price"]), float(e["amount"])
+                rate = self.conf.maker_fee_rate if e["liquidity"] == R.LIQ_MAKER else self.conf.taker_fee_rate
+                fee = float(e["fee"]) or rate * price * amount
+                self.book.fill(iid, int(e["side"]), price, amount, fee)
+            elif kind == R.EXEC_POSITION:
+                diff = self.book.reconcile(iid, float(e["position"]), self.marks[iid])
+                if diff:
+                    log.warning("%s: position reconciled with the exchange (%+.6f contracts)",
+                                self.instruments[iid].name, diff)
+                if self.reason == "missed executions":
+                    self._set_state(ACTIVE, "")
+        if n:
+            self._publish_positions()
+        return n
+
+    def _drain_md(self) -> int:
+        n = 0
+        while self.md_ring.read_into(self.md):
+            n += 1
+            iid = int(self.md["instrument_id"][0])
+            mark = float(self.md["mark_price"][0])
+            if iid < len(self.marks) and mark > 0:
+                self.marks[iid] = mark
+        if n:
+            self.state.table["mark"][0][:len(self.marks)] = self.marks
+            self._publish_pnl()
+        return n
+
+    def _commands(self) -> int:
+        s = self.state
+        work = 0
+        for name in ("kill", "halt", "flatten", "resume"):
+            seq = s.get(f"{name}_request_seq")
+            if seq == self.seen[name]:
+                continue
+            self.seen[name] = seq
+            work += 1
+            if name == "resume":
+                self._set_state(ACTIVE, "")
+            elif name == "flatten":
+                self._set_state(HALTED, "flatten")
+                self._flatten()
+            else:
+                self._set_state(HALTED, "operator halt" if name == "halt" else "kill")
+        return work
+
+    def _evaluate(self) -> None:
+        """Limits that move the trading state by themselves: P&L stops and the REDUCING band."""
+        c = self.conf
+        equity = self.book.realised + self.book.unrealised(self.marks) - self.book.fees
+        self.high_water = max(self.high_water, equity)
+        if self.trading_state != HALTED:
+            if c.stop_loss and equity <= -c.stop_loss:
+                self._set_state(HALTED, "stop loss")
+            elif c.take_profit and equity >= c.take_profit:
+                self._set_state(HALTED, "take profit")
+            elif c.max_drawdown and self.high_water - equity >= c.max_drawdown:
+                self._set_state(HALTED, "drawdown")
+        if self.trading_state != HALTED:
+            near = any(abs(p) >= c.reduce_at_fraction * c.max_position for p in self.book.position)
+            if near != (self.trading_state == REDUCING):
+                self._set_state(REDUCING if near else ACTIVE, "near max_position" if near else "")
+
+    def _set_state(self, new: int, reason: str) -> None:
+        if new == self.trading_state and reason == self.reason:
+            return
+        log.warning("trading state %s -> %s%s", TRADING_STATE_NAMES[self.trading_state],
+                    TRADING_STATE_NAMES[new], f" ({reason})" if reason else "")
+        self.trading_state, self.reason = new, reason
+        s = self.state
+        s.set("trading_state", new)
+        s.set("reason", REASON_CODES.get(reason, 99))
+        s.set("reason_text", reason.encode()[:63])
+        s.set("state_changed_ns", time.time_ns())
+        if new == HALTED:
+            self._pull_all(R.RISK_HALTED)
+
+    def _pull_all(self, reason: int) -> None:
+        q = np.zeros(1, R.QUOTE_DTYPE)
+        for inst in self.instruments:
+            q["type"], q["instrument_id"], q["reason"] = R.QUOTE_PULL, inst.id, reason
+            q["created_ts_ns"] = time.monotonic_ns()
+            self._send(inst.id, q)
+
+    def _flatten(self) -> None:
+        for inst in self.instruments:
+            pos = self.book.position[inst.id]
+            if abs(pos) < inst.min_amount:
+                continue
+            q = np.zeros(1, R.QUOTE_DTYPE)
+            q["type"], q["instrument_id"], q["created_ts_ns"] = R.QUOTE_FLATTEN, inst.id, time.monotonic_ns()
+            q["inventory"], q["mid"] = pos, self.marks[inst.id]
+            if pos > 0:
+                q["n_asks"], q["ask_amount"][0][0] = 1, pos
+            else:
+                q["n_bids"], q["bid_amount"][0][0] = 1, -pos
+            log.warning("%s: flattening %+.6f contracts reduce-only", inst.name, pos)
+            # A flatten must not be superseded by a later ladder: it goes out now or waits first.
+            self._send(inst.id, q, key=("flatten", inst.id))
+
+    def _send(self, iid: int, q, key=None) -> None:
+        key = iid if key is None else key
+        if key in self.pending or self.orders.write(q) == FULL:
+            self.ring_full += key not in self.pending
+            self.pending[key] = q.copy()
+
+    def _flush_pending(self) -> None:
+        for key in sorted(self.pending, key=lambda k: isinstance(k, int)):
+            if self.orders.write(self.pending[key]) == FULL:
+                return
+            del self.pending[key]
+
+    def _publish_positions(self) -> None:
+        s = self.state
+        s.table["position"][0][:len(self.instruments)] = self.book.position
+        s.set("fills", self.book.fills)
+        self._publish_pnl()
+
+    def _publish_pnl(self) -> None:
+        s, b = self.state, self.book
+        unrealised = b.unrealised(self.marks)
+        s.set("realised", b.realised)
+        s.set("fees", b.fees)
+        s.set("unrealised", unrealised)
+        s.set("equity", b.realised + unrealised - b.fees)
+        s.set("high_water", self.high_water)
+
+    def report(self, counters) -> None:
+        counters.set("lapped", self.lapped)
+        counters.set("ring_full", self.ring_full)
