@@ -61,6 +61,7 @@ class Gateway(Agent):
         self.desired: dict[int, np.ndarray] = {}    # newest approved set per instrument, unsent
         self.flattens: list[np.ndarray] = []
         self.last_sent: dict[int, np.ndarray] = {}
+        self.inflight: dict[int, tuple[float, float]] = {}   # instrument -> ladder sent, unanswered
         self.mmp_refill: dict[str, float] = {}      # product -> monotonic time to refill it
         self.live: dict[int, tuple[int, int, float]] = {}   # order id -> (instrument, side, remaining)
         self.limits = ThalexLimits(time.monotonic_ns())
@@ -106,22 +107,33 @@ class Gateway(Agent):
     def _connect(self) -> None:
         client = ThalexClient(self.url, timeout_s=self.timeout_s)
         client.connect()
-        client.frame_hook = self._on_frame
-        client.login(self.key_id, self.pem, self.account or None)
-        now = time.monotonic_ns()
-        rate = client.set_cancel_on_disconnect(self.conf.cancel_on_disconnect_s)
-        self.limits.set_cancel_on_disconnect(now, (rate or {}).get("message_rate", 50))
-        if self.conf.mass_quote:
-            for product in sorted({i.product for i in self.instruments}):
-                client.set_mm_protection(product, self.conf.mmp_trade_amount, self.conf.mmp_quote_amount)
-        client.private_subscribe(["session.orders", "session.mm_protection"] if self.conf.mass_quote
-                                 else ["session.orders"])
-        self.client = client
-        self._reconcile()
+        try:
+            client.frame_hook = self._on_frame
+            client.login(self.key_id, self.pem, self.account or None)
+            now = time.monotonic_ns()
+            rate = client.set_cancel_on_disconnect(self.conf.cancel_on_disconnect_s)
+            self.limits.set_cancel_on_disconnect(now, (rate or {}).get("message_rate", 50))
+            self.client = client
+            self._arm_mmp()
+            client.private_subscribe(["session.orders", "session.mm_protection"] if self.conf.mass_quote
+                                     else ["session.orders"])
+            self._reconcile()
+        except BaseException:
+            client.close()
+            self.client = None
+            raise
         self.connects += 1
         self.backoff_s = 0.2
         self.state.set("connected", 1)
         log.info("connected to %s (connection %d)", self.url, self.connects)
+
+    def _arm_mmp(self) -> None:
+        """Configure market-maker protection for every product we quote. Needed after every
+        connect and after every cancel_mass_quote, which resets the groups (THALEX_API.md 5)."""
+        if self.conf.mass_quote:
+            for product in sorted({i.product for i in self.instruments}):
+                self.client.set_mm_protection(product, self.conf.mmp_trade_amount, self.conf.mmp_quote_amount)
+        self.mmp_refill.clear()
 
     def _reconcile(self) -> None:
         """Positions from the exchange onto ``exec``; leftover orders of the account cancelled."""
@@ -172,6 +184,7 @@ class Gateway(Agent):
         self.client.cancel_mass_quote()
         n = self.client.cancel_all()
         log.info("cancel_all removed %s orders", n)
+        self._arm_mmp()
 
     def _drain_orders(self) -> int:
         n = 0
@@ -209,12 +222,17 @@ class Gateway(Agent):
             nb, na = int(q["n_bids"][0]), int(q["n_asks"][0])
             item["b"] = [[float(q["bid_price"][0][k]), float(q["bid_amount"][0][k])] for k in range(nb)]
             item["a"] = [[float(q["ask_price"][0][k]), float(q["ask_amount"][0][k])] for k in range(na)]
+        # Until the exchange answers, the new ladder may be live beside fills of the old one.
+        self.inflight[inst.id] = (sum(a for _, a in item["b"]), sum(a for _, a in item["a"]))
+        self._publish_open()
         label = label_for(int(q["md_exchange_ts_ns"][0])) if q["md_exchange_ts_ns"][0] else None
         self.client.mass_quote([item], label=label, post_only=True, wait=False,
                                callback=lambda result, error, iid=inst.id: self._quote_reply(iid, result, error))
         self.sent += 1
 
     def _quote_reply(self, iid: int, result, error) -> None:
+        self.inflight.pop(iid, None)
+        self._publish_open()
         if error is not None:
             self._reject(iid, error.code, f"mass_quote: {error}")
             return
@@ -305,6 +323,9 @@ class Gateway(Agent):
         ask = [0.0] * len(self.instruments)
         for iid, side, remaining in self.live.values():
             (bid if side > 0 else ask)[iid] += remaining
+        for iid, (b, a) in self.inflight.items():
+            bid[iid] += b
+            ask[iid] += a
         s = self.state.table
         s["open_bid"][0][:len(bid)] = bid
         s["open_ask"][0][:len(ask)] = ask
@@ -318,6 +339,7 @@ class Gateway(Agent):
             self.client.close()
         self.client = None
         self.live.clear()
+        self.inflight.clear()
         self.state.set("connected", 0)
         self._publish_open()
         self.next_connect_s = time.monotonic() + self.backoff_s

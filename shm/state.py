@@ -33,7 +33,8 @@ STATE_DTYPE = describe("SharedState", [
     ("cancel_request_seq", "<u8"), ("cancel_done_seq", "<u8"),
     ("fills", "<u8"), ("realised", "<f8"), ("unrealised", "<f8"), ("fees", "<f8"),
     ("funding", "<f8"), ("equity", "<f8"), ("high_water", "<f8"),
-    ("position", f"({MAX_INSTRUMENTS},)<f8"), ("mark", f"({MAX_INSTRUMENTS},)<f8"),
+    ("position", f"({MAX_INSTRUMENTS},)<f8"), ("average_price", f"({MAX_INSTRUMENTS},)<f8"),
+    ("mark", f"({MAX_INSTRUMENTS},)<f8"),
     ("open_bid", f"({MAX_INSTRUMENTS},)<f8"), ("open_ask", f"({MAX_INSTRUMENTS},)<f8"),
     ("reason_text", "S64"),
 ], 640)

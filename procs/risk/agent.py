@@ -57,11 +57,14 @@ class RiskAgent(Agent):
         self.exec = segments.reader(self.instance, "exec", strict=True)
         self.md_ring = segments.reader(self.instance, "md")
         self.state = SharedState.attach(self.instance)
+        self.open_bid = self.state.table["open_bid"][0]   # views kept current by the gateway
+        self.open_ask = self.state.table["open_ask"][0]
         s = self.state.snapshot()
         # A restarted risk process continues from the shared state (the gateway reconciles the
         # position with the exchange on its next connect and publishes it on ``exec``).
         for i in range(len(self.instruments)):
             self.book.position[i] = float(s["position"][i])
+            self.book.average[i] = float(s["average_price"][i])
             self.marks[i] = float(s["mark"][i])
         self.book.realised, self.book.fees, self.book.fills = s["realised"], s["fees"], s["fills"]
         self.high_water = s["high_water"]
@@ -71,6 +74,7 @@ class RiskAgent(Agent):
             self.seen[name] = s[f"{name}_request_seq"]
 
     def on_close(self) -> None:
+        self.open_bid = self.open_ask = None
         for name in ("quotes", "orders", "exec", "md_ring", "state"):
             if hasattr(self, name):
                 getattr(self, name).close()
@@ -90,7 +94,8 @@ class RiskAgent(Agent):
                 continue
             added = approve(q, self.book.position[iid], self.marks[iid], self.limits[iid],
                             self.trading_state == HALTED, bool(self.state.get("paused")),
-                            self.trading_state == REDUCING)
+                            self.trading_state == REDUCING, float(self.open_bid[iid]),
+                            float(self.open_ask[iid]))
             if added:
                 self.denied += 1
             self._send(iid, q)
@@ -224,6 +229,7 @@ class RiskAgent(Agent):
     def _publish_positions(self) -> None:
         s = self.state
         s.table["position"][0][:len(self.instruments)] = self.book.position
+        s.table["average_price"][0][:len(self.instruments)] = self.book.average
         s.set("fills", self.book.fills)
         self._publish_pnl()
 

@@ -6,11 +6,13 @@ Order of the checks, per side, level by level from the best price outward:
   PRICE      a level farther than price_band_bps from the mark is dropped (and those beyond it)
   SIZE       a level larger than max_order_size is cut to it
   REDUCING   the side that would grow |position| is dropped
-  POSITION   position + the side's cumulative amount stays within max_position
-  NOTIONAL   |position + cumulative amount| x mark stays within max_notional
-A mass quote replaces the instrument's previous ladder atomically, so the previous ladder's
-orders cannot fill once the new one is live; the position the limits use is the one risk has
-booked from every fill reported so far.
+  POSITION   position + open orders on the side + the side's cumulative amount stay within
+             max_position
+  NOTIONAL   the same in USD at the mark stays within max_notional
+The open orders counted are those the gateway sees resting or sent and unanswered: until the new
+ladder replaces them they can still fill, and a fill already done at the exchange may not have
+reached us yet. Counting them as well as the new ladder is conservative (near the limit the
+ladder shrinks) but holds under any flow.
 """
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ def make_pull(q, reason: int) -> int:
 
 
 def approve(q, position: float, mark: float, lim: Limits, halted: bool, paused: bool,
-            reducing: bool) -> int:
+            reducing: bool, open_bid: float = 0.0, open_ask: float = 0.0) -> int:
     """Apply the checks to the 1-record QuoteSet array ``q``; returns the reason bits it added."""
     if paused:
         return make_pull(q, R.RISK_PAUSED)
@@ -50,15 +52,15 @@ def approve(q, position: float, mark: float, lim: Limits, halted: bool, paused: 
     if not (mark > 0 and math.isfinite(mark)):
         return make_pull(q, R.RISK_NO_MARK)
     reason = 0
-    for side, prices, amounts, count in ((1, "bid_price", "bid_amount", "n_bids"),
-                                         (-1, "ask_price", "ask_amount", "n_asks")):
+    for side, prices, amounts, count, resting in ((1, "bid_price", "bid_amount", "n_bids", open_bid),
+                                                  (-1, "ask_price", "ask_amount", "n_asks", open_ask)):
         p, a = q[prices][0], q[amounts][0]
         n = int(q[count][0])
         if reducing and side * position > 0:
             reason |= R.RISK_REDUCING if n else 0
             n = 0
-        room = lim.max_position - side * position
-        notional_room = lim.max_notional / mark - side * position
+        room = lim.max_position - side * position - resting
+        notional_room = lim.max_notional / mark - side * position - resting
         kept = 0
         for i in range(n):
             if abs(p[i] - mark) > mark * lim.price_band_bps * 1e-4:
