@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.e2e.pipeline import ROOT, Pipeline
+from procs.harness import ROOT, Pipeline
 
 pytestmark = pytest.mark.timeout(120)
 BTC = "BTC-PERPETUAL"

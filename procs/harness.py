@@ -1,5 +1,8 @@
 """Start ``bin/mm run`` for real (a subprocess, its own control port and run directory) and
-talk to it through the control port and to its embedded exchange through ``sim/*`` calls."""
+talk to it through the control port and to its exchange through ``sim/*`` calls.
+
+Used by the end-to-end tests and by ``bin/mm-bench pipeline``; stops what it starts by pid.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -16,7 +19,7 @@ from shm.segment import list_segments
 from sim.accounts import account_number_for
 from sim.testing import Client
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port_pair() -> int:
@@ -36,7 +39,7 @@ def free_port_pair() -> int:
 
 
 class Pipeline:
-    def __init__(self, tmp: Path, *sets: str):
+    def __init__(self, tmp: Path, *sets: str, env: dict | None = None):
         self.port = free_port_pair()
         self.endpoint = f"tcp://127.0.0.1:{self.port}"
         self.instance = f"p{self.port}"
@@ -44,7 +47,8 @@ class Pipeline:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "procs.main", "run", "--set", f"recorder.dir={tmp / 'runs'}",
              "--set", f"control.port={self.port}", "--set", f"control.pub_port={self.port + 1}", *sets],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **(env or {})})
         self._wait_started()
         params = self.ctl("params")
         self.url = params["venue_url"]

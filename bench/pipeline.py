@@ -1,0 +1,82 @@
+"""``bin/mm-bench pipeline``: tick-to-order latency, measured by the exchange.
+
+The local exchange stamps each ticker it sends and each order that arrives labelled with that
+ticker's timestamp (sim/latency.py); the gap is tick-to-order: the whole path from the ticker
+leaving the exchange to the order reaching it. Measured twice in one run, each against its own
+fresh exchange with the same options (seed, volatility, tick interval):
+
+- ours: ``bin/mm run`` (feed -> quoter -> risk -> gateway processes over shared-memory rings);
+- baseline: a single-process asyncio quoter on the official ``thalex`` client computing the same
+  quotes with the same engine (bench/_asyncio_quoter.py).
+
+Both quote BTC-PERPETUAL with the paper configuration; market-maker protection amounts are
+raised so neither spends time refilling a tripped group.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.result import Result, percentiles_ns
+from procs.harness import ROOT, Pipeline
+from sim.testing import make_key_pair, running_sim
+
+BASELINE = "asyncio + official thalex client"
+SIM_OPTS = {"seed": 7, "volatility": 5.0, "tick_interval": 0.02}
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--pipeline-seconds", type=float, default=20.0,
+                        help="pipeline suite: seconds measured per quoter (default 20)")
+
+
+def _ours(tmp: Path, seconds: float) -> list[int]:
+    kid, private, public = make_key_pair(tmp)
+    with running_sim(api_keys={kid: public}, **SIM_OPTS) as sim:
+        mm = Pipeline(tmp, "--set", f"venue.url={sim.url}", "--set", "gateway.mmp_trade_amount=10",
+                      "--set", "gateway.mmp_quote_amount=10",
+                      env={"THALEX_KEY_ID": kid, "THALEX_PRIVATE_KEY_FILE": str(private)})
+        try:
+            mm.wait(lambda s: s["quoting"], 30, "quoting")
+            sim.call("sim/latency", {"clear": True})
+            time.sleep(seconds)
+            samples = sim.call("sim/latency", {})["result"]["samples_ns"]
+        finally:
+            mm.stop()
+    return samples
+
+
+def _baseline(tmp: Path, seconds: float) -> list[int]:
+    kid, private, public = make_key_pair(tmp)
+    with running_sim(api_keys={kid: public}, **SIM_OPTS) as sim:
+        proc = subprocess.Popen([sys.executable, "-m", "bench._asyncio_quoter", sim.url, kid, str(private),
+                                 str(seconds + 2.0)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        try:
+            time.sleep(2.0)   # connect, login, first quotes
+            sim.call("sim/latency", {"clear": True})
+            proc.wait(timeout=seconds + 60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+        return sim.call("sim/latency", {})["result"]["samples_ns"]
+
+
+def run(args) -> list[Result]:
+    seconds = 3.0 if getattr(args, "quick", False) else args.pipeline_seconds
+    with tempfile.TemporaryDirectory(prefix="mm-bench-") as d:
+        ours = _ours(Path(d) / "ours", seconds) if (Path(d) / "ours").mkdir() is None else []
+        base = _baseline(Path(d) / "base", seconds) if (Path(d) / "base").mkdir() is None else []
+    if not ours or not base:
+        raise RuntimeError(f"no tick-to-order samples (ours {len(ours)}, baseline {len(base)})")
+    results = []
+    for q, label in zip((50, 99, 99.9), ("p50", "p99", "p99.9")):
+        o, = percentiles_ns(ours, (q,))
+        b, = percentiles_ns(base, (q,))
+        results.append(Result(f"pipeline.tick_to_order.{label}", o, "ns", BASELINE, b))
+    results.append(Result("pipeline.tick_to_order.samples", float(len(ours)), "count", BASELINE,
+                          float(len(base)), ratio=len(ours) / len(base)))
+    return results
