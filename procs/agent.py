@@ -11,6 +11,8 @@ class Agent:
     """Base class; subclasses set ``name`` and override the three hooks."""
 
     name = "agent"
+    #: True when do_work itself waits for input (e.g. on a socket, bounded): no idle on top.
+    waits_in_work = False
 
     def on_start(self) -> None:
         """Attach rings, connect, recover state. Raising here fails the start (and is restarted)."""

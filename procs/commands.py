@@ -69,23 +69,36 @@ class Commands:
         version = self.state.bump("params_version")
         return {"changed": dict(args), "params_version": version}
 
+    def _wake(self, *names: str) -> None:
+        bells = self.sup.segs.get("doorbells")
+        for name in names if bells is not None else ():
+            bells.bell(name).ring()
+
     def pause(self, args: dict) -> dict:
         self.state.set("paused", 1)
+        self._wake("risk")
         return {"paused": True}
 
     def resume(self, args: dict) -> dict:
         self.state.set("paused", 0)
-        return {"paused": False, "resume_seq": self.state.bump("resume_request_seq")}
+        seq = self.state.bump("resume_request_seq")
+        self._wake("risk")
+        return {"paused": False, "resume_seq": seq}
 
     def halt(self, args: dict) -> dict:
-        return {"halt_seq": self.state.bump("halt_request_seq")}
+        seq = self.state.bump("halt_request_seq")
+        self._wake("risk")
+        return {"halt_seq": seq}
 
     def flatten(self, args: dict) -> dict:
-        return {"flatten_seq": self.state.bump("flatten_request_seq")}
+        seq = self.state.bump("flatten_request_seq")
+        self._wake("risk")
+        return {"flatten_seq": seq}
 
     def kill(self, args: dict) -> dict:
         """Cancel every order on the account and halt; needs only the gateway alive."""
         seq = self.state.bump("kill_request_seq")
+        self._wake("gateway", "risk")
         deadline = time.monotonic() + 3.0
         while time.monotonic() < deadline:
             if self.state.get("kill_done_seq") >= seq:

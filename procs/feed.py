@@ -22,6 +22,7 @@ from procs.venue.client import ThalexClient
 from procs.venue.errors import ThalexConnectionError, ThalexError
 from procs.venue.frame_decoder import KIND_BOOK, KIND_INDEX, KIND_TICKER, KIND_TRADES, FrameDecoder
 from procs.venue.reasons import NOT_NOTIFICATION
+from shm.doorbell import Doorbells
 from shm.records import MD_DTYPE, MD_FLAG_STALE, TRADE_DTYPE
 from shm.state import SharedState
 
@@ -30,14 +31,16 @@ log = logging.getLogger("feed")
 
 class Feed(Agent):
     name = "feed"
+    waits_in_work = True   # do_work blocks on the socket (at most wait_s): data wakes it at once
 
     def __init__(self, instance: str, url: str, instruments, ticker_delay: str, stale_after_s: float,
-                 reconnect_min_s: float, reconnect_max_s: float, timeout_s: float = 5.0):
+                 reconnect_min_s: float, reconnect_max_s: float, timeout_s: float = 5.0,
+                 wait_s: float = 0.005):
         self.instance, self.url, self.instruments = instance, url, instruments
         self.ticker_delay = ticker_delay
         self.stale_after_ns = int(stale_after_s * 1e9)
         self.reconnect_min_s, self.reconnect_max_s = reconnect_min_s, reconnect_max_s
-        self.timeout_s = timeout_s
+        self.timeout_s, self.wait_s = timeout_s, wait_s
         self.client: ThalexClient | None = None
         self.md = np.zeros(1, MD_DTYPE)
         self.trades = np.zeros(64, TRADE_DTYPE)
@@ -68,6 +71,8 @@ class Feed(Agent):
         self.md_ring = segments.writer(self.instance, "md")
         self.trades_ring = segments.writer(self.instance, "trades")
         self.state = SharedState.attach(self.instance)
+        self.bells = Doorbells.attach(self.instance)
+        self.ring_quoter = self.bells.bell("quoter").ring
         self.state.set("md_stale", 1)
         self._connect()   # the first connection must work: a wrong URL fails the start
 
@@ -86,7 +91,8 @@ class Feed(Agent):
     def on_close(self) -> None:
         if self.client is not None:
             self.client.close()
-        for ring in ("md_ring", "trades_ring", "state"):
+        self.ring_quoter = None
+        for ring in ("md_ring", "trades_ring", "state", "bells"):
             if hasattr(self, ring):
                 getattr(self, ring).close()
 
@@ -96,10 +102,12 @@ class Feed(Agent):
         if self.client is None:
             if time.monotonic() >= self.next_connect_s:
                 self._try_reconnect()
+            else:
+                time.sleep(min(self.wait_s, max(0.0, self.next_connect_s - time.monotonic())))
             self._check_stale(now_ns)
             return 0
         try:
-            handled = self.client.poll(0.0)
+            handled = self.client.poll(self.wait_s)
         except ThalexConnectionError as exc:
             self._lost(str(exc))
             return 0
@@ -117,6 +125,7 @@ class Feed(Agent):
         if kind == KIND_TICKER or kind == KIND_BOOK or kind == KIND_INDEX:
             self.md["publish_ts_ns"] = time.monotonic_ns()
             self.md_ring.write(self.md)
+            self.ring_quoter()
             iid = int(self.md["instrument_id"][0])
             if iid < len(self.last_md):
                 self.last_md[iid] = self.md[0]
@@ -128,6 +137,7 @@ class Feed(Agent):
                 log.info("market data flowing")
         elif kind == KIND_TRADES and d.count:
             self.trades_ring.write_batch(self.trades[:d.count])
+            self.ring_quoter()
         return True
 
     def _check_stale(self, now_ns: int) -> None:
@@ -142,6 +152,7 @@ class Feed(Agent):
                 rec["flags"] |= MD_FLAG_STALE
                 rec["receive_ts_ns"] = now_ns
                 self.md_ring.write(rec)
+                self.ring_quoter()
                 rec["flags"] &= ~MD_FLAG_STALE
 
     def _lost(self, why: str) -> None:

@@ -32,6 +32,7 @@ from procs.venue.frame_decoder import KIND_ORDERS, FrameDecoder
 from procs.venue.ratelimit import ThalexLimits, THROTTLED
 from procs.venue.token import load_private_key
 from shm import records as R
+from shm.doorbell import Doorbells
 from shm.state import SharedState
 
 log = logging.getLogger("gateway")
@@ -83,6 +84,8 @@ class Gateway(Agent):
         self.orders = segments.reader(self.instance, "orders")
         self.exec_ring = segments.writer(self.instance, "exec")
         self.state = SharedState.attach(self.instance)
+        self.bells = Doorbells.attach(self.instance)
+        self.listeners = [self.bells.bell("risk").ring, self.bells.bell("quoter").ring]
         s = self.state.snapshot()
         for name in ("kill", "cancel"):
             self.seen[name] = s[f"{name}_request_seq"]
@@ -100,7 +103,8 @@ class Gateway(Agent):
         if hasattr(self, "state"):
             self.state.set("connected", 0)
             self.state.set("quoting", 0)
-        for name in ("orders", "exec_ring", "state"):
+        self.listeners = []
+        for name in ("orders", "exec_ring", "state", "bells"):
             if hasattr(self, name):
                 getattr(self, name).close()
 
@@ -287,6 +291,8 @@ class Gateway(Agent):
             elif kind == R.EXEC_CANCEL:
                 self.live.pop(oid, None)
         self.exec_ring.write_batch(self.ex[:d.count])
+        for ring in self.listeners:
+            ring()
         self._publish_open()
         return True
 
@@ -317,6 +323,8 @@ class Gateway(Agent):
 
     def _write_exec(self, rec: np.ndarray) -> None:
         self.exec_ring.write(rec)
+        for ring in self.listeners:
+            ring()
 
     def _publish_open(self) -> None:
         bid = [0.0] * len(self.instruments)

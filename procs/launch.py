@@ -17,6 +17,7 @@ from shm.counters import Counters
 from shm.idle import make_idle
 
 AGENTS = ("feed", "quoter", "risk", "gateway", "recorder")
+BELLED = ("quoter", "risk", "gateway")   # consumers whose producers ring them (shm/doorbell.pyx)
 
 
 def build_agent(name: str, settings: dict, run_dir: Path):
@@ -63,10 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     counters = Counters.attach(settings["instance"])
     slot = counters.register(a.slot, a.name, proc.get("cpu", -1))
     idle_params = {k: v for k, v in proc.items() if k not in ("cpu", "idle")}
+    bells = None
+    if proc.get("idle", "backoff") == "backoff" and a.name in BELLED:
+        from shm.doorbell import Doorbells
+        bells = Doorbells.attach(settings["instance"])
+        idle_params.update(doorbell=bells.bell(a.name), max_spins=20, max_yields=4)
     runner = Runner(build_agent(a.name, settings, a.run_dir), make_idle(proc.get("idle", "backoff"), **idle_params),
                     counters=slot, cpu=proc.get("cpu", -1))
     runner.install_signal_handlers()
     code = runner.run()
+    if bells is not None:
+        runner.idle = None
+        bells.close()
     slot.row = None
     counters.table = None
     counters.close()

@@ -22,6 +22,7 @@ from kernels.quote import QuoteEngine
 from procs import segments
 from procs.agent import Agent
 from procs.settings import config_of, instruments_of
+from shm.doorbell import Doorbells
 from shm.records import MD_DTYPE, QUOTE_DTYPE, TRADE_DTYPE
 from shm.state import SharedState
 
@@ -57,12 +58,14 @@ class Quoter(Agent):
         self.quotes_ring = segments.writer(self.instance, "quotes")
         self.quote_log = segments.writer(self.instance, "quote_log")
         self.state = SharedState.attach(self.instance)
+        self.bells = Doorbells.attach(self.instance)
+        self.ring_risk = self.bells.bell("risk").ring
         self.positions = self.state.table["position"][0]   # a view: always the current value
         self.params_version = self.state.get("params_version")
 
     def on_close(self) -> None:
-        self.positions = None
-        for name in ("md_ring", "trades_ring", "quotes_ring", "quote_log", "state"):
+        self.positions = self.ring_risk = None
+        for name in ("md_ring", "trades_ring", "quotes_ring", "quote_log", "state", "bells"):
             if hasattr(self, name):
                 getattr(self, name).close()
 
@@ -104,6 +107,7 @@ class Quoter(Agent):
             self.pending[iid] = out.copy()
         else:
             self.pending.pop(iid, None)
+        self.ring_risk()
 
     def _retry_pending(self) -> None:
         for iid in list(self.pending):

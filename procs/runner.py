@@ -53,12 +53,18 @@ class Runner:
             counters.set_state(STATE_RUNNING)
             counters.beat()
         do_work, idle, clock = self.agent.do_work, self.idle.idle, time.monotonic_ns
+        # An agent that waits inside do_work (on a socket) needs no idle strategy on top of it.
+        if getattr(self.agent, "waits_in_work", False):
+            idle = _no_idle
+        arm = getattr(self.idle, "arm", None) if idle is not _no_idle else None
         deadline = clock() + int(max_seconds * 1e9) if max_seconds else None
         next_beat = clock() + self.heartbeat_interval_ns
         work_since_beat = 0
         code = 0
         try:
             while not self.stopping:
+                if arm is not None:
+                    arm()
                 work = do_work()
                 work_since_beat += work
                 idle(work)
@@ -87,3 +93,7 @@ class Runner:
             self.agent.on_close()
         except Exception:
             log.exception("%s: on_close failed", self.agent.name)
+
+
+def _no_idle(work_count: int) -> None:
+    pass

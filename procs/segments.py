@@ -9,6 +9,7 @@ The supervisor creates them all (and is their owner), each process attaches to t
     orders     one-to-one  QuoteSet      risk -> gateway (approved ladders and commands)
     exec       broadcast   ExecEvent     gateway -> quoter, risk, recorder
     counters   table       per-process health (shm.counters)
+    doorbells  table       one futex bell per consumer (shm.doorbell): rung after publishing
     state      table       trading state, commands, positions, P&L (shm.state)
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from shm.broadcast import BroadcastReader, BroadcastWriter, StrictBroadcastReader
 from shm.counters import Counters
+from shm.doorbell import Doorbells
 from shm.one_to_one import OneToOneRing
 from shm.records import EXEC_DTYPE, MD_DTYPE, QUOTE_DTYPE, TRADE_DTYPE
 from shm.segment import segment_name
@@ -51,6 +53,7 @@ def create_all(instance: str) -> dict:
             made[spec.name] = cls.create(segment_name(instance, spec.name), spec.dtype, spec.capacity)
         made["counters"] = Counters.create(instance)
         made["state"] = SharedState.create(instance)
+        made["doorbells"] = Doorbells.create(instance)
     except BaseException:
         for seg in made.values():
             seg.close()

@@ -139,6 +139,7 @@ class Supervisor:
     def request_cancel_all(self, timeout_s: float = 3.0) -> bool:
         """Ask the gateway to cancel every order; True once it confirmed."""
         seq = self.state.bump("cancel_request_seq")
+        self.segs["doorbells"].bell("gateway").ring()
         if not self.children["gateway"].alive():
             return False
         deadline = time.monotonic() + timeout_s

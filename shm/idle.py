@@ -9,7 +9,9 @@ is called after every pass; any work resets the back-off.
   shows 100% CPU, and on a busy core hands it to whoever is waiting.
 - ``backoff``: spin a little, then yield a little, then sleep from ``min_sleep_s`` doubling up to
   ``max_sleep_s``. Near-zero CPU when quiet, wake-up bounded by ``max_sleep_s``. The default on
-  shared or small machines (a 2-core laptop or CI box).
+  shared or small machines (a 2-core laptop or CI box). Given a doorbell (shm/doorbell.pyx) it
+  sleeps on the bell instead: a producer's ring wakes it within microseconds, and
+  ``max_sleep_s`` only bounds how long it waits for things that do not ring (sockets, clocks).
 """
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ class Backoff:
     name = "backoff"
 
     def __init__(self, max_spins: int = 100, max_yields: int = 20,
-                 min_sleep_s: float = 50e-6, max_sleep_s: float = 1e-3):
+                 min_sleep_s: float = 50e-6, max_sleep_s: float = 1e-3, doorbell=None):
         if max_spins < 0 or max_yields < 0:
             raise ValueError(f"max_spins={max_spins}, max_yields={max_yields}: must be >= 0")
         if not 0 < min_sleep_s <= max_sleep_s:
@@ -50,7 +52,14 @@ class Backoff:
                              "expected 0 < min_sleep_s <= max_sleep_s")
         self.max_spins, self.max_yields = max_spins, max_yields
         self.min_sleep_s, self.max_sleep_s = min_sleep_s, max_sleep_s
+        self.doorbell = doorbell
+        self.seen = 0
         self.reset()
+
+    def arm(self) -> None:
+        """Called before each pass: remember the bell's count, so a ring during the pass is not lost."""
+        if self.doorbell is not None:
+            self.seen = self.doorbell.armed()
 
     def reset(self) -> None:
         self.spins = 0
@@ -67,6 +76,9 @@ class Backoff:
         elif self.yields < self.max_yields:
             self.yields += 1
             os.sched_yield()
+        elif self.doorbell is not None:
+            if self.doorbell.wait(self.seen, self.max_sleep_s) == 0:
+                self.reset()          # rung: work is waiting, start eager again
         else:
             time.sleep(self.sleep_s)
             self.sleep_s = min(self.sleep_s * 2, self.max_sleep_s)

@@ -20,6 +20,7 @@ from procs.risk.limits import Limits, approve
 from procs.risk.position import PositionBook
 from procs.settings import config_of, instruments_of
 from shm import records as R
+from shm.doorbell import Doorbells
 from shm.errors import RingLappedError
 from shm.state import ACTIVE, HALTED, REDUCING, TRADING_STATE_NAMES, SharedState
 
@@ -57,6 +58,8 @@ class RiskAgent(Agent):
         self.exec = segments.reader(self.instance, "exec", strict=True)
         self.md_ring = segments.reader(self.instance, "md")
         self.state = SharedState.attach(self.instance)
+        self.bells = Doorbells.attach(self.instance)
+        self.ring_gateway = self.bells.bell("gateway").ring
         self.open_bid = self.state.table["open_bid"][0]   # views kept current by the gateway
         self.open_ask = self.state.table["open_ask"][0]
         s = self.state.snapshot()
@@ -74,8 +77,8 @@ class RiskAgent(Agent):
             self.seen[name] = s[f"{name}_request_seq"]
 
     def on_close(self) -> None:
-        self.open_bid = self.open_ask = None
-        for name in ("quotes", "orders", "exec", "md_ring", "state"):
+        self.open_bid = self.open_ask = self.ring_gateway = None
+        for name in ("quotes", "orders", "exec", "md_ring", "state", "bells"):
             if hasattr(self, name):
                 getattr(self, name).close()
 
@@ -219,12 +222,15 @@ class RiskAgent(Agent):
         if key in self.pending or self.orders.write(q) == FULL:
             self.ring_full += key not in self.pending
             self.pending[key] = q.copy()
+        else:
+            self.ring_gateway()
 
     def _flush_pending(self) -> None:
         for key in sorted(self.pending, key=lambda k: isinstance(k, int)):
             if self.orders.write(self.pending[key]) == FULL:
                 return
             del self.pending[key]
+            self.ring_gateway()
 
     def _publish_positions(self) -> None:
         s = self.state
