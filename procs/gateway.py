@@ -160,12 +160,14 @@ class Gateway(Agent):
                 self._try_reconnect()
             return self._drain_orders()
         try:
-            work = self._commands()
+            # The latency path first: approved ladders out, then whatever the exchange sent.
+            work = self._drain_orders()
+            if self.desired or self.flattens:
+                self._send_ready()
+            work += self._commands()
             work += self.client.poll(0.0)
             if self.mmp_refill:
                 self._refill_mmp()
-            work += self._drain_orders()
-            self._send_ready()
         except ThalexConnectionError as exc:
             self._lost(str(exc))
             return 0
@@ -218,21 +220,23 @@ class Gateway(Agent):
             self._send_quote(q)
 
     def _send_quote(self, q: np.ndarray) -> None:
-        inst = self.instruments[int(q["instrument_id"][0])]
+        r = q[0]
+        inst = self.instruments[int(r["instrument_id"])]
         item = {"i": inst.name}
-        if q["type"][0] == R.QUOTE_PULL:
+        if r["type"] == R.QUOTE_PULL:
             item["b"], item["a"] = [], []
         else:
-            nb, na = int(q["n_bids"][0]), int(q["n_asks"][0])
-            item["b"] = [[float(q["bid_price"][0][k]), float(q["bid_amount"][0][k])] for k in range(nb)]
-            item["a"] = [[float(q["ask_price"][0][k]), float(q["ask_amount"][0][k])] for k in range(na)]
+            nb, na = int(r["n_bids"]), int(r["n_asks"])
+            item["b"] = [list(level) for level in zip(r["bid_price"][:nb].tolist(), r["bid_amount"][:nb].tolist())]
+            item["a"] = [list(level) for level in zip(r["ask_price"][:na].tolist(), r["ask_amount"][:na].tolist())]
         # Until the exchange answers, the new ladder may be live beside fills of the old one.
         self.inflight[inst.id] = (sum(a for _, a in item["b"]), sum(a for _, a in item["a"]))
-        self._publish_open()
-        label = label_for(int(q["md_exchange_ts_ns"][0])) if q["md_exchange_ts_ns"][0] else None
+        ts = int(r["md_exchange_ts_ns"])
+        label = label_for(ts) if ts else None
         self.client.mass_quote([item], label=label, post_only=True, wait=False,
                                callback=lambda result, error, iid=inst.id: self._quote_reply(iid, result, error))
         self.sent += 1
+        self._publish_open()   # after the send: the exposure it adds is booked before risk's next look
 
     def _quote_reply(self, iid: int, result, error) -> None:
         self.inflight.pop(iid, None)

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if proc.get("idle", "backoff") == "backoff" and a.name in BELLED:
         from shm.doorbell import Doorbells
         bells = Doorbells.attach(settings["instance"])
-        idle_params.update(doorbell=bells.bell(a.name), max_spins=20, max_yields=4)
+        idle_params.update(doorbell=bells.bell(a.name), max_spins=2, max_yields=1)
     runner = Runner(build_agent(a.name, settings, a.run_dir), make_idle(proc.get("idle", "backoff"), **idle_params),
                     counters=slot, cpu=proc.get("cpu", -1))
     runner.install_signal_handlers()

@@ -84,9 +84,9 @@ class RiskAgent(Agent):
 
     # ---- the pass ------------------------------------------------------------------------
     def do_work(self) -> int:
-        work = self._drain_exec() + self._drain_md()
-        work += self._commands()
-        self._evaluate()
+        # Fills first (the limits need the newest position), then the latency path: ladders
+        # through the checks; marks, commands and P&L stops after.
+        work = self._drain_exec()
         if self.pending:
             self._flush_pending()
         q = self.q
@@ -102,6 +102,8 @@ class RiskAgent(Agent):
             if added:
                 self.denied += 1
             self._send(iid, q)
+        work += self._drain_md() + self._commands()
+        self._evaluate()
         return work
 
     def _drain_exec(self) -> int:

@@ -54,7 +54,8 @@ def approve(q, position: float, mark: float, lim: Limits, halted: bool, paused: 
     reason = 0
     for side, prices, amounts, count, resting in ((1, "bid_price", "bid_amount", "n_bids", open_bid),
                                                   (-1, "ask_price", "ask_amount", "n_asks", open_ask)):
-        p, a = q[prices][0], q[amounts][0]
+        pa, aa = q[prices][0], q[amounts][0]   # views into the record
+        p, a = pa.tolist(), aa.tolist()        # plain floats: 10x faster than NumPy scalars
         n = int(q[count][0])
         if reducing and side * position > 0:
             reason |= R.RISK_REDUCING if n else 0
@@ -82,6 +83,8 @@ def approve(q, position: float, mark: float, lim: Limits, halted: bool, paused: 
             kept += 1
         for j in range(kept, n):
             p[j] = a[j] = 0.0
+        pa[:] = p
+        aa[:] = a
         q[count] = kept
     q["reason"] |= reason
     return reason
