@@ -1,0 +1,40 @@
+"""Run settings: instruments resolved from the venue's listing, a round trip through JSON."""
+import json
+
+import pytest
+
+import conf
+from procs import settings as S
+from procs.gateway import label_for
+
+LISTING = [{"instrument_name": "BTC-PERPETUAL", "product": "FBTCUSD", "tick_size": 1, "volume_tick_size": 0.001,
+            "min_order_amount": 0.001, "type": "perpetual", "underlying": "BTCUSD"},
+           {"instrument_name": "BTC-25DEC26", "product": "FBTCUSD", "tick_size": 1, "volume_tick_size": 0.001,
+            "min_order_amount": 0.001, "type": "future", "expiration_timestamp": 1798185600}]
+
+
+def test_instruments_take_their_ticks_from_the_venue_in_config_order():
+    got = S.instruments_from_venue(("BTC-25DEC26", "BTC-PERPETUAL"), LISTING)
+    assert [(i.id, i.name) for i in got] == [(0, "BTC-25DEC26"), (1, "BTC-PERPETUAL")]
+    assert got[0].expiry_s == 1798185600 and got[1].expiry_s == 0.0 and got[1].tick_size == 1.0
+
+
+def test_an_instrument_the_venue_does_not_list_is_a_config_error():
+    with pytest.raises(conf.ConfigError, match="'ETH-PERPETUAL' is not listed by the exchange"):
+        S.instruments_from_venue(("ETH-PERPETUAL",), LISTING)
+
+
+def test_settings_survive_json_and_give_back_the_same_config():
+    config = conf.load(None, ["risk.max_position=0.02"])
+    settings = S.build(config, instance="t", venue_url="ws://127.0.0.1:1/ws/api/v2", key_id="K",
+                       key_file="/k", instruments=S.instruments_from_venue(("BTC-PERPETUAL",), LISTING))
+    back = json.loads(json.dumps(settings))
+    assert S.config_of(back).risk.max_position == 0.02
+    assert S.instruments_of(back)[0].name == "BTC-PERPETUAL"
+    assert back["process_runtime"]["quoter"]["max_sleep_s"] == pytest.approx(200e-6)
+
+
+def test_the_order_label_matches_the_exchange_probe():
+    # sim/latency.py labels a ticker "tt" + round(mark_timestamp * 1e6); we carry it in ns.
+    mark_timestamp = 1795510164.379417
+    assert label_for(int(mark_timestamp * 1e9)) == "tt" + str(round(mark_timestamp * 1e6))
