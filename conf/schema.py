@@ -40,7 +40,8 @@ class Risk:
     stop_loss: float = num(1_000.0, 0.0, 1e12, "USD, 0 = off")
     take_profit: float = num(0.0, 0.0, 1e12, "USD, 0 = off")
     max_drawdown: float = num(2_000.0, 0.0, 1e12, "USD from the high-water mark, 0 = off")
-    reduce_at_fraction: float = num(0.8, 0.1, 1.0, "of max_position: REDUCING above it")
+    max_daily_loss: float = num(0.0, 0.0, 1e12, "USD since 00:00 UTC, 0 = off")
+    reduce_at_fraction: float = num(0.8, 0.1, 1.0, "of a limit: REDUCING beyond it, HALTED at it")
     maker_fee_rate: float = num(0.0001, -0.01, 0.01, "fraction of notional, for P&L")
     taker_fee_rate: float = num(0.0005, -0.01, 0.01, "fraction of notional, for P&L")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from shm.state import TRADING_STATE_NAMES
+from shm.state import HALTED, TRADING_STATE_NAMES
 
 
 class Commands:
@@ -96,7 +96,12 @@ class Commands:
         return {"flatten_seq": seq}
 
     def kill(self, args: dict) -> dict:
-        """Cancel every order on the account and halt; needs only the gateway alive."""
+        """Cancel every order on the account and halt; needs only the gateway alive.
+
+        The trading state is set here as well as by risk: the kill must hold even while the risk
+        process is dead (it keeps HALTED when it restarts)."""
+        self.state.set("trading_state", HALTED)
+        self.state.set("reason_text", b"kill")
         seq = self.state.bump("kill_request_seq")
         self._wake("gateway", "risk")
         deadline = time.monotonic() + 3.0

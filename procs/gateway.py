@@ -28,6 +28,7 @@ from procs.agent import Agent
 from procs.settings import config_of, instruments_of
 from procs.venue.client import ThalexClient
 from procs.venue.errors import ThalexConnectionError, ThalexError
+from procs.venue.decode_orders import numeric_id
 from procs.venue.frame_decoder import KIND_ORDERS, FrameDecoder
 from procs.venue.ratelimit import ThalexLimits, THROTTLED
 from procs.venue.token import load_private_key
@@ -119,8 +120,8 @@ class Gateway(Agent):
             self.limits.set_cancel_on_disconnect(now, (rate or {}).get("message_rate", 50))
             self.client = client
             self._arm_mmp()
-            client.private_subscribe(["session.orders", "session.mm_protection"] if self.conf.mass_quote
-                                     else ["session.orders"])
+            client.private_subscribe(["session.orders", "account.trade_history"]
+                                     + (["session.mm_protection"] if self.conf.mass_quote else []))
             self._reconcile()
         except BaseException:
             client.close()
@@ -144,6 +145,11 @@ class Gateway(Agent):
         self.live.clear()
         self.client.cancel_all()
         rec = np.zeros(1, R.EXEC_DTYPE)
+        # Fills we may have missed while away come first (risk books each trade once, by id),
+        # then the exchange's positions, which risk adopts when they differ from its own.
+        history = self.client.trade_history(limit=1000) or {}
+        trades = sorted(history.get("trades") or [], key=lambda t: t.get("time", 0))
+        self._publish_trades(trades)
         held = {p.get("instrument_name"): p.get("position", 0.0) for p in self.client.portfolio()}
         for inst in self.instruments:
             rec[0] = 0
@@ -278,6 +284,8 @@ class Gateway(Agent):
             return False
         if b'"session.mm_protection"' in frame:
             return self._on_mm_protection(frame)
+        if b'"account.trade_history"' in frame:
+            return self._on_trades(frame)
         d = self.decoder
         if d.decode(frame, time.monotonic_ns()) or d.kind != KIND_ORDERS:
             return True
@@ -299,6 +307,37 @@ class Gateway(Agent):
             ring()
         self._publish_open()
         return True
+
+    def _on_trades(self, frame: bytes) -> bool:
+        """The trade history's reports (exchange fee, position after) as EXEC_TRADE records."""
+        try:
+            trades = orjson.loads(frame).get("notification") or []
+        except orjson.JSONDecodeError:
+            log.warning("account.trade_history frame is not JSON: skipped")
+            return True
+        self._publish_trades(trades if isinstance(trades, list) else [])
+        return True
+
+    def _publish_trades(self, trades: list) -> None:
+        rec = np.zeros(1, R.EXEC_DTYPE)
+        now = time.monotonic_ns()
+        for t in trades:
+            inst = self.by_name.get(t.get("instrument_name")) if isinstance(t, dict) else None
+            if inst is None or t.get("trade_type", "normal") != "normal":
+                continue
+            try:
+                rec[0] = 0
+                rec["type"], rec["instrument_id"] = R.EXEC_TRADE, inst.id
+                rec["side"] = 1 if t["direction"] == "buy" else -1
+                rec["trade_id"], rec["order_id"] = numeric_id(t["trade_id"]), numeric_id(t.get("order_id", 0) or 0)
+                rec["price"], rec["amount"], rec["fee"] = float(t["price"]), float(t["amount"]), float(t.get("fee", 0.0))
+                rec["position"] = float(t.get("position_after", np.nan))
+                rec["exchange_ts_ns"], rec["receive_ts_ns"] = int(float(t.get("time", 0)) * 1e9), now
+                rec["liquidity"] = R.LIQ_MAKER if t.get("maker_taker") == "maker" else R.LIQ_TAKER
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("trade history item unreadable (%s): %r", exc, t)
+                continue
+            self._write_exec(rec)
 
     def _on_mm_protection(self, frame: bytes) -> bool:
         """A protection group ran out: its quotes are gone; refill it after a pause (a burst of

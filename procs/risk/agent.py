@@ -1,21 +1,29 @@
 """The risk process: every ladder passes here on its way to the gateway.
 
-Reads ``quotes`` (one-to-one from the quoter), ``exec`` (fills and reconciled positions, with a
-strict reader: a missed execution would corrupt the position, so a lap is an error that halts
-quoting until the gateway reconciles) and ``md`` (marks). Keeps positions and P&L
-(position.py), the trading state ACTIVE / REDUCING / HALTED with its reason, and acts on the
-operator's commands posted in the shared state (halt, resume, flatten, kill). Each ladder is
-checked by limits.approve and forwarded on ``orders``; entering HALTED pulls every instrument.
+Reads ``quotes`` (one-to-one from the quoter), ``exec`` (fills, the trade history's fee reports
+and reconciled positions, with a strict reader: a missed execution would corrupt the position, so
+a lap halts quoting until the gateway reconciles) and ``md`` (marks, funding). Keeps FIFO
+positions and P&L (position.py, persisted by journal.py), the trading state with its reason, and
+acts on the operator's commands posted in the shared state (halt, resume, flatten, kill).
+
+Trading states: P&L limits (stop-loss on equity, take-profit, drawdown from the high-water mark,
+daily loss since 00:00 UTC) move ACTIVE -> REDUCING at ``reduce_at_fraction`` of the limit (only
+orders that shrink the position) and -> HALTED at the limit (everything pulled; only a flatten).
+A position near max_position is REDUCING too. Leaving HALTED takes an explicit resume; REDUCING
+clears by itself when its cause does. Each ladder is checked by limits.approve and forwarded on
+``orders``; entering HALTED pulls every instrument.
 """
 from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import numpy as np
 
 from procs import segments
 from procs.agent import Agent
+from procs.risk.journal import Journal
 from procs.risk.limits import Limits, approve
 from procs.risk.position import PositionBook
 from procs.settings import config_of, instruments_of
@@ -27,14 +35,18 @@ from shm.state import ACTIVE, HALTED, REDUCING, TRADING_STATE_NAMES, SharedState
 log = logging.getLogger("risk")
 FULL = 1
 REASON_CODES = {"": 0, "operator halt": 1, "kill": 2, "flatten": 3, "stop loss": 4, "take profit": 5,
-                "drawdown": 6, "missed executions": 7}
+                "drawdown": 6, "missed executions": 7, "daily loss": 8, "near max_position": 9}
 
 
 class RiskAgent(Agent):
     name = "risk"
 
-    def __init__(self, instance: str, instruments, risk_conf):
+    def __init__(self, instance: str, instruments, risk_conf, run_dir: Path | None = None):
         self.instance, self.instruments, self.conf = instance, instruments, risk_conf
+        self.journal = Journal(run_dir / "risk_book.json" if run_dir else None)
+        self.last_md_s = [0.0] * len(instruments)
+        self.day, self.day_start_equity = "", 0.0
+        self.mismatches = 0
         self.limits = [Limits(risk_conf.max_position, risk_conf.max_notional, risk_conf.max_order_size,
                               risk_conf.price_band_bps, i.amount_tick, i.min_amount) for i in instruments]
         self.book = PositionBook(len(instruments))
@@ -50,7 +62,8 @@ class RiskAgent(Agent):
 
     @classmethod
     def from_settings(cls, settings: dict) -> "RiskAgent":
-        return cls(settings["instance"], instruments_of(settings), config_of(settings).risk)
+        run_dir = Path(settings["run_dir"]) if settings.get("run_dir") else None
+        return cls(settings["instance"], instruments_of(settings), config_of(settings).risk, run_dir)
 
     def on_start(self) -> None:
         self.quotes = segments.reader(self.instance, "quotes")
@@ -65,18 +78,27 @@ class RiskAgent(Agent):
         s = self.state.snapshot()
         # A restarted risk process continues from the shared state (the gateway reconciles the
         # position with the exchange on its next connect and publishes it on ``exec``).
+        saved = self.journal.load()
+        if saved is not None:
+            self.book = PositionBook.from_dict(saved["book"], len(self.instruments))
+            self.high_water = saved.get("high_water", 0.0)
+            self.day, self.day_start_equity = saved.get("day", ""), saved.get("day_start_equity", 0.0)
+        else:   # no journal yet: one lot per instrument at the shared state's average price
+            for i in range(len(self.instruments)):
+                if s["position"][i]:
+                    self.book.lots[i].append([float(s["average_price"][i]), float(s["position"][i])])
+                    self.book.position[i] = float(s["position"][i])
+            self.book.realised, self.book.fees, self.book.fills = s["realised"], s["fees"], s["fills"]
+            self.high_water = s["high_water"]
         for i in range(len(self.instruments)):
-            self.book.position[i] = float(s["position"][i])
-            self.book.average[i] = float(s["average_price"][i])
             self.marks[i] = float(s["mark"][i])
-        self.book.realised, self.book.fees, self.book.fills = s["realised"], s["fees"], s["fills"]
-        self.high_water = s["high_water"]
         self.trading_state = s["trading_state"]
         self.reason = s["reason_text"]
         for name in ("halt", "resume", "flatten", "kill"):
             self.seen[name] = s[f"{name}_request_seq"]
 
     def on_close(self) -> None:
+        self.journal.save(self._journal_data, force=True)
         self.open_bid = self.open_ask = self.ring_gateway = None
         for name in ("quotes", "orders", "exec", "md_ring", "state", "bells"):
             if hasattr(self, name):
@@ -104,7 +126,12 @@ class RiskAgent(Agent):
             self._send(iid, q)
         work += self._drain_md() + self._commands()
         self._evaluate()
+        self.journal.save(self._journal_data)
         return work
+
+    def _journal_data(self) -> dict:
+        return {"book": self.book.to_dict(), "high_water": self.high_water, "day": self.day,
+                "day_start_equity": self.day_start_equity}
 
     def _drain_exec(self) -> int:
         try:
@@ -122,15 +149,23 @@ class RiskAgent(Agent):
                 price, amount = float(e["price"]), float(e["amount"])
                 rate = self.conf.maker_fee_rate if e["liquidity"] == R.LIQ_MAKER else self.conf.taker_fee_rate
                 fee = float(e["fee"]) or rate * price * amount
-                self.book.fill(iid, int(e["side"]), price, amount, fee)
+                if not self.book.fill(iid, int(e["side"]), price, amount, fee, int(e["trade_id"])):
+                    log.info("%s: fill %d already booked: ignored", self.instruments[iid].name, e["trade_id"])
+            elif kind == R.EXEC_TRADE:
+                trade_id, fee = int(e["trade_id"]), float(e["fee"])
+                if self.book.seen(trade_id):
+                    self.book.correct_fee(trade_id, fee)
+                else:   # a fill we had not heard of (e.g. while disconnected): book it now
+                    self.book.fill(iid, int(e["side"]), float(e["price"]), float(e["amount"]), fee, trade_id)
             elif kind == R.EXEC_POSITION:
                 diff = self.book.reconcile(iid, float(e["position"]), self.marks[iid])
                 if diff:
-                    log.warning("%s: position reconciled with the exchange (%+.6f contracts)",
-                                self.instruments[iid].name, diff)
-                if self.reason == "missed executions":
-                    self._set_state(ACTIVE, "")
+                    self.mismatches += 1
+                    log.warning("%s: position differed from the exchange's by %+.6f contracts: "
+                                "took the exchange's (mismatch %d)", self.instruments[iid].name, diff,
+                                self.mismatches)
         if n:
+            self.journal.dirty = True
             self._publish_positions()
         return n
 
@@ -138,10 +173,16 @@ class RiskAgent(Agent):
         n = 0
         while self.md_ring.read_into(self.md):
             n += 1
-            iid = int(self.md["instrument_id"][0])
-            mark = float(self.md["mark_price"][0])
+            r = self.md[0]
+            iid, mark = int(r["instrument_id"]), float(r["mark_price"])
             if iid < len(self.marks) and mark > 0:
                 self.marks[iid] = mark
+                t = int(r["exchange_ts_ns"]) * 1e-9
+                if self.last_md_s[iid] and t > self.last_md_s[iid] and self.instruments[iid].expiry_s == 0:
+                    self.book.accrue_funding(iid, float(r["funding_rate"]), float(r["index_price"]),
+                                             t - self.last_md_s[iid])
+                    self.journal.dirty = True
+                self.last_md_s[iid] = t
         if n:
             self.state.table["mark"][0][:len(self.marks)] = self.marks
             self._publish_pnl()
@@ -166,21 +207,40 @@ class RiskAgent(Agent):
         return work
 
     def _evaluate(self) -> None:
-        """Limits that move the trading state by themselves: P&L stops and the REDUCING band."""
+        """Limits that move the trading state by themselves: P&L limits and the position band."""
+        if self.trading_state == HALTED:
+            return
         c = self.conf
-        equity = self.book.realised + self.book.unrealised(self.marks) - self.book.fees
+        equity = self.book.equity(self.marks)
         self.high_water = max(self.high_water, equity)
-        if self.trading_state != HALTED:
-            if c.stop_loss and equity <= -c.stop_loss:
-                self._set_state(HALTED, "stop loss")
-            elif c.take_profit and equity >= c.take_profit:
-                self._set_state(HALTED, "take profit")
-            elif c.max_drawdown and self.high_water - equity >= c.max_drawdown:
-                self._set_state(HALTED, "drawdown")
-        if self.trading_state != HALTED:
-            near = any(abs(p) >= c.reduce_at_fraction * c.max_position for p in self.book.position)
-            if near != (self.trading_state == REDUCING):
-                self._set_state(REDUCING if near else ACTIVE, "near max_position" if near else "")
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        if day != self.day:
+            self.day, self.day_start_equity = day, equity
+            self.journal.dirty = True
+        # (name, how far it has gone, limit): REDUCING from reduce_at_fraction of it, HALTED at it.
+        checks = (("stop loss", -equity, c.stop_loss), ("take profit", equity, c.take_profit),
+                  ("drawdown", self.high_water - equity, c.max_drawdown),
+                  ("daily loss", self.day_start_equity - equity, c.max_daily_loss))
+        # Hysteresis: once REDUCING for a cause, it takes 10 % of headroom back to clear it, so
+        # the state does not flap on every tick at the edge.
+        def band(name):
+            return c.reduce_at_fraction * (0.9 if self.reason == name else 1.0)
+        reducing = ""
+        for name, used, limit in checks:
+            if not limit:
+                continue
+            if used >= limit:
+                self._set_state(HALTED, name)
+                return
+            if used >= band(name) * limit and not reducing and name != "take profit":
+                reducing = name
+        if not reducing and any(abs(p) >= band("near max_position") * c.max_position
+                                for p in self.book.position):
+            reducing = "near max_position"
+        if reducing:
+            self._set_state(REDUCING, reducing)
+        elif self.trading_state == REDUCING:
+            self._set_state(ACTIVE, "")
 
     def _set_state(self, new: int, reason: str) -> None:
         if new == self.trading_state and reason == self.reason:
@@ -237,7 +297,8 @@ class RiskAgent(Agent):
     def _publish_positions(self) -> None:
         s = self.state
         s.table["position"][0][:len(self.instruments)] = self.book.position
-        s.table["average_price"][0][:len(self.instruments)] = self.book.average
+        s.table["average_price"][0][:len(self.instruments)] = [self.book.average(i) for i in
+                                                              range(len(self.instruments))]
         s.set("fills", self.book.fills)
         self._publish_pnl()
 
@@ -246,10 +307,13 @@ class RiskAgent(Agent):
         unrealised = b.unrealised(self.marks)
         s.set("realised", b.realised)
         s.set("fees", b.fees)
+        s.set("funding", b.funding)
         s.set("unrealised", unrealised)
-        s.set("equity", b.realised + unrealised - b.fees)
+        s.set("equity", b.realised + unrealised - b.fees + b.funding)
         s.set("high_water", self.high_water)
 
     def report(self, counters) -> None:
+        counters.set("errors", self.mismatches)
+        counters.set("malformed", self.book.duplicates)
         counters.set("lapped", self.lapped)
         counters.set("ring_full", self.ring_full)

@@ -1,60 +1,133 @@
-"""Position and P&L per instrument from fills, average-price accounting (quote currency, USD).
+"""Positions and P&L per instrument: FIFO lots by time, fees per fill, funding, reconciliation.
 
-A fill that extends the position moves the average price; one that reduces it realises
-(price - average) x closed amount (sign by side). Fees add up separately. An authoritative
-position from the exchange (reconciliation) replaces ours; when it differs, the difference is
-booked at the mark so equity stays continuous, and the event is logged by the caller.
+Units: amounts in contracts (signed: + long, - short), prices and money in USD.
+
+- A fill that extends the position opens a lot (price, amount) at the back of the queue. One that
+  reduces it consumes lots from the front, oldest first, realising (fill - lot price) x amount
+  (sign by side); what is left of the fill after the queue is empty opens a lot the other way.
+- Every fill is booked once: fills are keyed by trade id, and a repeat (a duplicated frame, the
+  same trade reported by session.orders and by the trade history) is ignored and counted.
+- The fee booked with a fill is the exchange's when known; otherwise the configured rate, and the
+  exchange's figure replaces it when the trade history reports it (``correct_fee``).
+- Perpetual funding accrues per mark update: -position x rate x index x dt / 86400 (24 h rate,
+  positive: longs pay), the exchange's formula (THALEX_API.md section 7).
+- ``reconcile`` adopts the exchange's position: the difference is booked as a fill at the mark
+  (no fee), so the lots match the exchange and equity stays continuous.
+
+Total P&L = realised + unrealised (lots marked) - fees + funding; the property tests check it
+equals the cash flow of every fill plus the marked inventory.
 """
 from __future__ import annotations
 
 import math
+from collections import deque
 
 
 class PositionBook:
     def __init__(self, n_instruments: int):
-        self.position = [0.0] * n_instruments   # contracts, signed
-        self.average = [0.0] * n_instruments    # USD
+        self.lots = [deque() for _ in range(n_instruments)]   # [price, signed amount], oldest first
+        self.position = [0.0] * n_instruments
         self.realised = 0.0
         self.fees = 0.0
+        self.funding = 0.0
         self.fills = 0
+        self.duplicates = 0
+        self._fee_by_trade: dict[int, float] = {}   # trade id -> fee booked (for corrections)
 
-    def fill(self, iid: int, side: int, price: float, amount: float, fee: float) -> None:
-        """A fill of ``amount`` contracts at ``price``; side +1 bought, -1 sold; fee in USD."""
-        if not (amount > 0 and price > 0 and math.isfinite(price) and side in (1, -1)):
-            raise ValueError(f"fill side={side} price={price} amount={amount}: expected side +/-1, "
-                             "price > 0 and amount > 0")
-        pos, avg = self.position[iid], self.average[iid]
-        signed = side * amount
-        if pos == 0 or (pos > 0) == (signed > 0):
-            new = pos + signed
-            self.average[iid] = (avg * abs(pos) + price * amount) / abs(new)
-            self.position[iid] = new
-        else:
-            closed = min(amount, abs(pos))
-            self.realised += closed * (price - avg) * (1 if pos > 0 else -1)
-            new = pos + signed
-            if abs(new) < 1e-12:
-                new = 0.0
-            self.position[iid] = new
-            if new == 0.0:
-                self.average[iid] = 0.0
-            elif (new > 0) != (pos > 0):
-                self.average[iid] = price   # flipped: the remainder opened at this price
+    # ---- fills -----------------------------------------------------------------------------
+    def fill(self, iid: int, side: int, price: float, amount: float, fee: float, trade_id: int = 0) -> bool:
+        """Book a fill of ``amount`` at ``price`` (side +1 bought, -1 sold); False if a repeat."""
+        if not (amount > 0 and price > 0 and math.isfinite(price) and math.isfinite(amount)
+                and side in (1, -1) and math.isfinite(fee)):
+            raise ValueError(f"fill side={side} price={price} amount={amount} fee={fee}: expected "
+                             "side +/-1, price > 0, amount > 0, finite fee")
+        if trade_id:
+            if trade_id in self._fee_by_trade:
+                self.duplicates += 1
+                return False
+            self._fee_by_trade[trade_id] = fee
+        self._book(iid, side * amount, price)
         self.fees += fee
         self.fills += 1
+        return True
+
+    def _book(self, iid: int, signed: float, price: float) -> None:
+        lots = self.lots[iid]
+        remaining = signed
+        while lots and remaining and (lots[0][1] > 0) != (remaining > 0):
+            lot = lots[0]
+            closed = min(abs(lot[1]), abs(remaining))
+            direction = 1.0 if lot[1] > 0 else -1.0
+            self.realised += closed * (price - lot[0]) * direction
+            lot[1] -= direction * closed
+            remaining += direction * closed
+            if abs(lot[1]) < 1e-12:
+                lots.popleft()
+            if abs(remaining) < 1e-12:
+                remaining = 0.0
+        if remaining:
+            lots.append([price, remaining])
+        self.position[iid] = _clean(sum(lot[1] for lot in lots))
+
+    def correct_fee(self, trade_id: int, fee: float) -> float:
+        """The exchange's fee for a trade already booked; returns the change it made (USD)."""
+        booked = self._fee_by_trade.get(trade_id)
+        if booked is None or not math.isfinite(fee):
+            return 0.0
+        self._fee_by_trade[trade_id] = fee
+        self.fees += fee - booked
+        return fee - booked
+
+    def seen(self, trade_id: int) -> bool:
+        return trade_id in self._fee_by_trade
+
+    # ---- marks, funding, reconciliation -----------------------------------------------------
+    def accrue_funding(self, iid: int, rate_24h: float, index: float, dt_s: float) -> None:
+        if self.position[iid] and math.isfinite(rate_24h) and index > 0 and dt_s > 0:
+            self.funding -= self.position[iid] * rate_24h * index * dt_s / 86400.0
 
     def reconcile(self, iid: int, position: float, mark: float) -> float:
-        """Take the exchange's position; returns the difference it made (contracts)."""
-        diff = position - self.position[iid]
-        if abs(diff) < 1e-12:
-            return 0.0
-        if position == 0.0:
-            self.average[iid] = 0.0
-        elif self.position[iid] == 0.0 or (position > 0) != (self.position[iid] > 0):
-            self.average[iid] = mark if mark > 0 else self.average[iid]
-        self.position[iid] = position
+        """Adopt the exchange's position; returns the difference (contracts) booked at ``mark``."""
+        diff = _clean(position - self.position[iid])
+        if diff:
+            price = mark if mark > 0 else (self.lots[iid][-1][0] if self.lots[iid] else 0.0)
+            if price > 0:
+                self._book(iid, diff, price)
+            else:   # no price at all: take the position with an unknown cost
+                self.lots[iid].clear()
+                self.lots[iid].append([0.0, position])
+                self.position[iid] = position
         return diff
 
+    def average(self, iid: int) -> float:
+        """Volume-weighted price of the open lots (USD), 0 when flat."""
+        pos = self.position[iid]
+        return sum(p * a for p, a in self.lots[iid]) / pos if pos else 0.0
+
     def unrealised(self, marks) -> float:
-        return sum((m - a) * p for p, a, m in zip(self.position, self.average, marks)
-                   if p and m > 0)
+        return sum((m - p) * a for lots, m in zip(self.lots, marks) if m > 0 for p, a in lots)
+
+    def equity(self, marks) -> float:
+        return self.realised + self.unrealised(marks) - self.fees + self.funding
+
+    # ---- persistence (a restarted risk process continues where it stopped) --------------------
+    def to_dict(self) -> dict:
+        return {"lots": [list(map(list, lots)) for lots in self.lots], "realised": self.realised,
+                "fees": self.fees, "funding": self.funding, "fills": self.fills,
+                "duplicates": self.duplicates, "fee_by_trade": [[k, v] for k, v in self._fee_by_trade.items()]}
+
+    @classmethod
+    def from_dict(cls, data: dict, n_instruments: int) -> "PositionBook":
+        book = cls(n_instruments)
+        for i, lots in enumerate(data.get("lots", [])[:n_instruments]):
+            book.lots[i] = deque([float(p), float(a)] for p, a in lots)
+            book.position[i] = _clean(sum(a for _, a in lots))
+        book.realised, book.fees = float(data.get("realised", 0.0)), float(data.get("fees", 0.0))
+        book.funding, book.fills = float(data.get("funding", 0.0)), int(data.get("fills", 0))
+        book.duplicates = int(data.get("duplicates", 0))
+        book._fee_by_trade = {int(k): float(v) for k, v in data.get("fee_by_trade", [])}
+        return book
+
+
+def _clean(x: float) -> float:
+    return 0.0 if abs(x) < 1e-12 else x
