@@ -28,7 +28,7 @@ def states_until(mm, predicate, timeout_s):
 
 
 def test_a_losing_trend_goes_through_reducing_to_halted_on_the_stop_loss(tmp_path):
-    mm = Pipeline(tmp_path, "--set", "risk.stop_loss=20", "--set", "risk.reduce_at_fraction=0.25",
+    mm = Pipeline(tmp_path, "--set", "risk.stop_loss=30", "--set", "risk.reduce_at_fraction=0.2",
                   "--set", "risk.max_drawdown=0", "--set", "risk.max_position=0.3",
                   "--set", "risk.max_order_size=0.05", "--set", "quoter.max_position=0.3",
                   "--set", "quoter.base_size=0.01", "--set", "risk.max_notional=100000",
@@ -38,11 +38,11 @@ def test_a_losing_trend_goes_through_reducing_to_halted_on_the_stop_loss(tmp_pat
         for _ in range(8):   # toxic flow: someone sells into our bids...
             mm.sim("sim/trade", instrument=BTC, direction="sell", amount=0.02)
             time.sleep(0.1)
-        mm.sim("sim/trend", usd_per_s=-60.0, seconds=30.0)   # ...just before the market falls
+        mm.sim("sim/trend", usd_per_s=-150.0, seconds=30.0)   # ...just before the market falls
         seen, status = states_until(mm, lambda s: s["trading_state"] == "HALTED", 60)
         assert ("REDUCING", "stop loss") in seen, seen
         assert seen.index(("REDUCING", "stop loss")) < seen.index(("HALTED", "stop loss")), seen
-        assert status["pnl"]["equity"] <= -20
+        assert status["pnl"]["equity"] <= -30
         mm.wait(lambda s: not s["quoting"], 10, "quotes pulled")
         time.sleep(1.0)
         assert mm.ctl("status")["trading_state"] == "HALTED"   # no way out but resume
