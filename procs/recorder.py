@@ -6,17 +6,29 @@ samples the shared state for position and P&L, and the counters table for proces
 Rows collect in memory and are written every ``flush_interval_s`` into ``<run_dir>/``:
 
     md.csv        time_ns, instrument_id, bid, bid_amount, ask, ask_amount, mark, index, funding_rate, stale
-    trades.csv    time_ns, instrument_id, side, price, amount
-    quotes.csv    time_ns, instrument_id, seq, mid, reservation_price, half_spread, sigma, gamma, A, k,
-                  inventory, n_bids, n_asks, bid0, ask0, bids, asks (levels as price@amount|...)
-    fills.csv     time_ns, instrument_id, side, liquidity, price, amount, fee, position, order_id, trade_id
-    orders.csv    time_ns, event, instrument_id, side, client_order_id, price, amount, reason
-    pnl.csv       time_ns, state, position..., realised, unrealised, fees, funding, equity, high_water
-    counters.csv  time_ns, process, pid, state, work_count, errors, lapped, ring_full, malformed, restarts
+    trades.csv    time_ns, instrument_id, side, price, amount                      (public trades)
+    quotes.csv    time_ns, instrument_id, seq, kind (set|pull), reason, mid, reservation_price,
+                  half_spread, sigma, gamma, A, k, inventory, n_bids, n_asks, bid0, ask0,
+                  latency_ns (market record received -> ladder published), bids, asks
+                  (levels as price@amount|...)
+    fills.csv     time_ns, instrument_id, side, liquidity (1 maker, 2 taker), price, amount, fee,
+                  position (after the fill), order_id, trade_id    (the exchange's trade reports)
+    orders.csv    time_ns, event (ack|amend|fill|cancel|reject), instrument_id, side, client_order_id,
+                  price, amount, reason (delete reason or error code)
+    pnl.csv       time_ns, state, paused, quoting, position, realised, unrealised, fees, funding,
+                  equity, high_water, fills                                   (every pnl_interval_s)
+    latency.csv   time_ns, count, p50_ns, p99_ns, max_ns  (md -> quote, per flush interval)
+    counters.csv  time_ns, process, pid, state, work_count, errors, lapped, ring_full, malformed,
+                  restarts, latency_p50_ns, latency_p99_ns
+    clock.json    {"monotonic_ns", "unix_ns"} at the start: every time_ns is time.monotonic_ns();
+                  unix time = time_ns - monotonic_ns + unix_ns
+Prices and money USD, amounts contracts. settings.json beside them is the configuration the run
+used.
 """
 from __future__ import annotations
 
 import csv
+import json
 import time
 from pathlib import Path
 
@@ -25,25 +37,28 @@ import numpy as np
 from procs.agent import Agent
 from procs import segments
 from shm.counters import Counters
-from shm.records import (EXEC_ACK, EXEC_CANCEL, EXEC_FILL, EXEC_REJECT, EXEC_AMEND, MD_FLAG_STALE,
-                         MD_TICKER, MD_BOOK)
+from shm.records import (EXEC_ACK, EXEC_CANCEL, EXEC_FILL, EXEC_REJECT, EXEC_AMEND, EXEC_TRADE,
+                         MD_FLAG_STALE, MD_TICKER, MD_BOOK, QUOTE_SET)
 from shm.state import SharedState, TRADING_STATE_NAMES
 
 HEADERS = {
     "md": ["time_ns", "instrument_id", "bid", "bid_amount", "ask", "ask_amount", "mark", "index",
            "funding_rate", "stale"],
     "trades": ["time_ns", "instrument_id", "side", "price", "amount"],
-    "quotes": ["time_ns", "instrument_id", "seq", "mid", "reservation_price", "half_spread", "sigma",
-               "gamma", "A", "k", "inventory", "n_bids", "n_asks", "bid0", "ask0", "bids", "asks"],
+    "quotes": ["time_ns", "instrument_id", "seq", "kind", "reason", "mid", "reservation_price",
+               "half_spread", "sigma", "gamma", "A", "k", "inventory", "n_bids", "n_asks", "bid0", "ask0",
+               "latency_ns", "bids", "asks"],
     "fills": ["time_ns", "instrument_id", "side", "liquidity", "price", "amount", "fee", "position",
               "order_id", "trade_id"],
     "orders": ["time_ns", "event", "instrument_id", "side", "client_order_id", "price", "amount", "reason"],
     "pnl": ["time_ns", "state", "paused", "quoting", "position", "realised", "unrealised", "fees",
             "funding", "equity", "high_water", "fills"],
+    "latency": ["time_ns", "count", "p50_ns", "p99_ns", "max_ns"],
     "counters": ["time_ns", "process", "pid", "state", "work_count", "errors", "lapped", "ring_full",
                  "malformed", "restarts", "latency_p50_ns", "latency_p99_ns"],
 }
-EXEC_NAMES = {EXEC_ACK: "ack", EXEC_REJECT: "reject", EXEC_CANCEL: "cancel", EXEC_AMEND: "amend"}
+EXEC_NAMES = {EXEC_ACK: "ack", EXEC_REJECT: "reject", EXEC_CANCEL: "cancel", EXEC_AMEND: "amend",
+              EXEC_FILL: "fill"}
 BATCH = 256
 
 
@@ -56,10 +71,17 @@ class Recorder(Agent):
         self.flush_ns = int(flush_interval_s * 1e9)
         self.pnl_ns, self.counters_ns = int(pnl_interval_s * 1e9), int(counters_interval_s * 1e9)
         self.rows = {name: [] for name in HEADERS}
+        self.latencies: list[int] = []
+        self.trade_ids: set[int] = set()   # trade reports are replayed on reconnect: record once
         self.files, self.writers = {}, {}
 
     def on_start(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        clock = self.run_dir / "clock.json"
+        if not clock.exists():
+            clock.write_text(json.dumps({"monotonic_ns": time.monotonic_ns(), "unix_ns": time.time_ns()}))
+        c = json.loads(clock.read_text())
+        self.unix_to_mono_ns = c["monotonic_ns"] - c["unix_ns"]
         for name, header in HEADERS.items():
             path = self.run_dir / f"{name}.csv"
             new = not path.exists() or path.stat().st_size == 0
@@ -119,11 +141,17 @@ class Recorder(Agent):
             nb, na = int(q["n_bids"]), int(q["n_asks"])
             bids = "|".join(f"{p:g}@{a:g}" for p, a in zip(q["bid_price"][:nb], q["bid_amount"][:nb]))
             asks = "|".join(f"{p:g}@{a:g}" for p, a in zip(q["ask_price"][:na], q["ask_amount"][:na]))
+            created, received = int(q["created_ts_ns"]), int(q["md_receive_ts_ns"])
+            latency = created - received if received else ""
+            if received:
+                self.latencies.append(latency)
             self.rows["quotes"].append((
-                int(q["created_ts_ns"]), int(q["instrument_id"]), int(q["seq"]), float(q["mid"]),
+                created, int(q["instrument_id"]), int(q["seq"]), "set" if q["type"] == QUOTE_SET else "pull",
+                int(q["reason"]), float(q["mid"]),
                 float(q["reservation_price"]), float(q["half_spread"]), float(q["sigma"]), float(q["gamma"]),
                 float(q["intensity_a"]), float(q["intensity_k"]), float(q["inventory"]), nb, na,
-                float(q["bid_price"][0]) if nb else "", float(q["ask_price"][0]) if na else "", bids, asks))
+                float(q["bid_price"][0]) if nb else "", float(q["ask_price"][0]) if na else "", latency,
+                bids, asks))
         return n
 
     def _drain_exec(self) -> int:
@@ -131,12 +159,17 @@ class Recorder(Agent):
         n = self.exec.read_batch(buf)
         for e in buf[:n]:
             kind = int(e["type"])
-            if kind == EXEC_FILL:
+            if kind == EXEC_TRADE:
+                if int(e["trade_id"]) in self.trade_ids:
+                    continue
+                self.trade_ids.add(int(e["trade_id"]))
+                # The trade's own time (a replay after a reconnect arrives late), on our clock.
+                at = int(e["exchange_ts_ns"]) + self.unix_to_mono_ns if e["exchange_ts_ns"] else int(e["receive_ts_ns"])
                 self.rows["fills"].append((
-                    int(e["receive_ts_ns"]), int(e["instrument_id"]), int(e["side"]), int(e["liquidity"]),
+                    at, int(e["instrument_id"]), int(e["side"]), int(e["liquidity"]),
                     float(e["price"]), float(e["amount"]), float(e["fee"]), float(e["position"]),
                     int(e["order_id"]), int(e["trade_id"])))
-            elif kind in EXEC_NAMES:
+            if kind in EXEC_NAMES:
                 self.rows["orders"].append((
                     int(e["receive_ts_ns"]), EXEC_NAMES[kind], int(e["instrument_id"]), int(e["side"]),
                     int(e["client_order_id"]), float(e["price"]), float(e["amount"]), int(e["reason"])))
@@ -156,7 +189,15 @@ class Recorder(Agent):
                                           c["lapped"], c["ring_full"], c["malformed"], c["restarts"],
                                           c["latency_p50_ns"], c["latency_p99_ns"]))
 
+    def _latency_row(self) -> None:
+        if self.latencies:
+            p50, p99 = np.percentile(self.latencies, (50, 99))
+            self.rows["latency"].append((time.monotonic_ns(), len(self.latencies), int(p50), int(p99),
+                                         max(self.latencies)))
+            self.latencies.clear()
+
     def flush(self) -> None:
+        self._latency_row()
         for name, rows in self.rows.items():
             if rows:
                 self.writers[name].writerows(rows)

@@ -64,6 +64,7 @@ def c_layouts():
             "inventory": (_off(&q.inventory, &q), sizeof(q.inventory)),
             "flags": (_off(&q.flags, &q), sizeof(q.flags)),
             "reason": (_off(&q.reason, &q), sizeof(q.reason)),
+            "md_receive_ts_ns": (_off(&q.md_receive_ts_ns, &q), sizeof(q.md_receive_ts_ns)),
             "bid_price": (_off(&q.bid_price[0], &q), sizeof(q.bid_price)),
             "bid_amount": (_off(&q.bid_amount[0], &q), sizeof(q.bid_amount)),
             "ask_price": (_off(&q.ask_price[0], &q), sizeof(q.ask_price)),

@@ -30,7 +30,7 @@ typedef struct {
     double mid; double reservation_price; double half_spread;
     double sigma; double gamma; double intensity_a; double intensity_k;
     double inventory; uint32_t flags; uint32_t reason;
-    uint8_t _reserved[16];
+    int64_t md_receive_ts_ns; uint8_t _reserved[8];
     double bid_price[MM_MAX_LEVELS]; double bid_amount[MM_MAX_LEVELS];
     double ask_price[MM_MAX_LEVELS]; double ask_amount[MM_MAX_LEVELS];
 } QuoteSet;

@@ -52,6 +52,7 @@ cdef extern from "records.h" nogil:
         double inventory
         uint32_t flags
         uint32_t reason
+        int64_t md_receive_ts_ns
         double bid_price[MM_MAX_LEVELS]
         double bid_amount[MM_MAX_LEVELS]
         double ask_price[MM_MAX_LEVELS]

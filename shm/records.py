@@ -42,7 +42,7 @@ QuoteSet (448 B), the quoter's desired ladder (quotes ring) and risk's approved 
  64 | sigma                         | gamma                       |
  80 | intensity_a                   | intensity_k                 |
  96 | inventory                     | flags (u32) | reason (u32)  |
-112 | (reserved, 16 B)                                            |
+112 | md_receive_ts_ns              | (reserved, 8 B)             |
 128 | bid_price[10]   (80 B)                                      |
 208 | bid_amount[10]  (80 B)                                      |
 288 | ask_price[10]   (80 B)                                      |
@@ -151,7 +151,7 @@ QUOTE_DTYPE = describe("QuoteSet", [
     ("mid", "<f8"), ("reservation_price", "<f8"), ("half_spread", "<f8"),
     ("sigma", "<f8"), ("gamma", "<f8"), ("intensity_a", "<f8"), ("intensity_k", "<f8"),
     ("inventory", "<f8"), ("flags", "<u4"), ("reason", "<u4"),
-    ("_pad0", "V16"),
+    ("md_receive_ts_ns", "<i8"), ("_pad0", "V8"),
     ("bid_price", f"({MAX_LEVELS},)<f8"), ("bid_amount", f"({MAX_LEVELS},)<f8"),
     ("ask_price", f"({MAX_LEVELS},)<f8"), ("ask_amount", f"({MAX_LEVELS},)<f8"),
 ], 448)

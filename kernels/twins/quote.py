@@ -141,6 +141,7 @@ class QuoteEngine:
         o["instrument_id"] = m["instrument_id"]
         o["md_seq"] = m["seq"]
         o["md_exchange_ts_ns"] = m["exchange_ts_ns"]
+        o["md_receive_ts_ns"] = m["receive_ts_ns"]
         o["inventory"] = inventory
         o["flags"] = 0
         o["reason"] = reason
