@@ -7,18 +7,21 @@ an error, 2 when nobody answered within --timeout seconds.
     bin/mmctl status
     bin/mmctl set quoter.gamma=0.1 risk.max_position=0.02
     bin/mmctl pause | resume | halt | flatten | kill | params | ping | shutdown
+    bin/mmctl watch [--count N]     status, refreshed every second (Ctrl-C ends it)
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 import tomllib
 
 import msgpack
 import zmq
 
-COMMANDS = ("ping", "status", "params", "set", "pause", "resume", "halt", "flatten", "kill", "shutdown")
+COMMANDS = ("ping", "status", "params", "set", "pause", "resume", "halt", "flatten", "kill", "shutdown",
+            "watch")
 
 
 def request(endpoint: str, cmd: str, args: dict | None = None, timeout_s: float = 5.0,
@@ -80,14 +83,39 @@ def render(cmd: str, result) -> str:
     return "\n".join(lines)
 
 
+def watch(endpoint: str, timeout_s: float, interval_s: float, count: int, as_json: bool) -> int:
+    """Print status every ``interval_s`` (clearing a terminal first) until Ctrl-C or ``count``."""
+    clear = "\x1b[H\x1b[2J" if sys.stdout.isatty() and not as_json else ""
+    shown = 0
+    try:
+        while not count or shown < count:
+            try:
+                reply = request(endpoint, "status", {}, timeout_s)
+            except TimeoutError as exc:
+                print(f"mmctl: {exc}", file=sys.stderr)
+                return 2
+            text = json.dumps(reply.get("result"), default=str) if as_json else render("status", reply.get("result"))
+            print(f"{clear}{time.strftime('%H:%M:%S')}  {endpoint}\n{text}" if not as_json else text, flush=True)
+            shown += 1
+            if not count or shown < count:
+                time.sleep(interval_s)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="bin/mmctl", description="control client of bin/mm run")
     parser.add_argument("--endpoint", default="tcp://127.0.0.1:7755")
     parser.add_argument("--json", action="store_true", help="print the raw result as JSON")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer")
+    parser.add_argument("--count", type=int, default=0, help="watch: stop after this many refreshes")
+    parser.add_argument("--interval", type=float, default=1.0, help="watch: seconds between refreshes")
     parser.add_argument("command", help=f"one of {', '.join(COMMANDS)}")
     parser.add_argument("args", nargs="*", metavar="KEY=VALUE")
     a = parser.parse_args(argv)
+    if a.command == "watch":
+        return watch(a.endpoint, a.timeout, a.interval, a.count, a.json)
     try:
         args = parse_args(a.args)
         reply = request(a.endpoint, a.command, args, a.timeout)

@@ -1,0 +1,32 @@
+"""The one-page HTML summary: key figures and the plots."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+LABELS = [
+    ("pnl_usd", "P&L (USD)", "{:.2f}"), ("pnl_per_hour_usd", "P&L per hour (USD)", "{:.2f}"),
+    ("sharpe_hourly", "Sharpe of hourly P&L (per-minute steps)", "{:.2f}"),
+    ("realised_usd", "realised (USD)", "{:.2f}"), ("fees_usd", "fees (USD)", "{:.2f}"),
+    ("fills", "fills", "{}"), ("volume_contracts", "volume (contracts)", "{:.4f}"),
+    ("orders_placed", "orders placed", "{}"), ("fill_ratio", "fill ratio (fills / orders)", "{:.3f}"),
+    ("ladders_published", "ladders published", "{}"),
+    ("inventory_std_contracts", "inventory std (contracts)", "{:.4f}"),
+    ("max_drawdown_usd", "max drawdown (USD)", "{:.2f}"), ("duration_s", "duration (s)", "{:.0f}"),
+    ("md_to_quote_p50_us", "md -> quote p50 (us)", "{:.0f}"), ("md_to_quote_p99_us", "md -> quote p99 (us)", "{:.0f}"),
+]
+
+
+def write(out: Path, run_dir: Path, figures: dict, plots: list[Path]) -> Path:
+    rows = "".join(f"<tr><td>{html.escape(label)}</td><td>{fmt.format(figures[key])}</td></tr>"
+                   for key, label, fmt in LABELS if key in figures)
+    states = "".join(f"<tr><td>time {html.escape(state)} (s)</td><td>{secs:.0f}</td></tr>"
+                     for state, secs in sorted(figures.get("time_in_state_s", {}).items()))
+    images = "".join(f'<h3>{p.stem}</h3><img src="{p.name}" alt="{p.stem}">' for p in plots)
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>run {html.escape(run_dir.name)}</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}td{{padding:2px 12px}}
+img{{max-width:100%}}</style></head><body>
+<h1>Run {html.escape(run_dir.name)}</h1><table>{rows}{states}</table>{images}</body></html>"""
+    path = out / "index.html"
+    path.write_text(page)
+    return path

@@ -1,0 +1,66 @@
+"""The summary's figures, each from the recorded columns (units in the names: USD, s, contracts)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def figures(run) -> dict:
+    pnl, fills, orders, quotes = run.pnl, run.fills, run.orders, run.quotes
+    t = pnl.get("t", np.zeros(0))
+    equity = pnl.get("equity", np.zeros(0))
+    hours = (t[-1] - t[0]) / 3600.0 if len(t) > 1 else 0.0
+    out = {
+        "duration_s": float(t[-1] - t[0]) if len(t) > 1 else 0.0,
+        "pnl_usd": float(equity[-1]) if len(equity) else 0.0,
+        "realised_usd": float(pnl["realised"][-1]) if len(equity) else 0.0,
+        "fees_usd": float(pnl["fees"][-1]) if len(equity) else 0.0,
+        "fills": int(len(fills.get("t", ()))),
+        "volume_contracts": float(np.sum(fills["amount"])) if len(fills.get("t", ())) else 0.0,
+        "orders_placed": int(np.sum(orders["event"] == "ack")) if len(orders.get("t", ())) else 0,
+        "ladders_published": int(np.sum(quotes["kind"] == "set")) if len(quotes.get("t", ())) else 0,
+        "inventory_std_contracts": float(np.std(pnl["position"])) if len(equity) else 0.0,
+        "max_drawdown_usd": max_drawdown(equity),
+        "time_in_state_s": time_in_states(pnl),
+    }
+    out["pnl_per_hour_usd"] = out["pnl_usd"] / hours if hours > 0 else 0.0
+    out["sharpe_hourly"] = hourly_sharpe(t, equity)
+    out["fill_ratio"] = out["fills"] / out["orders_placed"] if out["orders_placed"] else 0.0
+    lat = run.latency
+    if len(lat.get("t", ())):
+        weights = lat["count"]
+        out["md_to_quote_p50_us"] = float(np.average(lat["p50_ns"], weights=weights) / 1e3)
+        out["md_to_quote_p99_us"] = float(np.max(lat["p99_ns"]) / 1e3)
+    return out
+
+
+def max_drawdown(equity) -> float:
+    """Largest fall of equity from its running maximum (USD), starting from 0."""
+    if not len(equity):
+        return 0.0
+    peak = np.maximum.accumulate(np.concatenate(([0.0], equity)))
+    return float(np.max(peak[1:] - equity))
+
+
+def time_in_states(pnl) -> dict:
+    """Seconds per trading state, each sample counting until the next one."""
+    if len(pnl.get("t", ())) < 2:
+        return {}
+    dt = np.diff(pnl["t"])
+    out: dict[str, float] = {}
+    for state, d in zip(pnl["state"][:-1], dt):
+        out[str(state)] = out.get(str(state), 0.0) + float(d)
+    return out
+
+
+def hourly_sharpe(t, equity, bucket_s: float = 60.0) -> float:
+    """Mean over standard deviation of the P&L per ``bucket_s``, scaled to one hour (not annualised)."""
+    if len(t) < 3:
+        return 0.0
+    edges = np.arange(t[0], t[-1] + bucket_s, bucket_s)
+    at_edges = np.interp(edges, t, equity)
+    steps = np.diff(at_edges)
+    if len(steps) < 2 or np.std(steps, ddof=1) == 0:
+        return 0.0
+    return float(np.mean(steps) / np.std(steps, ddof=1) * math.sqrt(3600.0 / bucket_s))
