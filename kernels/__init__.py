@@ -11,12 +11,15 @@ against both and ``bin/mm-bench kernels`` times both.
     intensity    online maximum-likelihood fit of A and k
     candles      volume candles, four signals, bounded gamma/kappa/offset adjustment
     ladder       N levels a side: clamp, fee pad, sizes, limits, ticks, post-only, tolerance
+    guard        fast cancel: a sharp move or a volatility jump pulls the exposed side
+    markout      the mid after each of our fills (1, 5, 30 s): adverse selection per side
     quote        QuoteEngine: the quoter's single entry point, fills a QuoteSet record
 """
 import importlib
 from types import SimpleNamespace
 
-MODULES = ("avellaneda", "glft", "volatility", "intensity", "candles", "ladder", "quote")
+MODULES = ("avellaneda", "glft", "volatility", "intensity", "candles", "ladder", "guard", "markout",
+           "quote")
 
 
 def implementation(kind: str = "cython") -> SimpleNamespace:

@@ -13,6 +13,8 @@ cdef struct LadderSpec:
     double eta                # inventory shaping, 1/contract: size x exp(-eta |q|) on the side that grows |q|
     double max_position       # |position| limit, contracts, counting open orders
     double multipliers[10]    # per-level size multipliers
+    double fade_start         # fraction of max_position where the growing side starts to fade
+    double fade_ticks         # how far that side has stepped away when |q| reaches max_position
 
 cdef void ladder_c(const LadderSpec *spec, double bid0, double ask0, double q,
                    double open_bid, double open_ask, double best_bid, double best_ask,

@@ -6,7 +6,9 @@ Bids snap down and asks up to the tick; no bid at or above the opposite best ask
 below the best bid (post-only never crosses). Sizes are ``base_size x multiplier[i]``, shrunk by
 exp(-eta |q|) on the side that would grow |q|, cut to the room left under ``max_position``
 counting the open orders on that side, floored to the amount tick; a level below
-``min_amount`` ends the side.
+``min_amount`` ends the side. Quote fading: beyond ``fade_start`` x max_position the growing
+side also steps away by up to ``fade_ticks`` and shrinks by the same fraction
+x = (|q|/max_position - fade_start) / (1 - fade_start), so the limit is approached smoothly.
 
 :func:`keep_within_tolerance` keeps each level's previous price when the new one moved by no more
 than a tolerance and its amount is unchanged, so a requote leaves it untouched and its queue
@@ -38,13 +40,22 @@ cdef inline bint usable(double price) noexcept nogil:
     return isfinite(price) and price > 0.0
 
 
+cdef inline double fade_fraction(const LadderSpec *spec, double q) noexcept nogil:
+    # 0 below fade_start x max_position, rising linearly to 1 at the limit.
+    cdef double x
+    if spec.fade_start >= 1.0 or spec.max_position <= 0.0:
+        return 0.0
+    x = (fabs(q) / spec.max_position - spec.fade_start) / (1.0 - spec.fade_start)
+    return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
+
+
 cdef void ladder_c(const LadderSpec *spec, double bid0, double ask0, double q,
                    double open_bid, double open_ask, double best_bid, double best_ask,
                    double *bid_price, double *bid_amount, int *n_bids,
                    double *ask_price, double *ask_amount, int *n_asks) noexcept nogil:
     cdef double tick = spec.tick, centre, spread, half, price, prev, size, room, amount, shape
     cdef double inv_tick = 1.0 / spec.tick, inv_amount_tick = 1.0 / spec.amount_tick
-    cdef double ask_floor
+    cdef double ask_floor, fade = fade_fraction(spec, q), step
     cdef int i, n
     n_bids[0] = 0
     n_asks[0] = 0
@@ -59,12 +70,13 @@ cdef void ladder_c(const LadderSpec *spec, double bid0, double ask0, double q,
     half = 0.5 * spread + (spec.fee_pad if spec.fee_pad > 0.0 else 0.0)
 
     # Bids: best first, walking down.
-    shape = exp(-spec.eta * q) if q > 0.0 else 1.0
+    shape = exp(-spec.eta * q) * (1.0 - fade) if q > 0.0 else 1.0
+    step = fade * spec.fade_ticks * tick if q > 0.0 else 0.0
     room = spec.max_position - q - open_bid
     n = 0
     prev = 0.0
     for i in range(spec.levels):
-        price = snap_down(centre - half - i * spec.spacing_ticks * tick, tick, inv_tick)
+        price = snap_down(centre - half - step - i * spec.spacing_ticks * tick, tick, inv_tick)
         if usable(best_ask) and price >= best_ask - 0.5 * tick:
             price = snap_down(best_ask - tick, tick, inv_tick)
         if n > 0 and price > prev - 0.5 * tick:
@@ -83,14 +95,15 @@ cdef void ladder_c(const LadderSpec *spec, double bid0, double ask0, double q,
     n_bids[0] = n
 
     # Asks: best first, walking up; never at or below the best bid nor our own best bid.
-    shape = exp(spec.eta * q) if q < 0.0 else 1.0
+    shape = exp(spec.eta * q) * (1.0 - fade) if q < 0.0 else 1.0
+    step = fade * spec.fade_ticks * tick if q < 0.0 else 0.0
     room = spec.max_position + q - open_ask
     ask_floor = best_bid if usable(best_bid) else 0.0
     if n > 0 and bid_price[0] > ask_floor:
         ask_floor = bid_price[0]
     n = 0
     for i in range(spec.levels):
-        price = snap_up(centre + half + i * spec.spacing_ticks * tick, tick, inv_tick)
+        price = snap_up(centre + half + step + i * spec.spacing_ticks * tick, tick, inv_tick)
         if ask_floor > 0.0 and price <= ask_floor + 0.5 * tick:
             price = snap_up(ask_floor + tick, tick, inv_tick)
         if n > 0 and price < prev + 0.5 * tick:
@@ -136,7 +149,8 @@ cdef unsigned int keep_within_tolerance_c(int side, const double *old_price, con
 
 cdef LadderSpec make_spec(double tick, double amount_tick, double min_amount, int levels,
                           double spacing_ticks, double min_spread, double max_spread, double fee_pad,
-                          double base_size, multipliers, double eta, double max_position) except *:
+                          double base_size, multipliers, double eta, double max_position,
+                          double fade_start=1.0, double fade_ticks=0.0) except *:
     cdef LadderSpec spec
     cdef int i
     if not 1 <= levels <= 10:
@@ -148,6 +162,7 @@ cdef LadderSpec make_spec(double tick, double amount_tick, double min_amount, in
     spec.tick, spec.amount_tick, spec.min_amount, spec.levels = tick, amount_tick, min_amount, levels
     spec.spacing_ticks, spec.min_spread, spec.max_spread = spacing_ticks, min_spread, max_spread
     spec.fee_pad, spec.base_size, spec.eta, spec.max_position = fee_pad, base_size, eta, max_position
+    spec.fade_start, spec.fade_ticks = fade_start, fade_ticks
     for i in range(10):
         spec.multipliers[i] = multipliers[i] if i < levels else 0.0
     return spec
@@ -158,7 +173,8 @@ def build_ladder(double bid0, double ask0, double q, double open_bid, double ope
                  double min_amount, int levels, double spacing_ticks, double min_spread,
                  double max_spread, double fee_pad, double base_size, multipliers, double eta,
                  double max_position, double[::1] bid_price, double[::1] bid_amount,
-                 double[::1] ask_price, double[::1] ask_amount):
+                 double[::1] ask_price, double[::1] ask_amount, double fade_start=1.0,
+                 double fade_ticks=0.0):
     """Fill the four output arrays (>= ``levels`` long); return (n_bids, n_asks).
 
     Prices USD, amounts contracts; ``q``, ``open_bid``, ``open_ask`` in contracts (open orders
@@ -167,7 +183,7 @@ def build_ladder(double bid0, double ask0, double q, double open_bid, double ope
     """
     cdef LadderSpec spec = make_spec(tick, amount_tick, min_amount, levels, spacing_ticks,
                                      min_spread, max_spread, fee_pad, base_size, multipliers, eta,
-                                     max_position)
+                                     max_position, fade_start, fade_ticks)
     cdef int nb, na
     if min(bid_price.shape[0], bid_amount.shape[0], ask_price.shape[0], ask_amount.shape[0]) < levels:
         raise ValueError(f"output arrays must hold {levels} levels")

@@ -50,6 +50,22 @@ class QuoteParams:
     eta: float = 0.0                    # size shaping, 1/contract
     max_position: float = 0.1           # |position| limit, contracts, counting open orders
     requote_tolerance_ticks: float = 1.0  # a level moving no more than this is left resting
+    # --- quote fading near the position limit -----------------------------------------------
+    fade_start: float = 0.5             # fraction of max_position where the growing side starts fading
+    fade_ticks: float = 20.0            # how far (ticks) that side has stepped away at the limit
+    # --- fast cancel in volatile markets ------------------------------------------------------
+    fast_cancel: bool = True
+    fc_window_s: float = 1.0            # the mid's move is measured over this window, seconds
+    fc_move_ticks: float = 30.0         # a move beyond this many ticks triggers (0 = off)
+    fc_sigma_multiple: float = 6.0      # ... or beyond this many sigma x sqrt(window) (0 = off)
+    fc_vol_jump: float = 4.0            # sigma beyond this multiple of its slow average: both sides (0 = off)
+    fc_settle_s: float = 3.0            # quiet time before quoting the pulled side again, seconds
+    fc_widen: float = 2.0               # spread multiplier while settling
+    # --- adverse selection (markouts) ---------------------------------------------------------
+    markout_widen: bool = True
+    markout_horizon_s: float = 5.0      # which markout drives the widening (1, 5 or 30 s)
+    markout_threshold: float = 2.0      # USD per contract of adverse markout tolerated
+    markout_max_widen_ticks: float = 20.0  # cap on the extra distance a side gets, ticks
 
     # Settings each estimator is built from: the engine rebuilds an estimator (losing its state)
     # only when these change, so a live gamma or ladder change keeps sigma, A, k and the candles.
@@ -63,6 +79,10 @@ class QuoteParams:
     def candle_settings(self) -> tuple:
         return (self.candle_volume, self.candle_max_s, self.candle_lookback,
                 self.candle_max_multiplier, self.candle_max_offset_frac)
+
+    def guard_settings(self) -> tuple:
+        return (self.fast_cancel, self.fc_window_s, self.fc_move_ticks, self.fc_sigma_multiple,
+                self.fc_vol_jump, self.fc_settle_s)
 
     def validate(self, source: str = "QuoteParams") -> "QuoteParams":
         """Return self, or raise ValueError naming ``source``, the field, its value and the range."""
@@ -80,7 +100,8 @@ class QuoteParams:
             if not getattr(self, name) > 0:
                 bad(name, "must be > 0")
         for name in ("sigma_initial", "sigma_floor", "eta", "requote_tolerance_ticks",
-                     "intensity_min_arrivals"):
+                     "intensity_min_arrivals", "fade_ticks", "fc_move_ticks", "fc_sigma_multiple",
+                     "fc_vol_jump", "fc_settle_s", "markout_threshold", "markout_max_widen_ticks"):
             if not getattr(self, name) >= 0:
                 bad(name, "must be >= 0")
         if not self.sigma_floor <= self.sigma_ceiling:
@@ -100,6 +121,14 @@ class QuoteParams:
             bad("candle_max_multiplier", "must be >= 1")
         if not 0 <= self.candle_max_offset_frac <= 1:
             bad("candle_max_offset_frac", "must be within 0..1")
+        if not 0 <= self.fade_start <= 1:
+            bad("fade_start", "must be within 0..1 (a fraction of max_position)")
+        if not self.fc_window_s > 0:
+            bad("fc_window_s", "must be > 0")
+        if not self.fc_widen >= 1:
+            bad("fc_widen", "must be >= 1")
+        if self.markout_horizon_s not in (1.0, 5.0, 30.0):
+            bad("markout_horizon_s", "must be 1, 5 or 30 (the markout horizons tracked)")
         if not -0.01 <= self.maker_fee_rate <= 0.01:
             bad("maker_fee_rate", "must be within -0.01..0.01 (a fraction of notional)")
         return self

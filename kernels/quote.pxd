@@ -4,6 +4,8 @@ from kernels.volatility cimport EwmaVariance
 from kernels.intensity cimport IntensityEstimator
 from kernels.candles cimport VolumeCandles
 from kernels.ladder cimport LadderSpec
+from kernels.guard cimport MoveGuard
+from kernels.markout cimport Markout
 
 cdef class QuoteEngine:
     # ---- instrument ----
@@ -18,6 +20,11 @@ cdef class QuoteEngine:
     cdef readonly EwmaVariance vol
     cdef readonly IntensityEstimator intensity
     cdef readonly VolumeCandles candles
+    cdef readonly MoveGuard guard          # None when fast cancel is off
+    cdef readonly Markout markout
+    cdef int _guard_prev, _markout_h
+    cdef double _fc_widen, _markout_threshold, _markout_cap
+    cdef bint _markout_widen
     # ---- what was last published (for the requote tolerance) ----
     cdef double _last_bid_price[10]
     cdef double _last_bid_amount[10]
@@ -28,6 +35,7 @@ cdef class QuoteEngine:
     cdef readonly object params
 
     cpdef void on_trade(self, double price, double amount, int side, double t_s) noexcept
+    cpdef void on_fill(self, int side, double price, double t_s) noexcept
     cpdef int quote(self, object md, double inventory, double open_bid, double open_ask, object out) except -1
     cdef void _model(self, double fair, double q, double gamma, double kappa, double a, double sigma,
                      double t_s, double *r, double *half) noexcept

@@ -1,9 +1,12 @@
 """The quoter's entry point: from the latest market record to a filled QuoteSet record.
 
 Per call (:meth:`QuoteEngine.quote`): take the mid from the record (best bid/ask, or the mark
-when one side of the book is empty), update sigma, the intensity exposure and the candle clock,
-refit A/k when due, tilt gamma/kappa/centre by the candle signals, price level 0 with AS or GLFT,
-build the ladder, keep levels that moved within the requote tolerance, and fill ``out``.
+when one side of the book is empty), update sigma, the intensity exposure, the candle clock, the
+markouts of our fills and the fast-cancel guard, refit A/k when due, tilt gamma/kappa/centre by
+the candle signals, price level 0 with AS or GLFT, widen a side whose fills are being picked off
+(markouts) and both while the guard settles, build the ladder (with quote fading near the
+position limit), drop the side the guard pulls (flagged QUOTE_FLAG_FAST_CANCEL when it has just
+triggered), keep levels that moved within the requote tolerance, and fill ``out``.
 
 Returns QUOTE_UNCHANGED (0: nothing moved beyond tolerance; publish nothing), QUOTE_PUBLISH
 (1: ``out`` is a new QUOTE_SET) or QUOTE_PULL (2: ``out`` is a QUOTE_PULL whose ``reason`` says
@@ -20,6 +23,8 @@ from shm.records cimport MdRecord, QuoteSet, TradeRecord
 from kernels.avellaneda cimport as_reservation_price, as_spread
 from kernels.glft cimport glft_c1, glft_c2, glft_half_spread, glft_skew
 from kernels.ladder cimport ladder_c, keep_within_tolerance_c
+from kernels.guard cimport GUARD_CALM, GUARD_PULL_ASKS, GUARD_PULL_BIDS, GUARD_PULL_BOTH, MoveGuard
+from kernels.markout cimport Markout
 
 import numpy as np
 
@@ -38,6 +43,8 @@ cdef unsigned short FLAG_STALE = R.MD_FLAG_STALE
 cdef unsigned int REASON_STALE = R.QUOTE_REASON_STALE, REASON_NO_PRICE = R.QUOTE_REASON_NO_PRICE
 cdef unsigned int REASON_CROSSED = R.QUOTE_REASON_CROSSED_BOOK, REASON_BAD_INPUT = R.QUOTE_REASON_BAD_INPUT
 cdef unsigned int REASON_MODEL = R.QUOTE_REASON_MODEL
+cdef unsigned int FLAG_FAST_CANCEL = R.QUOTE_FLAG_FAST_CANCEL
+MARKOUT_HORIZONS = (1.0, 5.0, 30.0)
 
 
 cdef inline bint usable(double price) noexcept nogil:
@@ -92,6 +99,17 @@ cdef class QuoteEngine:
         self._spec.eta, self._spec.max_position = p.eta, p.max_position
         for i in range(10):
             self._spec.multipliers[i] = p.size_multipliers[i] if i < p.levels else 0.0
+        self._spec.fade_start, self._spec.fade_ticks = p.fade_start, p.fade_ticks
+        self._fc_widen = p.fc_widen
+        self._markout_widen, self._markout_threshold = p.markout_widen, p.markout_threshold
+        self._markout_cap = p.markout_max_widen_ticks * t
+        self._markout_h = MARKOUT_HORIZONS.index(p.markout_horizon_s)
+        if old is None or old.guard_settings() != p.guard_settings():
+            self.guard = MoveGuard(p.fc_window_s, p.fc_move_ticks * t, p.fc_sigma_multiple, p.fc_vol_jump,
+                                   p.fc_settle_s) if p.fast_cancel else None
+            self._guard_prev = GUARD_CALM
+        if old is None:
+            self.markout = Markout(MARKOUT_HORIZONS)
         if old is None or old.volatility_settings() != p.volatility_settings():
             self.vol = EwmaVariance(p.vol_half_life_s, p.sigma_initial, p.sigma_floor, p.sigma_ceiling)
         if old is None or old.intensity_settings() != p.intensity_settings():
@@ -107,6 +125,10 @@ cdef class QuoteEngine:
         """A public trade: USD, contracts, +1 buyer-initiated / -1 seller / 0 unknown, seconds."""
         self.intensity.on_trade(price, side, t_s)
         self.candles.on_trade(price, amount, side, t_s)
+
+    cpdef void on_fill(self, int side, double price, double t_s) noexcept:
+        """One of our fills (side +1 bought / -1 sold, USD, s): its markouts start now."""
+        self.markout.on_fill(side, price, t_s)
 
     def on_trade_record(self, trade):
         """The same from a TRADE_DTYPE record array (its first record)."""
@@ -125,8 +147,8 @@ cdef class QuoteEngine:
     cdef int quote_c(self, const MdRecord *md, double inventory, double open_bid, double open_ask,
                      QuoteSet *out) noexcept:
         cdef double bb = md.best_bid_price, ba = md.best_ask_price, mid, t_s, sigma, gamma, kappa
-        cdef double offset = 0.0, r, half, bid0, ask0, a
-        cdef int n_bids, n_asks
+        cdef double offset = 0.0, r, half, bid0, ask0, a, adverse
+        cdef int n_bids, n_asks, gstate = GUARD_CALM
         cdef unsigned int reason = 0, mask
         t_s = (md.exchange_ts_ns if md.exchange_ts_ns > 0 else md.receive_ts_ns) * 1e-9
 
@@ -147,6 +169,9 @@ cdef class QuoteEngine:
         self.intensity.on_mid(mid, t_s)
         self.intensity.maybe_refit(t_s)
         self.candles.on_time(t_s)
+        self.markout.on_mid(mid, t_s)
+        if self.guard is not None:
+            gstate = self.guard.update(mid, t_s, sigma)
         if not (isfinite(inventory) and isfinite(open_bid) and isfinite(open_ask)
                 and open_bid >= 0.0 and open_ask >= 0.0):
             return self._pull(md, inventory, REASON_BAD_INPUT, out)
@@ -157,7 +182,17 @@ cdef class QuoteEngine:
             self._model(mid, 0.0, gamma, kappa, a, sigma, t_s, &r, &half)
             self.candles.adjust_c(gamma, kappa, half, &gamma, &kappa, &offset)
         self._model(mid + offset, inventory, gamma, kappa, a, sigma, t_s, &r, &half)
+        if gstate != GUARD_CALM:
+            half *= self._fc_widen        # the market just jumped: stay wide until it settles
         bid0, ask0 = r - half, r + half
+        if self._markout_widen:
+            # A side whose fills keep being followed by an adverse move steps away by the excess.
+            adverse = -self.markout.average(1, self._markout_h) - self._markout_threshold
+            if adverse > 0.0:
+                bid0 -= adverse if adverse < self._markout_cap else self._markout_cap
+            adverse = -self.markout.average(-1, self._markout_h) - self._markout_threshold
+            if adverse > 0.0:
+                ask0 += adverse if adverse < self._markout_cap else self._markout_cap
         if not (isfinite(bid0) and isfinite(ask0)):
             return self._pull(md, inventory, REASON_MODEL, out)
 
@@ -165,6 +200,10 @@ cdef class QuoteEngine:
         memset(out.bid_price, 0, sizeof(double) * 40)   # the four level arrays are contiguous
         ladder_c(&self._spec, bid0, ask0, inventory, open_bid, open_ask, bb, ba,
                  out.bid_price, out.bid_amount, &n_bids, out.ask_price, out.ask_amount, &n_asks)
+        if gstate == GUARD_PULL_BIDS or gstate == GUARD_PULL_BOTH:
+            n_bids = 0
+        if gstate == GUARD_PULL_ASKS or gstate == GUARD_PULL_BOTH:
+            n_asks = 0
         mask = keep_within_tolerance_c(1, self._last_bid_price, self._last_bid_amount, self._last_n_bids,
                                        out.bid_price, out.bid_amount, n_bids, self._tolerance,
                                        self.tick_size, ba)
@@ -175,6 +214,9 @@ cdef class QuoteEngine:
         out.n_bids, out.n_asks = n_bids, n_asks
         out.mid, out.reservation_price, out.half_spread = mid, r, half
         out.sigma, out.gamma, out.intensity_a, out.intensity_k = sigma, gamma, a, kappa
+        if gstate != GUARD_CALM and self._guard_prev == GUARD_CALM:
+            out.flags |= FLAG_FAST_CANCEL
+        self._guard_prev = gstate
         if mask == 0 and not self.pulled:
             return QUOTE_UNCHANGED
         self.pulled = False

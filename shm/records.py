@@ -88,6 +88,7 @@ TRADE_PUBLIC = 1
 QUOTE_SET, QUOTE_PULL = 1, 2  # PULL: cancel every quote of the instrument
 QUOTE_FLATTEN = 3  # risk -> gateway: close |position| reduce-only (side in flags, amount in *_amount[0])
 QUOTE_FLAG_REDUCE_ONLY = 1
+QUOTE_FLAG_FAST_CANCEL = 2  # this set pulls a side because the market just jumped (kernels/guard.pyx)
 # Why a QuoteSet is a PULL (its ``reason``): the quoter had nothing it could safely quote from.
 QUOTE_REASON_NONE, QUOTE_REASON_STALE, QUOTE_REASON_NO_PRICE = 0, 1, 2
 QUOTE_REASON_CROSSED_BOOK, QUOTE_REASON_BAD_INPUT, QUOTE_REASON_MODEL = 3, 4, 5

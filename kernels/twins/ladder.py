@@ -18,7 +18,8 @@ def _usable(price):
 
 def build_ladder(bid0, ask0, q, open_bid, open_ask, best_bid, best_ask, *, tick, amount_tick,
                  min_amount, levels, spacing_ticks, min_spread, max_spread, fee_pad, base_size,
-                 multipliers, eta, max_position, bid_price, bid_amount, ask_price, ask_amount):
+                 multipliers, eta, max_position, bid_price, bid_amount, ask_price, ask_amount,
+                 fade_start=1.0, fade_ticks=0.0):
     if not 1 <= levels <= 10:
         raise ValueError(f"levels={levels}: must be 1..10 a side")
     if len(multipliers) < levels:
@@ -33,11 +34,15 @@ def build_ladder(bid0, ask0, q, open_bid, open_ask, best_bid, best_ask, *, tick,
     spread = min(max(ask0 - bid0, min_spread), max_spread)
     half = 0.5 * spread + max(fee_pad, 0.0)
 
-    shape = math.exp(-eta * q) if q > 0.0 else 1.0
+    fade = 0.0
+    if fade_start < 1.0 and max_position > 0.0:
+        fade = min(max((abs(q) / max_position - fade_start) / (1.0 - fade_start), 0.0), 1.0)
+    shape = math.exp(-eta * q) * (1.0 - fade) if q > 0.0 else 1.0
+    step = fade * fade_ticks * tick if q > 0.0 else 0.0
     room = max_position - q - open_bid
     n, prev = 0, 0.0
     for i in range(levels):
-        price = _snap_down(centre - half - i * spacing_ticks * tick, tick)
+        price = _snap_down(centre - half - step - i * spacing_ticks * tick, tick)
         if _usable(best_ask) and price >= best_ask - 0.5 * tick:
             price = _snap_down(best_ask - tick, tick)
         if n > 0 and price > prev - 0.5 * tick:
@@ -54,14 +59,15 @@ def build_ladder(bid0, ask0, q, open_bid, open_ask, best_bid, best_ask, *, tick,
         n += 1
     n_bids = n
 
-    shape = math.exp(eta * q) if q < 0.0 else 1.0
+    shape = math.exp(eta * q) * (1.0 - fade) if q < 0.0 else 1.0
+    step = fade * fade_ticks * tick if q < 0.0 else 0.0
     room = max_position + q - open_ask
     ask_floor = best_bid if _usable(best_bid) else 0.0
     if n_bids > 0 and bid_price[0] > ask_floor:
         ask_floor = bid_price[0]
     n = 0
     for i in range(levels):
-        price = _snap_up(centre + half + i * spacing_ticks * tick, tick)
+        price = _snap_up(centre + half + step + i * spacing_ticks * tick, tick)
         if ask_floor > 0.0 and price <= ask_floor + 0.5 * tick:
             price = _snap_up(ask_floor + tick, tick)
         if n > 0 and price < prev + 0.5 * tick:

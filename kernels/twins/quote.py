@@ -8,11 +8,14 @@ from kernels.params import QuoteParams  # noqa: F401  (the type set_params takes
 from kernels.twins.avellaneda import as_reservation_price, as_spread
 from kernels.twins.candles import VolumeCandles
 from kernels.twins.glft import glft_c1, glft_c2, glft_half_spread, glft_skew
+from kernels.twins.guard import GUARD_CALM, GUARD_PULL_ASKS, GUARD_PULL_BIDS, GUARD_PULL_BOTH, MoveGuard
+from kernels.twins.markout import Markout
 from kernels.twins.intensity import IntensityEstimator
 from kernels.twins.ladder import build_ladder, keep_within_tolerance
 from kernels.twins.volatility import EwmaVariance
 
 QUOTE_UNCHANGED, QUOTE_PUBLISH, QUOTE_PULL = 0, 1, 2
+MARKOUT_HORIZONS = (1.0, 5.0, 30.0)
 
 
 def _usable(price):
@@ -53,10 +56,19 @@ class QuoteEngine:
             self.candles = VolumeCandles(p.candle_volume, p.candle_max_s, p.candle_lookback,
                                          max_multiplier=p.candle_max_multiplier,
                                          max_offset_frac=p.candle_max_offset_frac)
+        if old is None or old.guard_settings() != p.guard_settings():
+            self.guard = MoveGuard(p.fc_window_s, p.fc_move_ticks * t, p.fc_sigma_multiple, p.fc_vol_jump,
+                                   p.fc_settle_s) if p.fast_cancel else None
+            self._guard_prev = GUARD_CALM
+        if old is None:
+            self.markout = Markout(MARKOUT_HORIZONS)
 
     def on_trade(self, price, amount, side, t_s):
         self.intensity.on_trade(price, side, t_s)
         self.candles.on_trade(price, amount, side, t_s)
+
+    def on_fill(self, side, price, t_s):
+        self.markout.on_fill(side, price, t_s)
 
     def on_trade_record(self, trade):
         t = _record(trade, R.TRADE_DTYPE, "trade")
@@ -96,6 +108,8 @@ class QuoteEngine:
         self.intensity.on_mid(mid, t_s)
         self.intensity.maybe_refit(t_s)
         self.candles.on_time(t_s)
+        self.markout.on_mid(mid, t_s)
+        gstate = self.guard.update(mid, t_s, sigma) if self.guard is not None else GUARD_CALM
         if not (math.isfinite(inventory) and math.isfinite(open_bid) and math.isfinite(open_ask)
                 and open_bid >= 0.0 and open_ask >= 0.0):
             return self._pull(m, inventory, R.QUOTE_REASON_BAD_INPUT, o)
@@ -106,7 +120,18 @@ class QuoteEngine:
             _, half = self._model(mid, 0.0, gamma, kappa, a, sigma, t_s)
             gamma, kappa, offset = self.candles.adjust(gamma, kappa, half)
         r, half = self._model(mid + offset, inventory, gamma, kappa, a, sigma, t_s)
+        if gstate != GUARD_CALM:
+            half *= p.fc_widen
         bid0, ask0 = r - half, r + half
+        if p.markout_widen:
+            h = MARKOUT_HORIZONS.index(p.markout_horizon_s)
+            cap = p.markout_max_widen_ticks * self.tick_size
+            adverse = -self.markout.average(1, h) - p.markout_threshold
+            if adverse > 0.0:
+                bid0 -= min(adverse, cap)
+            adverse = -self.markout.average(-1, h) - p.markout_threshold
+            if adverse > 0.0:
+                ask0 += min(adverse, cap)
         if not (math.isfinite(bid0) and math.isfinite(ask0)):
             return self._pull(m, inventory, R.QUOTE_REASON_MODEL, o)
 
@@ -118,7 +143,12 @@ class QuoteEngine:
             min_spread=p.min_spread_ticks * t, max_spread=p.max_spread_ticks * t,
             fee_pad=p.maker_fee_rate * mid if p.fee_aware else 0.0, base_size=p.base_size,
             multipliers=p.size_multipliers, eta=p.eta, max_position=p.max_position,
-            bid_price=bp, bid_amount=bamt, ask_price=ap, ask_amount=aamt)
+            bid_price=bp, bid_amount=bamt, ask_price=ap, ask_amount=aamt, fade_start=p.fade_start,
+            fade_ticks=p.fade_ticks)
+        if gstate in (GUARD_PULL_BIDS, GUARD_PULL_BOTH):
+            n_bids = 0
+        if gstate in (GUARD_PULL_ASKS, GUARD_PULL_BOTH):
+            n_asks = 0
         tol = p.requote_tolerance_ticks * t
         lbp, lba, lnb = self._last["bid"]
         lap, laa, lna = self._last["ask"]
@@ -129,6 +159,9 @@ class QuoteEngine:
         o["bid_price"], o["bid_amount"], o["ask_price"], o["ask_amount"] = bp, bamt, ap, aamt
         o["mid"], o["reservation_price"], o["half_spread"] = mid, r, half
         o["sigma"], o["gamma"], o["intensity_a"], o["intensity_k"] = sigma, gamma, a, kappa
+        if gstate != GUARD_CALM and self._guard_prev == GUARD_CALM:
+            o["flags"] = int(o["flags"]) | R.QUOTE_FLAG_FAST_CANCEL
+        self._guard_prev = gstate
         if mask == 0 and not self.pulled:
             return QUOTE_UNCHANGED
         self.pulled = False

@@ -118,3 +118,12 @@ def test_invariants_hold_and_twins_agree(C, P, centre, spread, q, open_bid, open
     assert q + open_bid + ba.sum() <= 1.5 + 1e-9 or len(ba) == 0
     assert -q + open_ask + aa.sum() <= 1.5 + 1e-9 or len(aa) == 0
     assert np.all(ba >= 0.001 - 1e-12) and np.all(aa >= 0.001 - 1e-12)
+
+
+def test_fading_steps_the_growing_side_away_and_shrinks_it(K):
+    calm = ladder(K, q=0.4, max_position=1.0, fade_start=0.5, fade_ticks=10.0)
+    faded = ladder(K, q=0.75, max_position=1.0, fade_start=0.5, fade_ticks=10.0)
+    assert calm[0][0] == 99.0                               # below fade_start: untouched
+    assert faded[0][0] == 99.0 - 5.0                        # halfway into the band: 5 of 10 ticks
+    assert faded[1][0] == pytest.approx(0.005)              # and half the size
+    assert faded[2][0] == calm[2][0]                        # the reducing side is unchanged

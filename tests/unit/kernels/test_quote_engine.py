@@ -198,3 +198,29 @@ def test_a_live_model_change_keeps_the_estimators_state(K):
     assert e.vol is vol and e.intensity is intensity and e.vol.samples == 1
     e.set_params(dataclasses.replace(e.params, vol_half_life_s=5.0))
     assert e.vol is not vol and e.vol.samples == 0   # its own settings changed: a fresh estimator
+
+
+def test_a_jump_pulls_the_exposed_side_at_once_and_flags_it(K):
+    e = engine(K, sigma_floor=2.0, sigma_ceiling=2.0, requote_tolerance_ticks=50.0)
+    assert quote(e, md(t_s=0.0))[0] == K.QUOTE_PUBLISH
+    status, o = quote(e, md(50_060.0, 50_061.0, t_s=0.2))          # +60 USD in 0.2 s
+    assert status == K.QUOTE_PUBLISH
+    assert o["flags"] & R.QUOTE_FLAG_FAST_CANCEL and o["n_asks"] == 0 and o["n_bids"] > 0
+    status, o = quote(e, md(50_060.0, 50_061.0, t_s=0.4))          # still settling: asks stay out
+    assert o["n_asks"] == 0 and not o["flags"] & R.QUOTE_FLAG_FAST_CANCEL
+    status, o = quote(e, md(50_060.0, 50_061.0, t_s=4.0))          # settled: both sides again
+    assert status == K.QUOTE_PUBLISH and o["n_asks"] > 0
+
+
+def test_fills_picked_off_widen_that_side(K):
+    e = engine(K, sigma_floor=2.0, sigma_ceiling=2.0, markout_threshold=1.0, markout_horizon_s=1.0,
+               fast_cancel=False)
+    _, before = quote(e, md(t_s=0.0))
+    for i in range(5):                       # we buy, and the market falls 10 USD each time
+        e.on_fill(1, 50_000.0, i * 2.0)
+        quote(e, md(49_990.0, 49_991.0, t_s=i * 2.0 + 1.5))
+        quote(e, md(50_000.0, 50_001.0, t_s=i * 2.0 + 1.9))
+    _, after = quote(e, md(t_s=20.0))
+    assert e.markout.average(1, 0) < -5.0
+    assert after["bid_price"][0] < before["bid_price"][0] - 5          # bids stepped away
+    assert after["ask_price"][0] == pytest.approx(before["ask_price"][0], abs=1.0)
