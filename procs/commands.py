@@ -43,6 +43,15 @@ class Commands:
                             for i, name in enumerate(instruments)},
             "marks": {name: s["mark"][i] for i, name in enumerate(instruments)},
             "fills": s["fills"],
+            "fast_cancels": s["fast_cancels"],
+            "latency_us": {"md_to_send_p50": s["send_p50_ns"] / 1e3, "md_to_send_p99": s["send_p99_ns"] / 1e3,
+                           "fast_cancel_p50": s["fast_send_p50_ns"] / 1e3,
+                           "fast_cancel_p99": s["fast_send_p99_ns"] / 1e3, "fast_cancels_sent": s["fast_sends"]},
+            "guard": {name: ("calm", "pull bids", "pull asks", "pull both")[s["guard_state"][i]]
+                      for i, name in enumerate(instruments)},
+            "markouts": {name: {side: {f"{h}s": _finite(s["markout"][i][k][j]) for j, h in enumerate((1, 5, 30))}
+                                for k, side in enumerate(("buys", "sells"))}
+                         for i, name in enumerate(instruments)},
             "pnl": {"realised": s["realised"], "unrealised": s["unrealised"], "fees": s["fees"],
                     "funding": s["funding"], "equity": s["equity"], "high_water": s["high_water"]},
             "venue": self.venue_url,
@@ -119,3 +128,8 @@ class Commands:
     def handlers(self) -> dict:
         return {name: getattr(self, name) for name in
                 ("ping", "status", "params", "set", "pause", "resume", "halt", "flatten", "kill", "shutdown")}
+
+
+def _finite(x: float):
+    """None for NaN (no fill marked out yet), so JSON and msgpack readers need no special case."""
+    return None if x != x else x

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 
 import numpy as np
 import orjson
@@ -64,6 +65,9 @@ class Gateway(Agent):
         self.flattens: list[np.ndarray] = []
         self.last_sent: dict[int, np.ndarray] = {}
         self.inflight: dict[int, tuple[float, float]] = {}   # instrument -> ladder sent, unanswered
+        self.send_lat: deque[int] = deque(maxlen=1000)     # market record received -> ladder sent, ns
+        self.fast_lat: deque[int] = deque(maxlen=1000)     # the same for fast cancels
+        self.fast_sends = 0
         self.mmp_refill: dict[str, float] = {}      # product -> monotonic time to refill it
         self.live: dict[int, tuple[int, int, float]] = {}   # order id -> (instrument, side, remaining)
         self.limits = ThalexLimits(time.monotonic_ns())
@@ -242,6 +246,11 @@ class Gateway(Agent):
         self.client.mass_quote([item], label=label, post_only=True, wait=False,
                                callback=lambda result, error, iid=inst.id: self._quote_reply(iid, result, error))
         self.sent += 1
+        received = int(r["md_receive_ts_ns"])
+        if received:
+            fast = bool(r["flags"] & R.QUOTE_FLAG_FAST_CANCEL)
+            (self.fast_lat if fast else self.send_lat).append(time.monotonic_ns() - received)
+            self.fast_sends += fast
         self._publish_open()   # after the send: the exposure it adds is booked before risk's next look
 
     def _quote_reply(self, iid: int, result, error) -> None:
@@ -406,3 +415,13 @@ class Gateway(Agent):
 
     def report(self, counters) -> None:
         counters.set("errors", self.rejects)
+        s = self.state
+        for name, samples in (("send", self.send_lat), ("fast_send", self.fast_lat)):
+            if samples:
+                p50, p99 = np.percentile(samples, (50, 99))
+                s.set(f"{name}_p50_ns", int(p50))
+                s.set(f"{name}_p99_ns", int(p99))
+                if name == "send":
+                    counters.set("latency_p50_ns", int(p50))
+                    counters.set("latency_p99_ns", int(p99))
+        s.set("fast_sends", self.fast_sends)

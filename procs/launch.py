@@ -25,7 +25,8 @@ def build_agent(name: str, settings: dict, run_dir: Path):
     if name == "recorder":
         from procs.recorder import Recorder
         rec = settings.get("recorder", {})
-        return Recorder(instance, run_dir, flush_interval_s=rec.get("flush_interval_s", 1.0))
+        return Recorder(instance, run_dir, flush_interval_s=rec.get("flush_interval_s", 1.0),
+                        n_instruments=len(settings.get("instruments", [])) or 1)
     if name == "feed":
         from procs.feed import Feed
         return Feed.from_settings(settings)

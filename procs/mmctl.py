@@ -74,6 +74,14 @@ def render(cmd: str, result) -> str:
         oo = (r.get("open_orders") or {}).get(name, {})
         lines.append(f"position   {name:<16} {pos:+.6f}  open bid {oo.get('bid', 0):.6f}  "
                      f"ask {oo.get('ask', 0):.6f}  mark {(r.get('marks') or {}).get(name, 0):.2f}")
+    lat = r.get("latency_us") or {}
+    if lat:
+        lines.append(f"latency    md->send p50 {lat.get('md_to_send_p50', 0):.0f} us  p99 {lat.get('md_to_send_p99', 0):.0f} us"
+                     f"   fast cancels {r.get('fast_cancels', 0)} (md->send p50 {lat.get('fast_cancel_p50', 0):.0f} us)")
+    for name, sides in (r.get("markouts") or {}).items():
+        cells = "  ".join(f"{side} " + " ".join("-" if v is None else f"{v:+.2f}" for v in by_h.values())
+                          for side, by_h in sides.items())
+        lines.append(f"markout    {name:<16} 1s/5s/30s USD per contract: {cells}   guard {(r.get('guard') or {}).get(name)}")
     lines.append("process    pid      cpu  alive  heartbeat  restarts  errors")
     for p in r.get("processes") or []:
         age = p.get("heartbeat_age_s")

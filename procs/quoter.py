@@ -1,7 +1,8 @@
 """The quoter process: md and trades in, one desired ladder per instrument out.
 
 Every market record goes through the instrument's QuoteEngine (kernels/quote.pyx: estimators,
-AS/GLFT, ladder, requote tolerance). A new QuoteSet (or a PULL, on stale or bad data) goes to
+AS/GLFT, ladder, fast-cancel guard, markouts, requote tolerance); our own fills from ``exec``
+feed the markouts, whose averages (and the guard's state) go to the shared state for status. A new QuoteSet (or a PULL, on stale or bad data) goes to
 the risk process on the one-to-one ``quotes`` ring and to the recorder on ``quote_log``. The
 inventory is the position the risk process keeps in the shared state, so the quoter and the
 limits agree on one number. A full ``quotes`` ring is counted and the newest set is retried on
@@ -23,7 +24,7 @@ from procs import segments
 from procs.agent import Agent
 from procs.settings import config_of, instruments_of
 from shm.doorbell import Doorbells
-from shm.records import MD_DTYPE, QUOTE_DTYPE, TRADE_DTYPE
+from shm.records import EXEC_DTYPE, EXEC_FILL, MD_DTYPE, QUOTE_DTYPE, QUOTE_FLAG_FAST_CANCEL, TRADE_DTYPE
 from shm.state import SharedState
 
 log = logging.getLogger("quoter")
@@ -40,6 +41,9 @@ class Quoter(Agent):
                         for i in instruments]
         self.md = np.zeros(1, MD_DTYPE)
         self.trades = np.zeros(64, TRADE_DTYPE)
+        self.ex = np.zeros(64, EXEC_DTYPE)
+        self.fast_cancels = 0
+        self.next_status_ns = 0
         self.out = np.zeros(1, QUOTE_DTYPE)
         self.pending = {}          # instrument id -> QuoteSet not yet accepted by a full ring
         self.seq = 0
@@ -55,6 +59,7 @@ class Quoter(Agent):
     def on_start(self) -> None:
         self.md_ring = segments.reader(self.instance, "md")
         self.trades_ring = segments.reader(self.instance, "trades")
+        self.exec_ring = segments.reader(self.instance, "exec")
         self.quotes_ring = segments.writer(self.instance, "quotes")
         self.quote_log = segments.writer(self.instance, "quote_log")
         self.state = SharedState.attach(self.instance)
@@ -62,10 +67,12 @@ class Quoter(Agent):
         self.ring_risk = self.bells.bell("risk").ring
         self.positions = self.state.table["position"][0]   # a view: always the current value
         self.params_version = self.state.get("params_version")
+        self.fast_cancels = self.state.get("fast_cancels")
+        self.state.table["markout"][0][:len(self.engines)] = np.nan
 
     def on_close(self) -> None:
         self.positions = self.ring_risk = None
-        for name in ("md_ring", "trades_ring", "quotes_ring", "quote_log", "state", "bells"):
+        for name in ("md_ring", "trades_ring", "exec_ring", "quotes_ring", "quote_log", "state", "bells"):
             if hasattr(self, name):
                 getattr(self, name).close()
 
@@ -80,6 +87,12 @@ class Quoter(Agent):
                 self.engines[iid].on_trade(float(t["price"]), float(t["amount"]), int(t["side"]),
                                            int(t["exchange_ts_ns"]) * 1e-9)
         work += n
+        n = self.exec_ring.read_batch(self.ex)
+        for e in self.ex[:n]:
+            iid = int(e["instrument_id"])
+            if e["type"] == EXEC_FILL and iid < len(self.engines):
+                self.engines[iid].on_fill(int(e["side"]), float(e["price"]), int(e["exchange_ts_ns"]) * 1e-9)
+        work += n
         md, engines, out = self.md, self.engines, self.out
         while self.md_ring.read_into(md):
             work += 1
@@ -89,15 +102,33 @@ class Quoter(Agent):
             status = engines[iid].quote(md, float(self.positions[iid]), 0.0, 0.0, out)
             if status:
                 self._publish(iid, status)
-        if work == 0 and self.state.get("params_version") != self.params_version:
-            self._reload_params()
+        if work == 0:
+            if self.state.get("params_version") != self.params_version:
+                self._reload_params()
+            now = time.monotonic_ns()
+            if now >= self.next_status_ns:
+                self._publish_status()
+                self.next_status_ns = now + 200_000_000
         return work
+
+    def _publish_status(self) -> None:
+        """Markouts and guard states into the shared state (for status and the recorder)."""
+        table = self.state.table
+        for iid, engine in enumerate(self.engines):
+            m = engine.markout
+            table["markout"][0][iid] = [[m.average(side, h) for h in range(3)] for side in (1, -1)]
+            table["guard_state"][0][iid] = engine.guard.state if engine.guard is not None else 0
+        self.state.set("fast_cancels", self.fast_cancels)
 
     def _publish(self, iid: int, status: int) -> None:
         out = self.out
         self.seq += 1
         out["seq"] = self.seq
         out["created_ts_ns"] = time.monotonic_ns()
+        if out["flags"][0] & QUOTE_FLAG_FAST_CANCEL:
+            self.fast_cancels += 1
+            log.warning("%s: fast cancel: the market jumped, pulling the exposed side",
+                        self.instruments[iid].name)
         self.quote_log.write(out)
         if status == 2:
             self.pulls += 1

@@ -18,6 +18,9 @@ Rows collect in memory and are written every ``flush_interval_s`` into ``<run_di
     pnl.csv       time_ns, state, paused, quoting, position, realised, unrealised, fees, funding,
                   equity, high_water, fills                                   (every pnl_interval_s)
     latency.csv   time_ns, count, p50_ns, p99_ns, max_ns  (md -> quote, per flush interval)
+    markout.csv   time_ns, instrument_id, side (buys|sells), markout_1s, markout_5s, markout_30s
+                  (USD per contract, EWMA over our fills, empty until marked out), fast_cancels,
+                  guard (0 calm, 1 pull bids, 2 pull asks, 3 both)          (every pnl_interval_s)
     counters.csv  time_ns, process, pid, state, work_count, errors, lapped, ring_full, malformed,
                   restarts, latency_p50_ns, latency_p99_ns
     clock.json    {"monotonic_ns", "unix_ns"} at the start: every time_ns is time.monotonic_ns();
@@ -54,6 +57,8 @@ HEADERS = {
     "pnl": ["time_ns", "state", "paused", "quoting", "position", "realised", "unrealised", "fees",
             "funding", "equity", "high_water", "fills"],
     "latency": ["time_ns", "count", "p50_ns", "p99_ns", "max_ns"],
+    "markout": ["time_ns", "instrument_id", "side", "markout_1s", "markout_5s", "markout_30s", "fast_cancels",
+                "guard"],
     "counters": ["time_ns", "process", "pid", "state", "work_count", "errors", "lapped", "ring_full",
                  "malformed", "restarts", "latency_p50_ns", "latency_p99_ns"],
 }
@@ -66,8 +71,9 @@ class Recorder(Agent):
     name = "recorder"
 
     def __init__(self, instance: str, run_dir: str | Path, flush_interval_s: float = 1.0,
-                 pnl_interval_s: float = 1.0, counters_interval_s: float = 5.0):
+                 pnl_interval_s: float = 1.0, counters_interval_s: float = 5.0, n_instruments: int = 1):
         self.instance, self.run_dir = instance, Path(run_dir)
+        self.n_instruments = n_instruments
         self.flush_ns = int(flush_interval_s * 1e9)
         self.pnl_ns, self.counters_ns = int(pnl_interval_s * 1e9), int(counters_interval_s * 1e9)
         self.rows = {name: [] for name in HEADERS}
@@ -181,6 +187,11 @@ class Recorder(Agent):
             time.monotonic_ns(), TRADING_STATE_NAMES.get(s["trading_state"], s["trading_state"]), s["paused"],
             s["quoting"], s["position"][0], s["realised"], s["unrealised"], s["fees"], s["funding"],
             s["equity"], s["high_water"], s["fills"]))
+        now = time.monotonic_ns()
+        for iid in range(self.n_instruments):
+            for k, side in enumerate(("buys", "sells")):
+                values = ["" if v != v else v for v in s["markout"][iid][k]]
+                self.rows["markout"].append((now, iid, side, *values, s["fast_cancels"], s["guard_state"][iid]))
 
     def _sample_counters(self) -> None:
         now = time.monotonic_ns()

@@ -6,8 +6,12 @@ One record in segment ``mm.<instance>.state``. Every field has exactly one write
   everything and halt; cancel: cancel everything without halting, before a restart) (a command is posted by incrementing
   its sequence; the acting process remembers the last sequence it handled), ``params_version``.
 - risk: ``trading_state``, ``reason``, ``state_changed_ns``, positions, P&L, ``fills``.
-- gateway: ``quoting``, ``connected``, ``kill_done_seq``, ``cancel_done_seq``, ``open_bid``/``open_ask``.
+- gateway: ``quoting``, ``connected``, ``kill_done_seq``, ``cancel_done_seq``, ``open_bid``/``open_ask``,
+  ``send_p50_ns``/``send_p99_ns`` (market record received -> ladder sent, last 1000 ladders) and
+  the same for fast cancels (``fast_send_*``, ``fast_sends``).
 - feed: ``md_stale``.
+- quoter: ``fast_cancels``, ``guard_state`` and ``markout`` [instrument, side (0 our buys, 1 our
+  sells), horizon (1, 5, 30 s)] in USD per contract (NaN until a fill has been marked out).
 
 Readers poll it once per pass; it is small and sits in its own segment, so polling it costs a
 cache line or two. Instruments are indexed by ``instrument_id`` (0..MAX_INSTRUMENTS-1).
@@ -37,7 +41,11 @@ STATE_DTYPE = describe("SharedState", [
     ("mark", f"({MAX_INSTRUMENTS},)<f8"),
     ("open_bid", f"({MAX_INSTRUMENTS},)<f8"), ("open_ask", f"({MAX_INSTRUMENTS},)<f8"),
     ("reason_text", "S64"),
-], 640)
+    ("fast_cancels", "<u8"), ("guard_state", f"({MAX_INSTRUMENTS},)<u1"),
+    ("markout", f"({MAX_INSTRUMENTS},2,3)<f8"),
+    ("send_p50_ns", "<i8"), ("send_p99_ns", "<i8"), ("fast_send_p50_ns", "<i8"), ("fast_send_p99_ns", "<i8"),
+    ("fast_sends", "<u8"),
+], 1024)
 
 
 class SharedState:

@@ -26,7 +26,7 @@ def run_dir(tmp_path_factory):
         watch = subprocess.run([sys.executable, "-m", "procs.mmctl", "--endpoint", mm.endpoint, "watch",
                                 "--count", "2", "--interval", "0.2"], cwd=ROOT, capture_output=True,
                                text=True, timeout=30)
-        assert watch.returncode == 0 and watch.stdout.count("BTC-PERPETUAL") == 2
+        assert watch.returncode == 0 and watch.stdout.count("venue      ") == 2, watch.stdout
         run = mm.ctl("status")["run_dir"]
     finally:
         assert mm.stop() == 0
