@@ -42,6 +42,8 @@ class Risk:
     max_drawdown: float = num(2_000.0, 0.0, 1e12, "USD from the high-water mark, 0 = off")
     max_daily_loss: float = num(0.0, 0.0, 1e12, "USD since 00:00 UTC, 0 = off")
     reduce_at_fraction: float = num(0.8, 0.1, 1.0, "of a limit: REDUCING beyond it, HALTED at it")
+    take_profit_distance: float = num(0.0, 0.0, 1e6, "USD from the average entry: resting reduce-only limit, 0 = off")
+    stop_loss_distance: float = num(0.0, 0.0, 1e6, "USD from the average entry: reduce-only market when crossed, 0 = off")
     maker_fee_rate: float = num(0.0001, -0.01, 0.01, "fraction of notional, for P&L")
     taker_fee_rate: float = num(0.0005, -0.01, 0.01, "fraction of notional, for P&L")
 

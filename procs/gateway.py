@@ -8,7 +8,9 @@ EXEC_POSITION (risk adopts them) and every leftover order of the account is canc
 Ladders from ``orders`` are coalesced per instrument (only the newest matters) and sent as one
 ``private/mass_quote`` per instrument; an identical level keeps its queue priority on Thalex. The
 matching-engine token bucket (procs/venue/ratelimit.py) paces them; a code-4 answer starts a
-cooldown. A PULL empties both sides; a FLATTEN becomes a reduce-only market order. Every order
+cooldown. A PULL empties both sides; a FLATTEN becomes a reduce-only market order; a TP replaces
+the instrument's resting reduce-only take-profit limit (cancel the old one, insert the new one),
+and is placed again after every reconnect or cancel-all that removed it. Every order
 update from ``session.orders`` is decoded into EXEC records (acks, fills, cancels) for risk, the
 quoter and the recorder; failed quote sides become EXEC_REJECT records carrying the error code.
 
@@ -64,6 +66,10 @@ class Gateway(Agent):
         self.desired: dict[int, np.ndarray] = {}    # newest approved set per instrument, unsent
         self.flattens: list[np.ndarray] = []
         self.last_sent: dict[int, np.ndarray] = {}
+        self.tp_desired: dict[int, np.ndarray] = {}   # instrument -> the take-profit risk wants
+        self.tp_live: dict[int, int] = {}             # instrument -> client_order_id resting
+        self.tp_dirty: set[int] = set()
+        self.next_cid = 1000
         self.inflight: dict[int, tuple[float, float]] = {}   # instrument -> ladder sent, unanswered
         self.send_lat: deque[int] = deque(maxlen=1000)     # market record received -> ladder sent, ns
         self.fast_lat: deque[int] = deque(maxlen=1000)     # the same for fast cancels
@@ -148,6 +154,8 @@ class Gateway(Agent):
         """Positions from the exchange onto ``exec``; leftover orders of the account cancelled."""
         self.live.clear()
         self.client.cancel_all()
+        self.tp_live.clear()
+        self.tp_dirty.update(self.tp_desired)
         rec = np.zeros(1, R.EXEC_DTYPE)
         # Fills we may have missed while away come first (risk books each trade once, by id),
         # then the exchange's positions, which risk adopts when they differ from its own.
@@ -172,7 +180,7 @@ class Gateway(Agent):
         try:
             # The latency path first: approved ladders out, then whatever the exchange sent.
             work = self._drain_orders()
-            if self.desired or self.flattens:
+            if self.desired or self.flattens or self.tp_dirty:
                 self._send_ready()
             work += self._commands()
             work += self.client.poll(0.0)
@@ -201,6 +209,9 @@ class Gateway(Agent):
         n = self.client.cancel_all()
         log.info("cancel_all removed %s orders", n)
         self._arm_mmp()
+        self.tp_live.clear()
+        if why != "kill request":     # a kill leaves nothing resting; a restart's cancel re-places it
+            self.tp_dirty.update(self.tp_desired)
 
     def _drain_orders(self) -> int:
         n = 0
@@ -212,6 +223,9 @@ class Gateway(Agent):
                 continue
             if q["type"][0] == R.QUOTE_FLATTEN:
                 self.flattens.append(q.copy())
+            elif q["type"][0] == R.QUOTE_TP:
+                self.tp_desired[iid] = q.copy()
+                self.tp_dirty.add(iid)
             else:
                 self.desired[iid] = q.copy()
         return n
@@ -220,6 +234,8 @@ class Gateway(Agent):
         now = time.monotonic_ns()
         while self.flattens and self.limits.try_order(now):
             self._send_flatten(self.flattens.pop(0))
+        while self.tp_dirty and self.limits.try_order(now):
+            self._replace_tp(self.tp_dirty.pop())
         for iid in list(self.desired):
             if self.instruments[iid].product in self.mmp_refill and self.desired[iid]["type"][0] == R.QUOTE_SET:
                 continue   # its protection group is exhausted: quotes would be refused until refilled
@@ -275,6 +291,25 @@ class Gateway(Agent):
         rec["type"], rec["instrument_id"], rec["reason"] = R.EXEC_REJECT, iid, code
         rec["receive_ts_ns"] = time.monotonic_ns()
         self._write_exec(rec)
+
+    def _replace_tp(self, iid: int) -> None:
+        """Cancel the instrument's take-profit order (if any) and insert the desired one (if any)."""
+        inst, q = self.instruments[iid], self.tp_desired[iid]
+        old = self.tp_live.pop(iid, None)
+        if old is not None:
+            self.client.cancel(client_order_id=old, wait=False, callback=lambda result, error: None)
+        r = q[0]
+        sell = int(r["n_asks"]) > 0
+        if not (sell or int(r["n_bids"]) > 0):
+            return
+        price = float(r["ask_price"][0] if sell else r["bid_price"][0])
+        amount = float(r["ask_amount"][0] if sell else r["bid_amount"][0])
+        self.next_cid += 1
+        cid = self.tp_live[iid] = self.next_cid
+        log.info("%s: take-profit %s %.6f @ %.2f reduce-only", inst.name, "sell" if sell else "buy", amount, price)
+        self.client.insert("sell" if sell else "buy", inst.name, amount, price, client_order_id=cid,
+                           reduce_only=True, post_only=True, label="tp", wait=False,
+                           callback=lambda result, error: error and self._reject(iid, error.code, f"take-profit: {error}"))
 
     def _send_flatten(self, q: np.ndarray) -> None:
         iid = int(q["instrument_id"][0])

@@ -87,6 +87,7 @@ TRADE_PUBLIC = 1
 
 QUOTE_SET, QUOTE_PULL = 1, 2  # PULL: cancel every quote of the instrument
 QUOTE_FLATTEN = 3  # risk -> gateway: close |position| reduce-only (side in flags, amount in *_amount[0])
+QUOTE_TP = 4       # risk -> gateway: the resting reduce-only take-profit (one level; none = cancel it)
 QUOTE_FLAG_REDUCE_ONLY = 1
 QUOTE_FLAG_FAST_CANCEL = 2  # this set pulls a side because the market just jumped (kernels/guard.pyx)
 # Why a QuoteSet is a PULL (its ``reason``): the quoter had nothing it could safely quote from.

@@ -16,6 +16,7 @@ clears by itself when its cause does. Each ladder is checked by limits.approve a
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -47,6 +48,8 @@ class RiskAgent(Agent):
         self.last_md_s = [0.0] * len(instruments)
         self.day, self.day_start_equity = "", 0.0
         self.mismatches = 0
+        self.tp_sent: dict[int, tuple[float, float]] = {}   # instrument -> (price, amount) last sent
+        self.sl_fired: dict[int, float] = {}                # instrument -> position it closed
         self.limits = [Limits(risk_conf.max_position, risk_conf.max_notional, risk_conf.max_order_size,
                               risk_conf.price_band_bps, i.amount_tick, i.min_amount) for i in instruments]
         self.book = PositionBook(len(instruments))
@@ -126,8 +129,41 @@ class RiskAgent(Agent):
             self._send(iid, q)
         work += self._drain_md() + self._commands()
         self._evaluate()
+        if self.conf.take_profit_distance or self.conf.stop_loss_distance:
+            self._exits()
         self.journal.save(self._journal_data)
         return work
+
+    def _exits(self) -> None:
+        """Take-profit as a resting reduce-only limit at the average entry +/- the distance,
+        resized whenever the position changes; stop-loss as a reduce-only market order once the
+        mark crosses the entry -/+ its distance (the local exchange has no conditional orders, so
+        the stop is held here; Thalex's create_conditional_order would hold it on the exchange)."""
+        c = self.conf
+        for inst in self.instruments:
+            iid, pos = inst.id, self.book.position[inst.id]
+            avg, mark = self.book.average(iid), self.marks[iid]
+            desired = (0.0, 0.0)
+            if c.take_profit_distance and abs(pos) >= inst.min_amount and self.trading_state != HALTED:
+                raw = avg + c.take_profit_distance if pos > 0 else avg - c.take_profit_distance
+                price = (math.ceil(raw / inst.tick_size - 1e-9) if pos > 0
+                         else math.floor(raw / inst.tick_size + 1e-9)) * inst.tick_size
+                desired = (price, round(abs(pos) / inst.amount_tick) * inst.amount_tick)
+            if desired != self.tp_sent.get(iid, (0.0, 0.0)):
+                self.tp_sent[iid] = desired
+                q = np.zeros(1, R.QUOTE_DTYPE)
+                q["type"], q["instrument_id"], q["created_ts_ns"] = R.QUOTE_TP, iid, time.monotonic_ns()
+                if desired[1] > 0:
+                    side = ("n_asks", "ask_price", "ask_amount") if pos > 0 else ("n_bids", "bid_price", "bid_amount")
+                    q[side[0]], q[side[1]][0][0], q[side[2]][0][0] = 1, desired[0], desired[1]
+                self._send(iid, q, key=("tp", iid))
+            if c.stop_loss_distance and abs(pos) >= inst.min_amount and mark > 0:
+                crossed = mark <= avg - c.stop_loss_distance if pos > 0 else mark >= avg + c.stop_loss_distance
+                if crossed and self.sl_fired.get(iid) != pos:
+                    self.sl_fired[iid] = pos
+                    log.warning("%s: stop-loss: mark %.2f crossed entry %.2f -/+ %.2f: closing %+.6f",
+                                inst.name, mark, avg, c.stop_loss_distance, pos)
+                    self._close(inst, pos)
 
     def _journal_data(self) -> dict:
         return {"book": self.book.to_dict(), "high_water": self.high_water, "day": self.day,
@@ -268,16 +304,20 @@ class RiskAgent(Agent):
             pos = self.book.position[inst.id]
             if abs(pos) < inst.min_amount:
                 continue
-            q = np.zeros(1, R.QUOTE_DTYPE)
-            q["type"], q["instrument_id"], q["created_ts_ns"] = R.QUOTE_FLATTEN, inst.id, time.monotonic_ns()
-            q["inventory"], q["mid"] = pos, self.marks[inst.id]
-            if pos > 0:
-                q["n_asks"], q["ask_amount"][0][0] = 1, pos
-            else:
-                q["n_bids"], q["bid_amount"][0][0] = 1, -pos
             log.warning("%s: flattening %+.6f contracts reduce-only", inst.name, pos)
-            # A flatten must not be superseded by a later ladder: it goes out now or waits first.
-            self._send(inst.id, q, key=("flatten", inst.id))
+            self._close(inst, pos)
+
+    def _close(self, inst, pos: float) -> None:
+        """A reduce-only market order for ``pos`` contracts (flatten and stop-loss)."""
+        q = np.zeros(1, R.QUOTE_DTYPE)
+        q["type"], q["instrument_id"], q["created_ts_ns"] = R.QUOTE_FLATTEN, inst.id, time.monotonic_ns()
+        q["inventory"], q["mid"] = pos, self.marks[inst.id]
+        if pos > 0:
+            q["n_asks"], q["ask_amount"][0][0] = 1, pos
+        else:
+            q["n_bids"], q["bid_amount"][0][0] = 1, -pos
+        # A close must not be superseded by a later ladder: it goes out now or waits first.
+        self._send(inst.id, q, key=("flatten", inst.id))
 
     def _send(self, iid: int, q, key=None) -> None:
         key = iid if key is None else key
