@@ -11,6 +11,10 @@ from sim.testing import Client, make_token
 
 pytestmark = pytest.mark.timeout(150)
 BTC = "BTC-PERPETUAL"
+# The quote controls (fast cancel, markout widening, fading) exist to avoid exactly the losses
+# these tests need; they are switched off so the P&L limits themselves are what is tested.
+UNGUARDED = ("--set", "quoter.fast_cancel=false", "--set", "quoter.markout_widen=false",
+             "--set", "quoter.fade_start=1.0")
 
 
 def states_until(mm, predicate, timeout_s):
@@ -31,7 +35,7 @@ def test_a_losing_trend_goes_through_reducing_to_halted_on_the_stop_loss(tmp_pat
     mm = Pipeline(tmp_path, "--set", "risk.stop_loss=30", "--set", "risk.reduce_at_fraction=0.2",
                   "--set", "risk.max_drawdown=0", "--set", "risk.max_position=0.3",
                   "--set", "risk.max_order_size=0.05", "--set", "quoter.max_position=0.3",
-                  "--set", "quoter.base_size=0.01", "--set", "risk.max_notional=100000",
+                  "--set", "quoter.base_size=0.01", "--set", "risk.max_notional=100000", *UNGUARDED,
                   "--set", "gateway.mmp_trade_amount=5", "--set", "gateway.mmp_quote_amount=5")
     try:
         mm.wait(lambda s: s["quoting"], 20, "quoting")
@@ -56,7 +60,7 @@ def test_a_drawdown_from_the_high_water_mark_halts(tmp_path):
     mm = Pipeline(tmp_path, "--set", "risk.stop_loss=0", "--set", "risk.max_drawdown=5.0",
                   "--set", "quoter.base_size=0.01", "--set", "risk.max_position=0.3",
                   "--set", "quoter.max_position=0.3", "--set", "risk.max_order_size=0.05",
-                  "--set", "risk.max_notional=100000",
+                  "--set", "risk.max_notional=100000", *UNGUARDED,
                   "--set", "gateway.mmp_trade_amount=5", "--set", "gateway.mmp_quote_amount=5")
     try:
         mm.wait(lambda s: s["quoting"], 20, "quoting")
