@@ -9,6 +9,10 @@ fresh exchange with the same options (seed, volatility, tick interval):
 - baseline: a single-process asyncio quoter on the official ``thalex`` client computing the same
   quotes with the same engine (bench/_asyncio_quoter.py).
 
+Then the fast cancel: the exchange is made to jump a few times; the gateway measures, for every
+ladder it sends, the time from the market record's arrival in the feed to the message leaving,
+and reports fast cancels apart from ordinary ladders (the baseline of that row, same run).
+
 Both quote BTC-PERPETUAL with the paper configuration; market-maker protection amounts are
 raised so neither spends time refilling a tripped group.
 """
@@ -33,7 +37,7 @@ def add_arguments(parser) -> None:
                         help="pipeline suite: seconds measured per quoter (default 20)")
 
 
-def _ours(tmp: Path, seconds: float) -> list[int]:
+def _ours(tmp: Path, seconds: float, jumps: int = 3) -> tuple[list[int], dict]:
     kid, private, public = make_key_pair(tmp)
     with running_sim(api_keys={kid: public}, **SIM_OPTS) as sim:
         mm = Pipeline(tmp, "--set", f"venue.url={sim.url}", "--set", "gateway.mmp_trade_amount=10",
@@ -44,9 +48,16 @@ def _ours(tmp: Path, seconds: float) -> list[int]:
             sim.call("sim/latency", {"clear": True})
             time.sleep(seconds)
             samples = sim.call("sim/latency", {})["result"]["samples_ns"]
+            for i in range(jumps):   # up, down, up: each must pull the exposed side at once
+                sim.call("sim/trend", {"usd_per_s": 1000.0 * (-1) ** i, "seconds": 0.25})
+                mm.wait(lambda s, n=i + 1: s["latency_us"]["fast_cancels_sent"] >= n, 10, "a fast cancel")
+                time.sleep(4.5)      # settle (3 s) and quote again
+            mm.wait(lambda s: True, 2, "")
+            time.sleep(0.3)          # one more heartbeat so the gateway's percentiles are current
+            latency = mm.ctl("status")["latency_us"]
         finally:
             mm.stop()
-    return samples
+    return samples, latency
 
 
 def _baseline(tmp: Path, seconds: float) -> list[int]:
@@ -68,7 +79,8 @@ def _baseline(tmp: Path, seconds: float) -> list[int]:
 def run(args) -> list[Result]:
     seconds = 3.0 if getattr(args, "quick", False) else args.pipeline_seconds
     with tempfile.TemporaryDirectory(prefix="mm-bench-") as d:
-        ours = _ours(Path(d) / "ours", seconds) if (Path(d) / "ours").mkdir() is None else []
+        (Path(d) / "ours").mkdir()
+        ours, latency = _ours(Path(d) / "ours", seconds, jumps=1 if getattr(args, "quick", False) else 3)
         base = _baseline(Path(d) / "base", seconds) if (Path(d) / "base").mkdir() is None else []
     if not ours or not base:
         raise RuntimeError(f"no tick-to-order samples (ours {len(ours)}, baseline {len(base)})")
@@ -77,6 +89,10 @@ def run(args) -> list[Result]:
         o, = percentiles_ns(ours, (q,))
         b, = percentiles_ns(base, (q,))
         results.append(Result(f"pipeline.tick_to_order.{label}", o, "ns", BASELINE, b))
+    results.append(Result("pipeline.fast_cancel.md_to_send.p50", latency["fast_cancel_p50"] * 1e3, "ns",
+                          "ordinary ladder md_to_send p50, same run", latency["md_to_send_p50"] * 1e3))
+    results.append(Result("pipeline.fast_cancel.md_to_send.p99", latency["fast_cancel_p99"] * 1e3, "ns",
+                          "ordinary ladder md_to_send p99, same run", latency["md_to_send_p99"] * 1e3))
     results.append(Result("pipeline.tick_to_order.samples", float(len(ours)), "count", BASELINE,
                           float(len(base)), ratio=len(ours) / len(base)))
     return results

@@ -80,6 +80,17 @@ class Quoter(Agent):
         work = 0
         if self.pending:
             self._retry_pending()
+        # The latency path first: market records to ladders. Trades and our fills only feed the
+        # estimators, and a burst of them (a jump sweeps the book) must not delay the pull.
+        md, engines, out = self.md, self.engines, self.out
+        while self.md_ring.read_into(md):
+            work += 1
+            iid = int(md["instrument_id"][0])
+            if iid >= len(engines):
+                continue
+            status = engines[iid].quote(md, float(self.positions[iid]), 0.0, 0.0, out)
+            if status:
+                self._publish(iid, status)
         n = self.trades_ring.read_batch(self.trades)
         for t in self.trades[:n]:
             iid = int(t["instrument_id"])
@@ -93,15 +104,6 @@ class Quoter(Agent):
             if e["type"] == EXEC_FILL and iid < len(self.engines):
                 self.engines[iid].on_fill(int(e["side"]), float(e["price"]), int(e["exchange_ts_ns"]) * 1e-9)
         work += n
-        md, engines, out = self.md, self.engines, self.out
-        while self.md_ring.read_into(md):
-            work += 1
-            iid = int(md["instrument_id"][0])
-            if iid >= len(engines):
-                continue
-            status = engines[iid].quote(md, float(self.positions[iid]), 0.0, 0.0, out)
-            if status:
-                self._publish(iid, status)
         if work == 0:
             if self.state.get("params_version") != self.params_version:
                 self._reload_params()
