@@ -7,7 +7,6 @@ Each implementation replays the same pre-generated stream, so nothing but the ke
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np

@@ -18,7 +18,7 @@ from bench.result import Result, percentiles_ns
 from procs.pinning import available_cpus
 from shm.broadcast import BroadcastWriter
 from shm.one_to_one import OneToOneRing
-from shm.records import MD_DTYPE, ORDER_DTYPE
+from shm.records import ORDER_DTYPE
 
 CTX = mp.get_context("spawn")
 QUEUE = "multiprocessing.Queue"

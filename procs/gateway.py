@@ -24,15 +24,15 @@ import time
 from collections import deque
 
 import numpy as np
-import orjson
 
 from procs import segments
 from procs.agent import Agent
 from procs.settings import config_of, instruments_of
+from procs.gateway_exec import ExecutionsMixin
+from procs.ladder_orders import LadderOrders
 from procs.venue.client import ThalexClient
 from procs.venue.errors import ThalexConnectionError, ThalexError
-from procs.venue.decode_orders import numeric_id
-from procs.venue.frame_decoder import KIND_ORDERS, FrameDecoder
+from procs.venue.frame_decoder import FrameDecoder
 from procs.venue.ratelimit import ThalexLimits, THROTTLED
 from procs.venue.token import load_private_key
 from shm import records as R
@@ -40,7 +40,6 @@ from shm.doorbell import Doorbells
 from shm.state import SharedState
 
 log = logging.getLogger("gateway")
-MMP_REFILL_S = 1.0
 
 
 def label_for(exchange_ts_ns: int) -> str:
@@ -48,7 +47,7 @@ def label_for(exchange_ts_ns: int) -> str:
     return f"tt{round(exchange_ts_ns / 1000)}"
 
 
-class Gateway(Agent):
+class Gateway(ExecutionsMixin, Agent):
     name = "gateway"
 
     def __init__(self, instance: str, url: str, key_id: str, key_file: str, instruments, gw_conf,
@@ -82,6 +81,8 @@ class Gateway(Agent):
         self.seen = {}
         self.sent = self.rejects = self.throttled = self.connects = 0
         self.exec_seq = 0
+        # Without mass quoting: each instrument's ladder as individual orders (procs/ladder_orders.py).
+        self.ladders = {i.id: LadderOrders(i.name, self.limits, self._new_cid) for i in instruments}
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Gateway":
@@ -154,6 +155,8 @@ class Gateway(Agent):
         """Positions from the exchange onto ``exec``; leftover orders of the account cancelled."""
         self.live.clear()
         self.client.cancel_all()
+        for ladder in self.ladders.values():
+            ladder.clear()
         self.tp_live.clear()
         self.tp_dirty.update(self.tp_desired)
         rec = np.zeros(1, R.EXEC_DTYPE)
@@ -207,6 +210,8 @@ class Gateway(Agent):
         self.desired.clear()
         self.client.cancel_mass_quote()
         n = self.client.cancel_all()
+        for ladder in self.ladders.values():
+            ladder.clear()
         log.info("cancel_all removed %s orders", n)
         self._arm_mmp()
         self.tp_live.clear()
@@ -237,6 +242,13 @@ class Gateway(Agent):
         while self.tp_dirty and self.limits.try_order(now):
             self._replace_tp(self.tp_dirty.pop())
         for iid in list(self.desired):
+            if not self.conf.mass_quote:
+                q = self.desired[iid]
+                ts = int(q["md_exchange_ts_ns"][0])
+                if self.ladders[iid].apply(self.client, q, label_for(ts) if ts else None, now):
+                    del self.desired[iid]
+                    self._note_sent(q)
+                continue
             if self.instruments[iid].product in self.mmp_refill and self.desired[iid]["type"][0] == R.QUOTE_SET:
                 continue   # its protection group is exhausted: quotes would be refused until refilled
             if not self.limits.try_order(now):
@@ -261,13 +273,18 @@ class Gateway(Agent):
         label = label_for(ts) if ts else None
         self.client.mass_quote([item], label=label, post_only=True, wait=False,
                                callback=lambda result, error, iid=inst.id: self._quote_reply(iid, result, error))
+        self._note_sent(q)
+        self._publish_open()
+
+    def _note_sent(self, q: np.ndarray) -> None:
+        """Count a ladder that left, and how long after its market record it left."""
+        r = q[0]
         self.sent += 1
         received = int(r["md_receive_ts_ns"])
         if received:
             fast = bool(r["flags"] & R.QUOTE_FLAG_FAST_CANCEL)
             (self.fast_lat if fast else self.send_lat).append(time.monotonic_ns() - received)
-            self.fast_sends += fast
-        self._publish_open()   # after the send: the exposure it adds is booked before risk's next look
+            self.fast_sends += fast   # after the send: the exposure it adds is booked before risk's next look
 
     def _quote_reply(self, iid: int, result, error) -> None:
         self.inflight.pop(iid, None)
@@ -292,6 +309,10 @@ class Gateway(Agent):
         rec["receive_ts_ns"] = time.monotonic_ns()
         self._write_exec(rec)
 
+    def _new_cid(self) -> int:
+        self.next_cid += 1
+        return self.next_cid
+
     def _replace_tp(self, iid: int) -> None:
         """Cancel the instrument's take-profit order (if any) and insert the desired one (if any)."""
         inst, q = self.instruments[iid], self.tp_desired[iid]
@@ -304,8 +325,7 @@ class Gateway(Agent):
             return
         price = float(r["ask_price"][0] if sell else r["bid_price"][0])
         amount = float(r["ask_amount"][0] if sell else r["bid_amount"][0])
-        self.next_cid += 1
-        cid = self.tp_live[iid] = self.next_cid
+        cid = self.tp_live[iid] = self._new_cid()
         log.info("%s: take-profit %s %.6f @ %.2f reduce-only", inst.name, "sell" if sell else "buy", amount, price)
         self.client.insert("sell" if sell else "buy", inst.name, amount, price, client_order_id=cid,
                            reduce_only=True, post_only=True, label="tp", wait=False,
@@ -321,110 +341,6 @@ class Gateway(Agent):
         self.client.insert("sell" if sell else "buy", inst.name, amount, order_type="market",
                            reduce_only=True, wait=False,
                            callback=lambda result, error: error and self._reject(iid, error.code, f"flatten: {error}"))
-
-    # ---- executions ------------------------------------------------------------------------
-    def _on_frame(self, frame: bytes) -> bool:
-        if b'"channel_name"' not in frame:
-            return False
-        if b'"session.mm_protection"' in frame:
-            return self._on_mm_protection(frame)
-        if b'"account.trade_history"' in frame:
-            return self._on_trades(frame)
-        d = self.decoder
-        if d.decode(frame, time.monotonic_ns()) or d.kind != KIND_ORDERS:
-            return True
-        for k in range(d.count):
-            e = self.ex[k]
-            oid, kind = int(e["order_id"]), int(e["type"])
-            if kind in (R.EXEC_ACK, R.EXEC_AMEND):
-                if e["remaining"] > 0:
-                    self.live[oid] = (int(e["instrument_id"]), int(e["side"]), float(e["remaining"]))
-            elif kind == R.EXEC_FILL:
-                if e["remaining"] > 0 and oid in self.live:
-                    self.live[oid] = (*self.live[oid][:2], float(e["remaining"]))
-                else:
-                    self.live.pop(oid, None)
-            elif kind == R.EXEC_CANCEL:
-                self.live.pop(oid, None)
-        self.exec_ring.write_batch(self.ex[:d.count])
-        for ring in self.listeners:
-            ring()
-        self._publish_open()
-        return True
-
-    def _on_trades(self, frame: bytes) -> bool:
-        """The trade history's reports (exchange fee, position after) as EXEC_TRADE records."""
-        try:
-            trades = orjson.loads(frame).get("notification") or []
-        except orjson.JSONDecodeError:
-            log.warning("account.trade_history frame is not JSON: skipped")
-            return True
-        self._publish_trades(trades if isinstance(trades, list) else [])
-        return True
-
-    def _publish_trades(self, trades: list) -> None:
-        rec = np.zeros(1, R.EXEC_DTYPE)
-        now = time.monotonic_ns()
-        for t in trades:
-            inst = self.by_name.get(t.get("instrument_name")) if isinstance(t, dict) else None
-            if inst is None or t.get("trade_type", "normal") != "normal":
-                continue
-            try:
-                rec[0] = 0
-                rec["type"], rec["instrument_id"] = R.EXEC_TRADE, inst.id
-                rec["side"] = 1 if t["direction"] == "buy" else -1
-                rec["trade_id"], rec["order_id"] = numeric_id(t["trade_id"]), numeric_id(t.get("order_id", 0) or 0)
-                rec["price"], rec["amount"], rec["fee"] = float(t["price"]), float(t["amount"]), float(t.get("fee", 0.0))
-                rec["position"] = float(t.get("position_after", np.nan))
-                rec["exchange_ts_ns"], rec["receive_ts_ns"] = int(float(t.get("time", 0)) * 1e9), now
-                rec["liquidity"] = R.LIQ_MAKER if t.get("maker_taker") == "maker" else R.LIQ_TAKER
-            except (KeyError, TypeError, ValueError) as exc:
-                log.warning("trade history item unreadable (%s): %r", exc, t)
-                continue
-            self._write_exec(rec)
-
-    def _on_mm_protection(self, frame: bytes) -> bool:
-        """A protection group ran out: its quotes are gone; refill it after a pause (a burst of
-        fills is exactly when quoting again at once is least wise)."""
-        try:
-            groups = orjson.loads(frame).get("notification") or []
-        except orjson.JSONDecodeError:
-            return True
-        for g in groups if isinstance(groups, list) else []:
-            if isinstance(g, dict) and (g.get("remaining_amount") or 0) <= 0 and g.get("reason") == "executions":
-                log.warning("market-maker protection tripped on %s: refilling in %.1fs",
-                            g.get("product"), MMP_REFILL_S)
-                self.mmp_refill[g.get("product")] = time.monotonic() + MMP_REFILL_S
-        return True
-
-    def _refill_mmp(self) -> None:
-        now = time.monotonic()
-        for product, due in list(self.mmp_refill.items()):
-            if now >= due:
-                del self.mmp_refill[product]
-                self.client.set_mm_protection(product, self.conf.mmp_trade_amount,
-                                              self.conf.mmp_quote_amount, wait=False)
-                for inst in self.instruments:   # resend the newest ladder of the group
-                    if inst.product == product and inst.id in self.last_sent:
-                        self.desired.setdefault(inst.id, self.last_sent[inst.id])
-
-    def _write_exec(self, rec: np.ndarray) -> None:
-        self.exec_ring.write(rec)
-        for ring in self.listeners:
-            ring()
-
-    def _publish_open(self) -> None:
-        bid = [0.0] * len(self.instruments)
-        ask = [0.0] * len(self.instruments)
-        for iid, side, remaining in self.live.values():
-            (bid if side > 0 else ask)[iid] += remaining
-        for iid, (b, a) in self.inflight.items():
-            bid[iid] += b
-            ask[iid] += a
-        s = self.state.table
-        s["open_bid"][0][:len(bid)] = bid
-        s["open_ask"][0][:len(ask)] = ask
-        self.state.set("quoting", int(bool(self.live)))
 
     # ---- connection loss ---------------------------------------------------------------------
     def _lost(self, why: str) -> None:

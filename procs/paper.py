@@ -11,7 +11,6 @@ import select
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 

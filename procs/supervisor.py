@@ -100,7 +100,7 @@ class Supervisor:
         while time.monotonic() < deadline:
             if not child.alive():
                 raise RuntimeError(f"{name} (pid {child.pid}) exited with code {child.proc.returncode} "
-                                   f"while starting; see {self.run_dir}/logs/{name}.log")
+                                   f"while starting; see {self.run_dir}/logs/{name}.log and {name}.stderr")
             if slot["pid"] == child.pid and slot["state"] == STATE_RUNNING:
                 return
             time.sleep(0.01)

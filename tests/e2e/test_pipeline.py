@@ -139,3 +139,24 @@ def test_the_position_limit_holds_while_the_market_trends_hard(tmp_path):
     finally:
         assert mm.stop() == 0, mm.output()
         assert mm.leftovers() == []
+
+
+def test_without_mass_quotes_the_ladder_is_kept_with_insert_amend_cancel(tmp_path):
+    mm = Pipeline(tmp_path, "--set", "gateway.mass_quote=false", "--set", "quoter.levels=3")
+    try:
+        mm.wait(lambda s: s["quoting"], 20, "quoting")
+        def a_ladder(_):
+            orders = mm.exchange_state()["open_orders"]
+            by_side = {d: [o for o in orders if o["direction"] == d] for d in ("buy", "sell")}
+            return all(1 <= len(v) <= 3 for v in by_side.values()) and \
+                all(not o.get("persistent", True) for o in orders)
+        mm.wait(a_ladder, 20, "three levels a side as single orders")
+        mm.wait(lambda s: s["fills"] > 0, 40, "fills")
+        mm.ctl("pause")
+        mm.wait(lambda s: not mm.exchange_state()["open_orders"], 15, "every order cancelled")
+        mm.ctl("resume")
+        mm.wait(a_ladder, 20, "quoting again")
+        mm.wait(lambda s: abs(s["positions"][BTC] - exchange_position(mm)) < 1e-9, 10, "positions agree")
+    finally:
+        assert mm.stop() == 0, mm.output()
+        assert mm.leftovers() == []

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from procs.harness import Pipeline
-from sim.testing import Client, make_token
+from sim.testing import Client
 
 pytestmark = pytest.mark.timeout(150)
 BTC = "BTC-PERPETUAL"

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from tests.unit.kernels.conftest import close
+
 
 
 def quiet_walk(guard, seconds=120, dt=0.05, sigma=2.0, seed=3, t0=0.0, mid=50_000.0):

@@ -7,7 +7,7 @@ import pytest
 
 from kernels.params import QuoteParams
 from shm import records as R
-from tests.unit.kernels.conftest import close
+
 
 T0 = 1_700_000_000 * 10**9
 

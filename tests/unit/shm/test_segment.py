@@ -3,7 +3,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -83,7 +82,6 @@ def test_sweep_removes_segments_of_a_killed_owner_and_keeps_live_ones(instance):
 def test_a_reused_pid_does_not_keep_a_dead_owners_segment(instance):
     s = Segment.create(segment_name(instance, "old"), KIND_TABLE, 128, 1)
     # Pretend the segment was made long before this process (pid 1) started.
-    import struct
     from shm.descriptor import HEADER_STRUCT
     fields = list(HEADER_STRUCT.unpack_from(s.buf, 0))
     fields[6], fields[7] = 1, 1_000_000_000  # owner pid 1, created in 1970
