@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, fields
 
 MODELS = ("as", "glft")
+MARKOUT_HORIZONS = (1.0, 5.0, 30.0)   # seconds after each fill at which the mid is compared
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,32 @@ class QuoteParams:
         return (self.fast_cancel, self.fc_window_s, self.fc_move_ticks, self.fc_sigma_multiple,
                 self.fc_vol_jump, self.fc_settle_s)
 
+    def estimators_to_rebuild(self, old: "QuoteParams | None", tick: float, classes: dict) -> dict:
+        """New estimators for those whose own settings changed from ``old`` (all when None).
+
+        ``classes`` maps "vol", "intensity", "candles", "guard", "markout" to the compiled classes
+        or to their twins, so both engines build them from one place. Markouts keep their state
+        across every change; a guard switched off is None.
+        """
+        out = {}
+        if old is None or old.volatility_settings() != self.volatility_settings():
+            out["vol"] = classes["vol"](self.vol_half_life_s, self.sigma_initial, self.sigma_floor,
+                                        self.sigma_ceiling)
+        if old is None or old.intensity_settings() != self.intensity_settings():
+            out["intensity"] = classes["intensity"](
+                [d * tick for d in self.intensity_depths_ticks], self.intensity_window_s,
+                self.intensity_refit_s, self.a_prior, self.k_prior, self.intensity_min_arrivals)
+        if old is None or old.candle_settings() != self.candle_settings():
+            out["candles"] = classes["candles"](self.candle_volume, self.candle_max_s, self.candle_lookback,
+                                                max_multiplier=self.candle_max_multiplier,
+                                                max_offset_frac=self.candle_max_offset_frac)
+        if old is None or old.guard_settings() != self.guard_settings():
+            out["guard"] = classes["guard"](self.fc_window_s, self.fc_move_ticks * tick, self.fc_sigma_multiple,
+                                            self.fc_vol_jump, self.fc_settle_s) if self.fast_cancel else None
+        if old is None:
+            out["markout"] = classes["markout"](MARKOUT_HORIZONS)
+        return out
+
     def validate(self, source: str = "QuoteParams") -> "QuoteParams":
         """Return self, or raise ValueError naming ``source``, the field, its value and the range."""
         def bad(name, expected):
@@ -127,7 +154,7 @@ class QuoteParams:
             bad("fc_window_s", "must be > 0")
         if not self.fc_widen >= 1:
             bad("fc_widen", "must be >= 1")
-        if self.markout_horizon_s not in (1.0, 5.0, 30.0):
+        if self.markout_horizon_s not in MARKOUT_HORIZONS:
             bad("markout_horizon_s", "must be 1, 5 or 30 (the markout horizons tracked)")
         if not -0.01 <= self.maker_fee_rate <= 0.01:
             bad("maker_fee_rate", "must be within -0.01..0.01 (a fraction of notional)")

@@ -29,7 +29,7 @@ from kernels.markout cimport Markout
 import numpy as np
 
 from shm import records as R
-from kernels.params import QuoteParams
+from kernels.params import MARKOUT_HORIZONS
 
 cnp.import_array()
 
@@ -44,7 +44,8 @@ cdef unsigned int REASON_STALE = R.QUOTE_REASON_STALE, REASON_NO_PRICE = R.QUOTE
 cdef unsigned int REASON_CROSSED = R.QUOTE_REASON_CROSSED_BOOK, REASON_BAD_INPUT = R.QUOTE_REASON_BAD_INPUT
 cdef unsigned int REASON_MODEL = R.QUOTE_REASON_MODEL
 cdef unsigned int FLAG_FAST_CANCEL = R.QUOTE_FLAG_FAST_CANCEL
-MARKOUT_HORIZONS = (1.0, 5.0, 30.0)
+ESTIMATORS = {"vol": EwmaVariance, "intensity": IntensityEstimator, "candles": VolumeCandles,
+              "guard": MoveGuard, "markout": Markout}
 
 
 cdef inline bint usable(double price) noexcept nogil:
@@ -104,22 +105,17 @@ cdef class QuoteEngine:
         self._markout_widen, self._markout_threshold = p.markout_widen, p.markout_threshold
         self._markout_cap = p.markout_max_widen_ticks * t
         self._markout_h = MARKOUT_HORIZONS.index(p.markout_horizon_s)
-        if old is None or old.guard_settings() != p.guard_settings():
-            self.guard = MoveGuard(p.fc_window_s, p.fc_move_ticks * t, p.fc_sigma_multiple, p.fc_vol_jump,
-                                   p.fc_settle_s) if p.fast_cancel else None
-            self._guard_prev = GUARD_CALM
-        if old is None:
-            self.markout = Markout(MARKOUT_HORIZONS)
-        if old is None or old.volatility_settings() != p.volatility_settings():
-            self.vol = EwmaVariance(p.vol_half_life_s, p.sigma_initial, p.sigma_floor, p.sigma_ceiling)
-        if old is None or old.intensity_settings() != p.intensity_settings():
-            self.intensity = IntensityEstimator(
-                np.asarray(p.intensity_depths_ticks, dtype=np.float64) * t, p.intensity_window_s,
-                p.intensity_refit_s, p.a_prior, p.k_prior, p.intensity_min_arrivals)
-        if old is None or old.candle_settings() != p.candle_settings():
-            self.candles = VolumeCandles(p.candle_volume, p.candle_max_s, p.candle_lookback,
-                                         max_multiplier=p.candle_max_multiplier,
-                                         max_offset_frac=p.candle_max_offset_frac)
+        new = p.estimators_to_rebuild(old, t, ESTIMATORS)
+        if "vol" in new:
+            self.vol = new["vol"]
+        if "intensity" in new:
+            self.intensity = new["intensity"]
+        if "candles" in new:
+            self.candles = new["candles"]
+        if "guard" in new:
+            self.guard, self._guard_prev = new["guard"], GUARD_CALM
+        if "markout" in new:
+            self.markout = new["markout"]
 
     cpdef void on_trade(self, double price, double amount, int side, double t_s) noexcept:
         """A public trade: USD, contracts, +1 buyer-initiated / -1 seller / 0 unknown, seconds."""

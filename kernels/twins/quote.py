@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from shm import records as R
-from kernels.params import QuoteParams  # noqa: F401  (the type set_params takes)
+from kernels.params import MARKOUT_HORIZONS
 from kernels.twins.avellaneda import as_reservation_price, as_spread
 from kernels.twins.candles import VolumeCandles
 from kernels.twins.glft import glft_c1, glft_c2, glft_half_spread, glft_skew
@@ -15,7 +15,8 @@ from kernels.twins.ladder import build_ladder, keep_within_tolerance
 from kernels.twins.volatility import EwmaVariance
 
 QUOTE_UNCHANGED, QUOTE_PUBLISH, QUOTE_PULL = 0, 1, 2
-MARKOUT_HORIZONS = (1.0, 5.0, 30.0)
+ESTIMATORS = {"vol": EwmaVariance, "intensity": IntensityEstimator, "candles": VolumeCandles,
+              "guard": MoveGuard, "markout": Markout}
 
 
 def _usable(price):
@@ -46,22 +47,11 @@ class QuoteEngine:
         p = params.validate()
         old, self.params = self.params, p
         t = self.tick_size
-        if old is None or old.volatility_settings() != p.volatility_settings():
-            self.vol = EwmaVariance(p.vol_half_life_s, p.sigma_initial, p.sigma_floor, p.sigma_ceiling)
-        if old is None or old.intensity_settings() != p.intensity_settings():
-            self.intensity = IntensityEstimator(
-                np.asarray(p.intensity_depths_ticks, dtype=np.float64) * t, p.intensity_window_s,
-                p.intensity_refit_s, p.a_prior, p.k_prior, p.intensity_min_arrivals)
-        if old is None or old.candle_settings() != p.candle_settings():
-            self.candles = VolumeCandles(p.candle_volume, p.candle_max_s, p.candle_lookback,
-                                         max_multiplier=p.candle_max_multiplier,
-                                         max_offset_frac=p.candle_max_offset_frac)
-        if old is None or old.guard_settings() != p.guard_settings():
-            self.guard = MoveGuard(p.fc_window_s, p.fc_move_ticks * t, p.fc_sigma_multiple, p.fc_vol_jump,
-                                   p.fc_settle_s) if p.fast_cancel else None
+        new = p.estimators_to_rebuild(old, t, ESTIMATORS)
+        for name, obj in new.items():
+            setattr(self, name, obj)
+        if "guard" in new:
             self._guard_prev = GUARD_CALM
-        if old is None:
-            self.markout = Markout(MARKOUT_HORIZONS)
 
     def on_trade(self, price, amount, side, t_s):
         self.intensity.on_trade(price, side, t_s)
