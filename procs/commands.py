@@ -6,9 +6,12 @@ next pass. ``status`` reads shared memory only, so it answers even when a proces
 """
 from __future__ import annotations
 
+import logging
 import time
 
 from shm.state import HALTED, TRADING_STATE_NAMES
+
+log = logging.getLogger("control")
 
 
 class Commands:
@@ -73,6 +76,7 @@ class Commands:
         settings = self.sup.settings
         for key, value in args.items():
             settings = self.validate_set(settings, key, value)
+        log.warning("operator command: set %s", ", ".join(f"{k}={v!r}" for k, v in args.items()))
         self.sup.settings = settings
         self.sup.write_settings()
         version = self.state.bump("params_version")
@@ -126,10 +130,25 @@ class Commands:
         return {"shutting_down": True}
 
     def handlers(self) -> dict:
-        return {name: getattr(self, name) for name in
-                ("ping", "status", "params", "set", "pause", "resume", "halt", "flatten", "kill", "shutdown")}
+        """Command name -> handler; commands other than ``set`` refuse any argument."""
+        out = {}
+        for name in ("ping", "status", "params", "set", "pause", "resume", "halt", "flatten", "kill", "shutdown"):
+            handler = getattr(self, name)
+            out[name] = handler if name == "set" else _no_arguments(name, handler)
+        return out
 
 
 def _finite(x: float):
     """None for NaN (no fill marked out yet), so JSON and msgpack readers need no special case."""
     return None if x != x else x
+
+
+def _no_arguments(name: str, handler):
+    """Refuse arguments a command does not take, and log the operator's state-changing commands."""
+    def call(args: dict):
+        if args:
+            raise ValueError(f"takes no arguments, got {', '.join(sorted(args))}")
+        if name not in ("ping", "status", "params"):
+            log.warning("operator command: %s", name)
+        return handler(args)
+    return call

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
 import os
 import signal
@@ -34,11 +35,14 @@ LIVE_SECTIONS = ("quoter",)   # what `set` may change while running (the quoter 
 
 def validate_set(settings: dict, key: str, value) -> dict:
     """``set SECTION.KEY=VALUE`` on the running settings, validated like the file; new settings."""
+    if "." not in key:
+        raise ValueError(f"{key!r}: expected SECTION.KEY, e.g. quoter.gamma")
     section = key.split(".", 1)[0]
     if section not in LIVE_SECTIONS:
         raise ValueError(f"{key}: only {', '.join(s + '.*' for s in LIVE_SECTIONS)} can change while "
                          "running; other sections need a restart with --set")
-    data = {k: v for k, v in settings.items() if k in conf.schema.SECTIONS}
+    # A deep copy: a refused value must leave the running settings exactly as they were.
+    data = copy.deepcopy({k: v for k, v in settings.items() if k in conf.schema.SECTIONS})
     text = value if isinstance(value, str) else repr(value).lower() if isinstance(value, bool) else repr(value)
     apply_override(data, f"{key}={text}")
     config = conf.from_dict(data, "bin/mmctl set")

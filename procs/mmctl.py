@@ -5,7 +5,7 @@ raw result as JSON with --json. Exit code 0 on success, 1 when the market maker 
 an error, 2 when nobody answered within --timeout seconds.
 
     bin/mmctl status
-    bin/mmctl set quoter.gamma=0.1 risk.max_position=0.02
+    bin/mmctl set quoter.gamma=0.1 quoter.levels=5     (quoter.* only: others need a restart)
     bin/mmctl pause | resume | halt | flatten | kill | params | ping | shutdown
     bin/mmctl watch [--count N]     status, refreshed every second (Ctrl-C ends it)
 """
@@ -135,7 +135,10 @@ def main(argv=None) -> int:
     if not reply.get("ok"):
         print(f"mmctl: {reply.get('error')}", file=sys.stderr)
         return 1
-    print(json.dumps(reply["result"], default=str) if a.json else render(a.command, reply["result"]))
+    try:
+        print(json.dumps(reply["result"], default=str) if a.json else render(a.command, reply["result"]))
+    except BrokenPipeError:      # `bin/mmctl status | head`: the reader left, nothing to report
+        sys.stderr.close()
     return 0
 
 

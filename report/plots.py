@@ -24,6 +24,16 @@ def draw_all(run, out: Path) -> list[Path]:
     return paths
 
 
+def _quoting(run, t):
+    """True where the run was quoting: not HALTED and not paused (from pnl.csv, sampled each second);
+    the quoter keeps computing ladders while risk pulls them, and those never reached the exchange."""
+    p = run.pnl
+    if not len(p.get("t", ())):
+        return np.ones(len(t), dtype=bool)
+    idx = np.clip(np.searchsorted(p["t"], t, side="right") - 1, 0, len(p["t"]) - 1)
+    return (p["state"][idx] != "HALTED") & (p["paused"][idx] == 0)
+
+
 def _axes(title: str, ylabel: str, rows: int = 1):
     fig, axes = plt.subplots(rows, 1, figsize=(10, 3.2 * rows), sharex=True, squeeze=False)
     axes[0][0].set_title(title)
@@ -42,8 +52,9 @@ def _price(run):
     if len(md.get("t", ())):
         ax.plot(md["t"], (md["bid"] + md["ask"]) / 2, color="0.4", lw=0.8, label="market mid")
     if len(q.get("t", ())):
-        ax.step(q["t"], q["bid0"], where="post", color="tab:green", lw=0.8, label="our bid")
-        ax.step(q["t"], q["ask0"], where="post", color="tab:red", lw=0.8, label="our ask")
+        live = _quoting(run, q["t"])
+        ax.step(q["t"], np.where(live, q["bid0"], np.nan), where="post", color="tab:green", lw=0.8, label="our bid")
+        ax.step(q["t"], np.where(live, q["ask0"], np.nan), where="post", color="tab:red", lw=0.8, label="our ask")
     if len(f.get("t", ())):
         buys, sells = f["side"] > 0, f["side"] < 0
         ax.scatter(f["t"][buys], f["price"][buys], marker="^", color="tab:green", s=18, label="we bought")
@@ -79,7 +90,8 @@ def _spread(run):
     if len(md.get("t", ())):
         ax.plot(md["t"], md["ask"] - md["bid"], color="0.5", lw=0.8, label="market best ask - best bid")
     if len(q.get("t", ())):
-        ax.step(q["t"], q["ask0"] - q["bid0"], where="post", color="tab:purple", lw=1, label="our ask - bid")
+        ax.step(q["t"], np.where(_quoting(run, q["t"]), q["ask0"] - q["bid0"], np.nan), where="post",
+                color="tab:purple", lw=1, label="our ask - bid")
     ax.legend(loc="best", fontsize=8)
     return fig
 
@@ -99,6 +111,8 @@ def _latency(run):
     lat = run.quotes.get("latency_ns", np.zeros(0))
     lat = lat[np.isfinite(lat)] / 1e3 if len(lat) else lat
     if len(lat):
-        ax.hist(lat, bins=50, color="tab:blue")
-        ax.set_xlabel("microseconds")
+        lo, hi = max(float(lat.min()), 1.0), max(float(lat.max()), 2.0)
+        ax.hist(lat, bins=np.logspace(np.log10(lo), np.log10(hi), 50), color="tab:blue")
+        ax.set_xscale("log")
+        ax.set_xlabel("microseconds (log scale)")
     return fig

@@ -27,11 +27,11 @@ def figures(run) -> dict:
     out["pnl_per_hour_usd"] = out["pnl_usd"] / hours if hours > 0 else 0.0
     out["sharpe_hourly"] = hourly_sharpe(t, equity)
     out["fill_ratio"] = out["fills"] / out["orders_placed"] if out["orders_placed"] else 0.0
-    lat = run.latency
-    if len(lat.get("t", ())):
-        weights = lat["count"]
-        out["md_to_quote_p50_us"] = float(np.average(lat["p50_ns"], weights=weights) / 1e3)
-        out["md_to_quote_p99_us"] = float(np.max(lat["p99_ns"]) / 1e3)
+    lat = quotes.get("latency_ns", np.zeros(0))
+    lat = lat[np.isfinite(lat)] if len(lat) else lat
+    if len(lat):   # true percentiles over every ladder of the run
+        out["md_to_quote_p50_us"] = float(np.percentile(lat, 50) / 1e3)
+        out["md_to_quote_p99_us"] = float(np.percentile(lat, 99) / 1e3)
     return out
 
 

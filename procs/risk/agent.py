@@ -186,7 +186,8 @@ class RiskAgent(Agent):
                 rate = self.conf.maker_fee_rate if e["liquidity"] == R.LIQ_MAKER else self.conf.taker_fee_rate
                 fee = float(e["fee"]) or rate * price * amount
                 if not self.book.fill(iid, int(e["side"]), price, amount, fee, int(e["trade_id"])):
-                    log.info("%s: fill %d already booked: ignored", self.instruments[iid].name, e["trade_id"])
+                    # Expected: the trade history often reports a trade before session.orders does.
+                    log.debug("%s: fill %d already booked: ignored", self.instruments[iid].name, e["trade_id"])
             elif kind == R.EXEC_TRADE:
                 trade_id, fee = int(e["trade_id"]), float(e["fee"])
                 if self.book.seen(trade_id):

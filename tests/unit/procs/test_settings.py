@@ -38,3 +38,29 @@ def test_the_order_label_matches_the_exchange_probe():
     # sim/latency.py labels a ticker "tt" + round(mark_timestamp * 1e6); we carry it in ns.
     mark_timestamp = 1795510164.379417
     assert label_for(int(mark_timestamp * 1e9)) == "tt" + str(round(mark_timestamp * 1e6))
+
+
+def test_a_refused_live_set_leaves_the_running_settings_untouched():
+    from procs.main import validate_set
+    config = conf.load()
+    settings = S.build(config, instance="t", venue_url="ws://127.0.0.1:1/ws/api/v2", key_id="K",
+                       key_file="/k", instruments=S.instruments_from_venue(("BTC-PERPETUAL",), LISTING))
+    before = json.dumps(settings, sort_keys=True)
+    for key, value in (("quoter.nosuch", 1), ("quoter.levels", 0), ("risk.max_position", 1.0), ("levels", 3)):
+        with pytest.raises(ValueError):
+            validate_set(settings, key, value)
+    assert json.dumps(settings, sort_keys=True) == before
+    assert validate_set(settings, "quoter.levels", 4)["quoter"]["levels"] == 4
+    with pytest.raises(ValueError, match="expected SECTION.KEY"):
+        validate_set(settings, "levels", 3)
+
+
+def test_commands_that_take_no_arguments_refuse_them():
+    from procs.commands import Commands
+
+    class Sup:
+        settings, segs, instance, run_dir = {}, {}, "t", "/tmp"
+    handlers = Commands(Sup(), "ws://x", None).handlers()
+    assert handlers["ping"]({})["pong"] is True
+    with pytest.raises(ValueError, match="takes no arguments, got extra"):
+        handlers["status"]({"extra": 1})
