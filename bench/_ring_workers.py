@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from procs.pinning import pin
+from runtime.pinning import pin
 
 PING, PONG = 0, 1
 

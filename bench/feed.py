@@ -18,7 +18,7 @@ import uuid
 
 from bench._thalex_frames import TICKER_CHANNEL, ticker_stream
 from bench.result import Result
-from procs.venue.frame_decoder import FrameDecoder
+from venue.decode.frame import FrameDecoder
 from shm.broadcast import BroadcastReader, BroadcastWriter
 from shm.records import MD_DTYPE, empty
 

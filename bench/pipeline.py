@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from bench.result import Result, percentiles_ns
-from procs.harness import ROOT, Pipeline
-from sim.testing import make_key_pair, running_sim
+from testkit.pipeline import ROOT, Pipeline
+from testkit.exchange import make_key_pair, running_sim
 
 BASELINE = "asyncio + official thalex client"
 SIM_OPTS = {"seed": 7, "volatility": 5.0, "tick_interval": 0.02}

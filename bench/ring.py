@@ -15,7 +15,7 @@ import uuid
 
 from bench import _ring_workers as w
 from bench.result import Result, percentiles_ns
-from procs.pinning import available_cpus
+from runtime.pinning import available_cpus
 from shm.broadcast import BroadcastWriter
 from shm.one_to_one import OneToOneRing
 from shm.records import ORDER_DTYPE

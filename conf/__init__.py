@@ -5,7 +5,7 @@
     production.toml  Thalex production
     colo.toml        a colocated host: isolated CPUs, the quoter busy-spinning on its own core
 
-``conf.load(path, overrides)`` returns a ``conf.schema.Config``; ``conf.credentials`` reads the
+``conf.load(path, overrides)`` returns a ``conf.schema.Config``; ``venue.credentials`` reads the
 key id and private key from the environment and refuses a key file others can read.
 """
 from conf.load import ConfigError, from_dict, load, to_dict  # noqa: F401

@@ -6,7 +6,6 @@ against both and ``bin/mm-bench kernels`` times both.
 
     avellaneda   reservation price and optimal spread (finite or rolling horizon)
     glft         Gueant closed form c1, c2, half-spread, skew (xi = gamma or 0)
-    glft_exact   the bounded-inventory ODE solution the closed form is tested against
     volatility   EWMA realised variance of the mid, per second
     intensity    online maximum-likelihood fit of A and k
     candles      volume candles, four signals, bounded gamma/kappa/offset adjustment

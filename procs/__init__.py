@@ -10,8 +10,18 @@ Thalex WS  -->  feed  --md-->  quoter  --quotes-->  risk  --orders-->  gateway  
                                                           (bcast: acks, fills, positions)
 ```
 
-Each process is an ``Agent`` (``agent.py``: on_start / do_work / on_close) run by a ``Runner``
-(``runner.py``: CPU pinning, idle strategy, heartbeat, signals), started by ``launch.py`` from the
-settings the ``supervisor.py`` wrote. Segments are listed in ``segments.py``; the operator's
-commands act through the shared state (``shm/state.py``) as ``commands.py`` describes.
+The agents, one per OS process:
+
+| agent | what |
+|---|---|
+| feed.py | public websocket -> md ring (ticker, book, trades, index), staleness, reconnects |
+| quoter.py | md + exec -> quotes ring: estimators and the AS/GLFT ladder (kernels/) |
+| risk/ | quotes + exec + md -> orders ring: positions, P&L, limits, trading state |
+| gateway/ | orders ring -> Thalex private websocket; executions -> exec ring |
+| recorder.py | md, quotes, exec -> CSV metrics of the run |
+
+Each is an ``Agent`` (runtime/agent.py) driven by a ``Runner`` (runtime/runner.py: pinning, idle
+strategy, heartbeat, signals), started by runtime/launch.py from the settings the supervisor
+(runtime/supervisor.py) wrote. The operator's commands act through the shared state
+(shm/state.py) as control/commands.py describes.
 """

@@ -15,13 +15,13 @@ import time
 
 import numpy as np
 
-from procs import segments
-from procs.agent import Agent
-from procs.settings import config_of, instruments_of
-from procs.venue.client import ThalexClient
-from procs.venue.errors import ThalexConnectionError, ThalexError
-from procs.venue.frame_decoder import KIND_BOOK, KIND_INDEX, KIND_TICKER, KIND_TRADES, FrameDecoder
-from procs.venue.reasons import NOT_NOTIFICATION
+from runtime import segments
+from runtime.agent import Agent
+from runtime.settings import config_of, instruments_of
+from venue.client import ThalexClient
+from venue.errors import ThalexConnectionError, ThalexError
+from venue.decode.frame import KIND_BOOK, KIND_INDEX, KIND_TICKER, KIND_TRADES, FrameDecoder
+from venue.reasons import NOT_NOTIFICATION
 from shm.doorbell import Doorbells
 from shm.records import MD_DTYPE, MD_FLAG_STALE, TRADE_DTYPE
 from shm.state import SharedState

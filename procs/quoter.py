@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from kernels.quote import QuoteEngine
-from procs import segments
-from procs.agent import Agent
-from procs.settings import config_of, instruments_of
+from runtime import segments
+from runtime.agent import Agent
+from runtime.settings import config_of, instruments_of
 from shm.doorbell import Doorbells
 from shm.records import EXEC_DTYPE, EXEC_FILL, MD_DTYPE, QUOTE_DTYPE, QUOTE_FLAG_FAST_CANCEL, TRADE_DTYPE
 from shm.state import SharedState

@@ -37,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from procs.agent import Agent
-from procs import segments
+from runtime.agent import Agent
+from runtime import segments
 from shm.counters import Counters
 from shm.records import (EXEC_ACK, EXEC_CANCEL, EXEC_FILL, EXEC_REJECT, EXEC_AMEND, EXEC_TRADE,
                          MD_FLAG_STALE, MD_TICKER, MD_BOOK, QUOTE_SET)

@@ -1,7 +1,8 @@
-"""Shared-memory transport: rings, record layouts, segments, counters and idle strategies.
+"""Shared-memory transport: rings, record layouts, segments, counters and doorbells.
 
 One module per idea: ``one_to_one`` (lossless SPSC ring), ``broadcast`` (one writer, many
 readers), ``records`` (every record layout, drawn), ``descriptor`` (every offset),
 ``segment`` (naming, header, lifecycle, sweep), ``counters`` (per-process health),
-``idle`` (wait strategies).
+``state`` (trading state and operator requests), ``doorbell`` (futex wake-ups). The wait
+strategies that use the doorbells live with the process runtime (runtime/idle.py).
 """

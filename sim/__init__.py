@@ -14,5 +14,5 @@
               ratelimit.py, latency.py, channels.py, params.py, instruments.py, errors.py
 
 Run it with ``bin/thalex-sim`` (or ``python -m sim``); it prints its URL on the first stdout line.
-sim/testing.py starts it as a subprocess for tests.
+testkit/exchange.py starts it as a subprocess for tests.
 """

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from procs import segments
-from procs.agent import Agent
+from runtime import segments
+from runtime.agent import Agent
 from procs.risk.journal import Journal
 from procs.risk.limits import Limits, approve
 from procs.risk.position import PositionBook
-from procs.settings import config_of, instruments_of
+from runtime.settings import config_of, instruments_of
 from shm import records as R
 from shm.doorbell import Doorbells
 from shm.errors import RingLappedError

@@ -1,4 +1,4 @@
-"""Our own Thalex client (procs/venue) against the local exchange over a real websocket.
+"""Our own Thalex client (venue/) against the local exchange over a real websocket.
 
 The same calls the feed and the gateway make: login, instruments, ticker subscription decoded
 into an MD record, post-only insert acknowledged on session.orders, error 1 on a dead order,
@@ -9,11 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from procs.venue.client import ThalexClient
-from procs.venue.errors import ThalexError
-from procs.venue.frame_decoder import FrameDecoder, KIND_ORDERS, KIND_TICKER
+from venue.client import ThalexClient
+from venue.errors import ThalexError
+from venue.decode.frame import FrameDecoder, KIND_ORDERS, KIND_TICKER
 from shm import records as R
-from sim.testing import make_key_pair, running_sim
+from testkit.exchange import make_key_pair, running_sim
 
 pytestmark = pytest.mark.timeout(90)
 BTC = "BTC-PERPETUAL"

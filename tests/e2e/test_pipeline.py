@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from procs.harness import ROOT, Pipeline
+from testkit.pipeline import ROOT, Pipeline
 
 pytestmark = pytest.mark.timeout(120)
 BTC = "BTC-PERPETUAL"
@@ -60,13 +60,13 @@ def test_pause_pulls_the_quotes_and_resume_brings_them_back(mm):
 
 
 def test_mmctl_prints_status_and_refuses_unknown_commands(mm):
-    out = subprocess.run([sys.executable, "-m", "procs.mmctl", "--endpoint", mm.endpoint, "status"],
+    out = subprocess.run([sys.executable, "-m", "control.mmctl", "--endpoint", mm.endpoint, "status"],
                          cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0 and "BTC-PERPETUAL" in out.stdout and "gateway" in out.stdout
-    bad = subprocess.run([sys.executable, "-m", "procs.mmctl", "--endpoint", mm.endpoint, "explode"],
+    bad = subprocess.run([sys.executable, "-m", "control.mmctl", "--endpoint", mm.endpoint, "explode"],
                          cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert bad.returncode == 1 and "unknown command 'explode'" in bad.stderr
-    wrong = subprocess.run([sys.executable, "-m", "procs.mmctl", "--endpoint", mm.endpoint, "set",
+    wrong = subprocess.run([sys.executable, "-m", "control.mmctl", "--endpoint", mm.endpoint, "set",
                             "quoter.levels=99"], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert wrong.returncode == 1 and "quoter.levels=99" in wrong.stderr
 
@@ -112,7 +112,7 @@ def test_halt_pulls_everything_and_flatten_closes_the_position(mm):
 
 
 def test_a_bad_configuration_is_refused_before_anything_starts(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "procs.main", "run", "--set", "risk.max_position=-1",
+    out = subprocess.run([sys.executable, "-m", "runtime.main", "run", "--set", "risk.max_position=-1",
                           "--set", f"recorder.dir={tmp_path}"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 2

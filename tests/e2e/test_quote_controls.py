@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from procs.harness import Pipeline
+from testkit.pipeline import Pipeline
 
 pytestmark = pytest.mark.timeout(150)
 BTC = "BTC-PERPETUAL"

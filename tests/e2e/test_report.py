@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from procs.harness import ROOT, Pipeline
+from testkit.pipeline import ROOT, Pipeline
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -23,7 +23,7 @@ def run_dir(tmp_path_factory):
     mm = Pipeline(tmp)
     try:
         mm.wait(lambda s: s["fills"] >= 5, 60, "some fills")
-        watch = subprocess.run([sys.executable, "-m", "procs.mmctl", "--endpoint", mm.endpoint, "watch",
+        watch = subprocess.run([sys.executable, "-m", "control.mmctl", "--endpoint", mm.endpoint, "watch",
                                 "--count", "2", "--interval", "0.2"], cwd=ROOT, capture_output=True,
                                text=True, timeout=30)
         assert watch.returncode == 0 and watch.stdout.count("venue      ") == 2, watch.stdout

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from procs.harness import Pipeline
-from sim.testing import Client
+from testkit.pipeline import Pipeline
+from testkit.exchange import Client
 
 pytestmark = pytest.mark.timeout(150)
 BTC = "BTC-PERPETUAL"

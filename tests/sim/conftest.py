@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.testing import make_key_pair, running_sim
+from testkit.exchange import make_key_pair, running_sim
 
 from still_market import STILL
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from sim.testing import make_key_pair, running_sim
+from testkit.exchange import make_key_pair, running_sim
 from still_market import BEST_ASK, BEST_BID, BTC, STILL
 
 thalex = pytest.importorskip("thalex")

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from sim.testing import make_key_pair, make_token
+from testkit.exchange import make_key_pair, make_token
 
 pytestmark = pytest.mark.timeout(60)
 

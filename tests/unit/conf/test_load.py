@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 import conf
-from conf.credentials import read_credentials
+from venue.credentials import read_credentials
 from conf.schema import Venue
 
 CONF = Path(conf.__file__).resolve().parent

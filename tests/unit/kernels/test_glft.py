@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from kernels.glft_exact import glft_exact_depths
+from testkit.glft_exact import glft_exact_depths
 from tests.unit.kernels.conftest import close
 
 

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from shm.counters import Counters, STATE_RUNNING
-from shm.idle import Backoff, BusySpin, Yield, make_idle
+from runtime.idle import Backoff, BusySpin, Yield, make_idle
 
 
 def test_strategies_are_chosen_by_name():

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from shm import _layout
+from testkit import layout_probe as _layout
 from shm.records import RECORDS, CACHE_LINE
 
 C_LAYOUTS = _layout.c_layouts()

@@ -9,8 +9,8 @@ import time
 import jwt
 import pytest
 
-from procs.venue.client import ThalexClient
-from procs.venue.errors import ThalexConnectionError, ThalexError, ThalexTimeout
+from venue.client import ThalexClient
+from venue.errors import ThalexConnectionError, ThalexError, ThalexTimeout
 
 from conftest import scripted_server
 

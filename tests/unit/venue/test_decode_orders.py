@@ -4,10 +4,10 @@ import math
 import pytest
 
 from bench._thalex_frames import frame
-from procs.venue import reasons as R
-from procs.venue.frame_decoder import FrameDecoder
-from procs.venue.decode_orders import DELETE_REASONS, numeric_id
-from procs.venue.frame_decoder import KIND_ORDERS
+from venue import reasons as R
+from venue.decode.frame import FrameDecoder
+from venue.decode.orders import DELETE_REASONS, numeric_id
+from venue.decode.frame import KIND_ORDERS
 from shm.records import (EXEC_ACK, EXEC_AMEND, EXEC_CANCEL, EXEC_DTYPE, EXEC_FILL, LIQ_MAKER, LIQ_TAKER,
                          MD_DTYPE, empty)
 

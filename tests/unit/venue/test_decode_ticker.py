@@ -5,8 +5,8 @@ import numpy as np
 import orjson
 import pytest
 
-from procs.venue import reasons as R
-from procs.venue.decode import decode_ticker, decode_ticker_reason
+from venue import reasons as R
+from venue.decode.market import decode_ticker, decode_ticker_reason
 from shm.records import MD_DTYPE, MD_FLAG_NO_ASK, MD_FLAG_NO_BID, MD_TICKER, empty
 
 from bench._thalex_frames import ticker_frame, ticker_payload

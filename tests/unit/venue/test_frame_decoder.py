@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from bench._thalex_frames import TICKER_CHANNEL, frame, ticker_frame, ticker_payload
-from procs.venue import reasons as R
-from procs.venue.frame_decoder import FrameDecoder
-from procs.venue.frame_decoder import KIND_BOOK, KIND_INDEX, KIND_TICKER, KIND_TRADES
+from venue import reasons as R
+from venue.decode.frame import FrameDecoder
+from venue.decode.frame import KIND_BOOK, KIND_INDEX, KIND_TICKER, KIND_TRADES
 from shm.records import (MD_BOOK, MD_DTYPE, MD_FLAG_NO_ASK, MD_INDEX, TRADE_DTYPE, TRADE_PUBLIC, empty)
 
 BOOK = "book.BTC-PERPETUAL.none.all.100ms"

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from procs.venue import layouts
-from procs.venue.layouts import EXEC_STRUCT, MD_STRUCT, TRADE_STRUCT, _checked
+from venue import layouts
+from venue.layouts import EXEC_STRUCT, MD_STRUCT, TRADE_STRUCT, _checked
 from shm.records import EXEC_DTYPE, MD_DTYPE, TRADE_DTYPE
 
 

@@ -1,7 +1,7 @@
 """Token buckets keep us inside Thalex's limits in any one-second window; code 4 starts a cooldown."""
 import pytest
 
-from procs.venue.ratelimit import NS_PER_S, ThalexLimits, TokenBucket
+from venue.ratelimit import NS_PER_S, ThalexLimits, TokenBucket
 
 MS = 1_000_000
 

@@ -6,7 +6,7 @@ import time
 import jwt
 import pytest
 
-from procs.venue.token import KeyFileError, load_private_key, make_token
+from venue.token import KeyFileError, load_private_key, make_token
 
 
 def test_the_token_verifies_with_the_public_key_and_carries_kid_and_a_float_iat(rsa_key):
@@ -32,7 +32,7 @@ def test_a_token_signed_by_another_key_does_not_verify(rsa_key):
 
 def test_iat_strictly_increases_across_back_to_back_tokens(rsa_key, monkeypatch):
     frozen = time.time()
-    monkeypatch.setattr("procs.venue.token.time.time", lambda: frozen)  # every call in one tick
+    monkeypatch.setattr("venue.token.time.time", lambda: frozen)  # every call in one tick
     iats = [jwt.decode(make_token("K1", rsa_key[0]), rsa_key[1], algorithms=["RS512"])["iat"]
             for _ in range(20)]
     assert all(b > a for a, b in zip(iats, iats[1:]))
@@ -41,7 +41,7 @@ def test_iat_strictly_increases_across_back_to_back_tokens(rsa_key, monkeypatch)
 
 def test_iat_never_goes_back_when_the_clock_steps_back(rsa_key, monkeypatch):
     first = jwt.decode(make_token("K1", rsa_key[0]), rsa_key[1], algorithms=["RS512"])["iat"]
-    monkeypatch.setattr("procs.venue.token.time.time", lambda: first - 5.0)
+    monkeypatch.setattr("venue.token.time.time", lambda: first - 5.0)
     second = jwt.decode(make_token("K1", rsa_key[0]), rsa_key[1], algorithms=["RS512"])["iat"]
     assert second > first
 

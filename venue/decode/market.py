@@ -18,8 +18,8 @@ import struct
 import numpy as np
 import orjson
 
-from procs.venue.layouts import MD_STRUCT, TRADE_STRUCT, writable_records
-from procs.venue.reasons import (BAD_AMOUNT, BAD_JSON, BAD_PRICE, BAD_TYPE, BAD_VALUE, CROSSED_BOOK,
+from venue.layouts import MD_STRUCT, TRADE_STRUCT, writable_records
+from venue.reasons import (BAD_AMOUNT, BAD_JSON, BAD_PRICE, BAD_TYPE, BAD_VALUE, CROSSED_BOOK,
                                  MISSING_FIELD, NO_SNAPSHOT, NOT_OBJECT)
 from shm.records import (MD_BOOK, MD_DTYPE, MD_FLAG_NO_ASK, MD_FLAG_NO_BID, MD_INDEX, MD_TICKER,
                          TRADE_DTYPE, TRADE_PUBLIC)

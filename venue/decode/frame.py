@@ -18,11 +18,11 @@ import logging
 import numpy as np
 import orjson
 
-from procs.venue.decode import (BookState, book_into, index_into, ticker_into, trades_into)
-from procs.venue.decode_orders import SeenFills, events_needed, orders_into
-from procs.venue.frame_log import RejectLog
-from procs.venue.layouts import writable_records
-from procs.venue.reasons import (BAD_JSON, DUPLICATE_FILL, N_REASONS, NOT_NOTIFICATION, NOT_OBJECT,
+from venue.decode.market import (BookState, book_into, index_into, ticker_into, trades_into)
+from venue.decode.orders import SeenFills, events_needed, orders_into
+from venue.frame_log import RejectLog
+from venue.layouts import writable_records
+from venue.reasons import (BAD_JSON, DUPLICATE_FILL, N_REASONS, NOT_NOTIFICATION, NOT_OBJECT,
                                  REASON_NAMES, TRUNCATED, UNKNOWN_CHANNEL)
 from shm.records import EXEC_DTYPE, MD_DTYPE, TRADE_DTYPE
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from procs.venue.token import make_token
+from venue.token import make_token
 
 
 def _params(**kwargs) -> dict:

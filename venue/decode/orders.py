@@ -21,9 +21,9 @@ import zlib
 
 import numpy as np
 
-from procs.venue.decode import _ERRORS, INF, NAN, NUMBER_TYPES, SIDES, _ts_ns
-from procs.venue.layouts import EXEC_STRUCT
-from procs.venue.reasons import (BAD_AMOUNT, BAD_PRICE, BAD_TYPE, BAD_VALUE, MISSING_FIELD, NOT_OBJECT,
+from venue.decode.market import _ERRORS, INF, NAN, NUMBER_TYPES, SIDES, _ts_ns
+from venue.layouts import EXEC_STRUCT
+from venue.reasons import (BAD_AMOUNT, BAD_PRICE, BAD_TYPE, BAD_VALUE, MISSING_FIELD, NOT_OBJECT,
                                  UNKNOWN_INSTRUMENT)
 from shm.records import (EXEC_ACK, EXEC_AMEND, EXEC_CANCEL, EXEC_DTYPE, EXEC_FILL, LIQ_MAKER,
                          LIQ_TAKER)

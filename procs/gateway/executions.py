@@ -15,8 +15,8 @@ import time
 import numpy as np
 import orjson
 
-from procs.venue.decode_orders import numeric_id
-from procs.venue.frame_decoder import KIND_ORDERS
+from venue.decode.orders import numeric_id
+from venue.decode.frame import KIND_ORDERS
 from shm import records as R
 
 log = logging.getLogger("gateway")

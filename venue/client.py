@@ -39,9 +39,9 @@ import orjson
 import websocket
 from websocket import ABNF
 
-from procs.venue.api import ThalexApi
-from procs.venue.errors import ThalexConnectionError, ThalexError, ThalexTimeout
-from procs.venue.frame_log import RejectLog
+from venue.api import ThalexApi
+from venue.errors import ThalexConnectionError, ThalexError, ThalexTimeout
+from venue.frame_log import RejectLog
 
 log = logging.getLogger("venue.client")
 

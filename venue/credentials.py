@@ -5,13 +5,13 @@ import os
 
 from conf.load import ConfigError
 from conf.schema import Venue
-from procs.venue.token import KeyFileError, load_private_key
+from venue.token import KeyFileError, load_private_key
 
 
 def read_credentials(venue: Venue, environ=os.environ) -> tuple[str, str]:
     """(key_id, private key PEM) from the variables ``venue`` names; a clear error otherwise.
 
-    The key file must be readable by its owner only (procs.venue.token.load_private_key refuses
+    The key file must be readable by its owner only (venue.token.load_private_key refuses
     anything else, naming the path and the mode, never the content).
     """
     key_id = environ.get(venue.key_id_env, "")

@@ -1,4 +1,4 @@
-"""Entry point of one pipeline process: ``python -m procs.launch NAME --run-dir DIR --slot N``.
+"""Entry point of one pipeline process: ``python -m runtime.launch NAME --run-dir DIR --slot N``.
 
 Reads the effective settings the supervisor wrote to ``<run_dir>/settings.json`` (plain numbers,
 validated before anything started), builds the agent, registers its counters slot and hands it
@@ -12,9 +12,9 @@ import logging
 import sys
 from pathlib import Path
 
-from procs.runner import Runner
+from runtime.runner import Runner
 from shm.counters import Counters
-from shm.idle import make_idle
+from runtime.idle import make_idle
 
 AGENTS = ("feed", "quoter", "risk", "gateway", "recorder")
 BELLED = ("quoter", "risk", "gateway")   # consumers whose producers ring them (shm/doorbell.pyx)
@@ -37,7 +37,7 @@ def build_agent(name: str, settings: dict, run_dir: Path):
         from procs.risk.agent import RiskAgent
         return RiskAgent.from_settings(settings)
     if name == "gateway":
-        from procs.gateway import Gateway
+        from procs.gateway.agent import Gateway
         return Gateway.from_settings(settings)
     raise ValueError(f"process {name!r}: expected one of {AGENTS}")
 
@@ -53,7 +53,7 @@ def setup_logging(name: str, run_dir: Path, level: str = "INFO") -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="procs.launch")
+    p = argparse.ArgumentParser(prog="runtime.launch")
     p.add_argument("name", choices=AGENTS)
     p.add_argument("--run-dir", required=True, type=Path)
     p.add_argument("--slot", required=True, type=int)

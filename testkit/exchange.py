@@ -21,23 +21,8 @@ import jwt
 import orjson
 import websocket
 
-
-def make_key_pair(tmpdir) -> tuple[str, Path, Path]:
-    """(key id, private PEM path, public PEM path) of a fresh RSA-2048 key in ``tmpdir``."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    kid = "K" + uuid.uuid4().hex[:9].upper()
-    private = Path(tmpdir) / f"{kid}.pem"
-    public = Path(tmpdir) / f"{kid}.pub.pem"
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                          serialization.PrivateFormat.TraditionalOpenSSL,
-                                          serialization.NoEncryption()))
-    os.chmod(private, 0o600)
-    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
-    return kid, private, public
+from sim.keys import make_key_pair  # noqa: F401  (re-exported for tests)
+from sim.process import SimProcess
 
 
 _last_iat = 0.0
@@ -135,46 +120,27 @@ class RunningSim:
         return self._control.call(method, params)
 
 
-def _stop(proc: subprocess.Popen, grace_s: float) -> None:
-    if proc.poll() is not None:
-        return
-    os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def running_sim(api_keys: dict | None = None, start_timeout_s: float = 20.0, grace_s: float = 5.0,
                 **opts):
     """Start ``python -m sim --port 0`` (extra CLI options as keyword arguments, e.g.
     ``seed=3, tick_interval=0.05``; ``api_keys`` maps key id -> public PEM path), yield a
     RunningSim, stop it by pid (SIGTERM, then SIGKILL after ``grace_s``)."""
-    args = [sys.executable, "-m", "sim", "--port", "0"]
-    for kid, path in (api_keys or {}).items():
-        args += ["--api-key", f"{kid}={path}"]
-    for name, value in opts.items():
-        args += ["--" + name.replace("_", "-"), str(value)]
     # stderr goes to a file, not a pipe: an unread pipe would fill up and block the exchange.
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
+    sim = SimProcess(api_keys, stderr=log, **opts)
     running = None
     try:
-        ready, _, _ = select.select([proc.stdout], [], [], start_timeout_s)
-        line = proc.stdout.readline().decode().strip() if ready else ""
-        if not line.startswith("ws://"):
-            _stop(proc, grace_s)
+        try:
+            sim.start(start_timeout_s)
+        except RuntimeError as exc:
             log.seek(0)
             err = log.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(f"python -m sim printed {line!r} instead of its URL within "
-                               f"{start_timeout_s} s (exit code {proc.returncode}); stderr:\n{err}")
-        running = RunningSim(proc, line)
+            raise RuntimeError(f"{exc}; stderr:\n{err}") from None
+        running = RunningSim(sim.proc, sim.url)
         yield running
     finally:
         if running is not None and running._control is not None:
             running._control.close()
-        _stop(proc, grace_s)
-        proc.stdout.close()
+        sim.stop(grace_s)
         log.close()

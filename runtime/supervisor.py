@@ -23,8 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from procs import segments
-from procs.launch import AGENTS
+from runtime import segments
+from runtime.launch import AGENTS
 from shm.counters import STATE_RUNNING, STATE_STARTING
 from shm.segment import sweep
 
@@ -87,7 +87,7 @@ class Supervisor:
         log_path = self.run_dir / "logs" / f"{name}.stderr"
         with open(log_path, "ab") as err:
             child.proc = subprocess.Popen(
-                [sys.executable, "-m", "procs.launch", name, "--run-dir", str(self.run_dir),
+                [sys.executable, "-m", "runtime.launch", name, "--run-dir", str(self.run_dir),
                  "--slot", str(SLOTS[name])],
                 stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True)
         child.started_ns = time.monotonic_ns()

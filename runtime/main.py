@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 
 import conf
-from conf.credentials import read_credentials
+from venue.credentials import read_credentials
 from conf.load import apply_override
-from procs import settings as S
-from procs.commands import Commands
-from procs.control import ControlServer
-from procs.paper import EmbeddedExchange, make_throwaway_key
-from procs.supervisor import Supervisor
-from procs.venue.client import ThalexClient
+from runtime import settings as S
+from control.commands import Commands
+from control.server import ControlServer
+from runtime.paper import EmbeddedExchange, make_throwaway_key
+from runtime.supervisor import Supervisor
+from venue.client import ThalexClient
 
 log = logging.getLogger("mm")
 LIVE_SECTIONS = ("quoter",)   # what `set` may change while running (the quoter rereads it)
@@ -80,8 +80,7 @@ def run(args) -> int:
         url = config.venue.url
         if url == "embedded":
             kid, private, public = make_throwaway_key(run_dir)
-            exchange = EmbeddedExchange(run_dir, kid, public, [
-                "--seed", str(config.venue.sim_seed), "--volatility", str(config.venue.sim_volatility)])
+            exchange = EmbeddedExchange(run_dir, kid, public, config.venue.sim_seed, config.venue.sim_volatility)
             url = exchange.start()
             key_id, key_file = kid, str(private)
             log.info("paper trading against the local exchange at %s", url)

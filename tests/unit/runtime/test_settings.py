@@ -4,8 +4,8 @@ import json
 import pytest
 
 import conf
-from procs import settings as S
-from procs.gateway import label_for
+from runtime import settings as S
+from procs.gateway.agent import label_for
 
 LISTING = [{"instrument_name": "BTC-PERPETUAL", "product": "FBTCUSD", "tick_size": 1, "volume_tick_size": 0.001,
             "min_order_amount": 0.001, "type": "perpetual", "underlying": "BTCUSD"},
@@ -41,7 +41,7 @@ def test_the_order_label_matches_the_exchange_probe():
 
 
 def test_a_refused_live_set_leaves_the_running_settings_untouched():
-    from procs.main import validate_set
+    from runtime.main import validate_set
     config = conf.load()
     settings = S.build(config, instance="t", venue_url="ws://127.0.0.1:1/ws/api/v2", key_id="K",
                        key_file="/k", instruments=S.instruments_from_venue(("BTC-PERPETUAL",), LISTING))
@@ -56,7 +56,7 @@ def test_a_refused_live_set_leaves_the_running_settings_untouched():
 
 
 def test_commands_that_take_no_arguments_refuse_them():
-    from procs.commands import Commands
+    from control.commands import Commands
 
     class Sup:
         settings, segs, instance, run_dir = {}, {}, "t", "/tmp"

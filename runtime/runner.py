@@ -12,8 +12,8 @@ import logging
 import signal
 import time
 
-from procs.agent import Agent
-from procs.pinning import pin
+from runtime.agent import Agent
+from runtime.pinning import pin
 from shm.counters import STATE_DEAD, STATE_RUNNING, STATE_STOPPED, ProcessCounters
 
 log = logging.getLogger(__name__)

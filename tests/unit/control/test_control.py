@@ -3,9 +3,9 @@ import msgpack
 import pytest
 import zmq
 
-from procs.control import ControlServer
-from procs.harness import free_port_pair
-from procs.mmctl import parse_args, render, request
+from control.server import ControlServer
+from testkit.pipeline import free_port_pair
+from control.mmctl import parse_args, render, request
 
 
 @pytest.fixture

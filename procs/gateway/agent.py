@@ -7,7 +7,7 @@ EXEC_POSITION (risk adopts them) and every leftover order of the account is canc
 
 Ladders from ``orders`` are coalesced per instrument (only the newest matters) and sent as one
 ``private/mass_quote`` per instrument; an identical level keeps its queue priority on Thalex. The
-matching-engine token bucket (procs/venue/ratelimit.py) paces them; a code-4 answer starts a
+matching-engine token bucket (venue/ratelimit.py) paces them; a code-4 answer starts a
 cooldown. A PULL empties both sides; a FLATTEN becomes a reduce-only market order; a TP replaces
 the instrument's resting reduce-only take-profit limit (cancel the old one, insert the new one),
 and is placed again after every reconnect or cancel-all that removed it. Every order
@@ -25,16 +25,16 @@ from collections import deque
 
 import numpy as np
 
-from procs import segments
-from procs.agent import Agent
-from procs.settings import config_of, instruments_of
-from procs.gateway_exec import ExecutionsMixin
-from procs.ladder_orders import LadderOrders
-from procs.venue.client import ThalexClient
-from procs.venue.errors import ThalexConnectionError, ThalexError
-from procs.venue.frame_decoder import FrameDecoder
-from procs.venue.ratelimit import ThalexLimits, THROTTLED
-from procs.venue.token import load_private_key
+from runtime import segments
+from runtime.agent import Agent
+from runtime.settings import config_of, instruments_of
+from procs.gateway.executions import ExecutionsMixin
+from procs.gateway.ladder_orders import LadderOrders
+from venue.client import ThalexClient
+from venue.errors import ThalexConnectionError, ThalexError
+from venue.decode.frame import FrameDecoder
+from venue.ratelimit import ThalexLimits, THROTTLED
+from venue.token import load_private_key
 from shm import records as R
 from shm.doorbell import Doorbells
 from shm.state import SharedState
@@ -81,7 +81,7 @@ class Gateway(ExecutionsMixin, Agent):
         self.seen = {}
         self.sent = self.rejects = self.throttled = self.connects = 0
         self.exec_seq = 0
-        # Without mass quoting: each instrument's ladder as individual orders (procs/ladder_orders.py).
+        # Without mass quoting: each instrument's ladder as individual orders (ladder_orders.py).
         self.ladders = {i.id: LadderOrders(i.name, self.limits, self._new_cid) for i in instruments}
 
     @classmethod

@@ -14,10 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from procs.mmctl import request
+from control.mmctl import request
 from shm.segment import list_segments
 from sim.accounts import account_number_for
-from sim.testing import Client
+from testkit.exchange import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +45,7 @@ class Pipeline:
         self.instance = f"p{self.port}"
         self.log = open(tmp / "mm.out", "w+")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "procs.main", "run", "--set", f"recorder.dir={tmp / 'runs'}",
+            [sys.executable, "-m", "runtime.main", "run", "--set", f"recorder.dir={tmp / 'runs'}",
              "--set", f"control.port={self.port}", "--set", f"control.pub_port={self.port + 1}", *sets],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, **(env or {})})

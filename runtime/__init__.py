@@ -1,0 +1,15 @@
+"""The process runtime: how a pipeline of pinned OS processes is started, run and watched.
+
+| module | what |
+|---|---|
+| agent.py | the shape of every process: on_start / do_work / report / on_close |
+| runner.py | drives one agent: pinning, idle strategy, heartbeat, signals |
+| idle.py | wait strategies by name (busy-spin, yield, backoff on a futex doorbell) |
+| pinning.py | CPU affinity that degrades gracefully where a CPU is missing |
+| launch.py | ``python -m runtime.launch NAME``: one pipeline process from settings.json |
+| supervisor.py | owns the segments, starts in order, watches heartbeats, restarts, stops |
+| segments.py | every segment of a pipeline instance and who reads/writes it |
+| settings.py | the validated Config plus run facts (venue URL, instruments) every process reads |
+| paper.py | a throwaway key and the embedded local exchange for paper trading |
+| main.py | ``bin/mm run``: validate, start, serve the control port, stop |
+"""
