@@ -39,8 +39,10 @@ def free_port_pair() -> int:
 
 
 class Pipeline:
-    def __init__(self, tmp: Path, *sets: str, env: dict | None = None):
-        self.port = free_port_pair()
+    def __init__(self, tmp: Path, *sets: str, env: dict | None = None, port: int | None = None):
+        """``port``: the control port (telemetry on port + 1); the same port means the same
+        instance, so a pipeline started again after a crash sweeps what the dead one left."""
+        self.port = port or free_port_pair()
         self.endpoint = f"tcp://127.0.0.1:{self.port}"
         self.instance = f"p{self.port}"
         self.log = open(tmp / "mm.out", "w+")
