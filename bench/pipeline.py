@@ -7,7 +7,9 @@ fresh exchange with the same options (seed, volatility, tick interval):
 
 - ours: ``bin/mm run`` (feed -> quoter -> risk -> gateway processes over shared-memory rings);
 - baseline: a single-process asyncio quoter on the official ``thalex`` client computing the same
-  quotes with the same engine (bench/_asyncio_quoter.py).
+  quotes with the same engine (bench/_asyncio_quoter.py);
+- floor: a minimal client that answers each ticker with a prebuilt labelled mass_quote
+  (bench/_floor_client.py): the exchange, loopback and one Python receive and send, nothing else.
 
 Then the fast cancel: the exchange is made to jump a few times; the gateway measures, for every
 ladder it sends, the time from the market record's arrival in the feed to the message leaving,
@@ -29,6 +31,7 @@ from testkit.pipeline import ROOT, Pipeline
 from testkit.exchange import make_key_pair, running_sim
 
 BASELINE = "asyncio + official thalex client"
+FLOOR = "floor: receive ticker, send prebuilt quote"
 SIM_OPTS = {"seed": 7, "volatility": 5.0, "tick_interval": 0.02}
 
 
@@ -60,10 +63,12 @@ def _ours(tmp: Path, seconds: float, jumps: int = 3) -> tuple[list[int], dict]:
     return samples, latency
 
 
-def _baseline(tmp: Path, seconds: float) -> list[int]:
+def _single_process(module: str, tmp: Path, seconds: float) -> list[int]:
+    """Tick-to-order samples of a one-process client (``python -m module URL KID KEY SECONDS``)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     kid, private, public = make_key_pair(tmp)
     with running_sim(api_keys={kid: public}, **SIM_OPTS) as sim:
-        proc = subprocess.Popen([sys.executable, "-m", "bench._asyncio_quoter", sim.url, kid, str(private),
+        proc = subprocess.Popen([sys.executable, "-m", module, sim.url, kid, str(private),
                                  str(seconds + 2.0)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
         try:
             time.sleep(2.0)   # connect, login, first quotes
@@ -81,14 +86,22 @@ def run(args) -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="mm-bench-") as d:
         (Path(d) / "ours").mkdir()
         ours, latency = _ours(Path(d) / "ours", seconds, jumps=1 if getattr(args, "quick", False) else 3)
-        base = _baseline(Path(d) / "base", seconds) if (Path(d) / "base").mkdir() is None else []
-    if not ours or not base:
-        raise RuntimeError(f"no tick-to-order samples (ours {len(ours)}, baseline {len(base)})")
+        base = _single_process("bench._asyncio_quoter", Path(d) / "base", seconds)
+        floor = _single_process("bench._floor_client", Path(d) / "floor", seconds)
+    if not ours or not base or not floor:
+        raise RuntimeError(f"no tick-to-order samples (ours {len(ours)}, baseline {len(base)}, "
+                           f"floor {len(floor)})")
     results = []
     for q, label in zip((50, 99, 99.9), ("p50", "p99", "p99.9")):
         o, = percentiles_ns(ours, (q,))
         b, = percentiles_ns(base, (q,))
         results.append(Result(f"pipeline.tick_to_order.{label}", o, "ns", BASELINE, b))
+    for q, label in zip((50, 99), ("p50", "p99")):
+        o, = percentiles_ns(ours, (q,))
+        f, = percentiles_ns(floor, (q,))
+        results.append(Result(f"pipeline.tick_to_order.{label}.vs_floor", o, "ns", FLOOR, f))
+        b, = percentiles_ns(base, (q,))
+        results.append(Result(f"pipeline.asyncio_peer.tick_to_order.{label}.vs_floor", b, "ns", FLOOR, f))
     results.append(Result("pipeline.fast_cancel.md_to_send.p50", latency["fast_cancel_p50"] * 1e3, "ns",
                           "ordinary ladder md_to_send p50, same run", latency["md_to_send_p50"] * 1e3))
     results.append(Result("pipeline.fast_cancel.md_to_send.p99", latency["fast_cancel_p99"] * 1e3, "ns",
