@@ -39,7 +39,9 @@ class Feeds:
             "delta": 1.0, "index": m.index(instr.underlying), "forward": round8(m.fair(name)),
             "volume_24h": round8(e.volume[name]), "value_24h": round8(e.value[name]),
             "low_price_24h": e.low[name], "high_price_24h": e.high[name],
-            "change_24h": round8((last - first) / first) if first and last else 0.0,
+            # The spec: the price difference between the first and the last trade (null when
+            # there was none); the local exchange counts from its start, not over 24 hours.
+            "change_24h": round8(last - first) if first is not None and last is not None else None,
             "collar_low": instr.from_ticks(instr.to_ticks(mark * (1 - COLLAR_FRACTION))),
             "collar_high": instr.from_ticks(instr.to_ticks(mark * (1 + COLLAR_FRACTION))),
             "open_interest": self.open_interest(name),
