@@ -14,7 +14,7 @@ import websocket
 
 from spec_check import SUBSET, notification_problems, problems, result_problems
 from still_market import BTC
-from testkit.exchange import make_key_pair
+from testkit.exchange import make_key_pair, make_token
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -75,7 +75,6 @@ def session(sim, tmp_path_factory):
     client = sim.client()
     r = Recorder(client)
     try:
-        from testkit.exchange import make_token
         r.call("public/login", {"token": make_token(kid, private)})
         for method, params in [("public/instruments", {}), ("public/instrument", {"instrument_name": BTC}),
                                ("public/ticker", {"instrument_name": BTC}),
