@@ -28,7 +28,8 @@ def subscribe_checked(subscribe: Callable[[list[str]], object], method: str, cha
     SubscriptionError if a channel of ``required`` is missing from the answer; returns the missing
     optional channels."""
     result = subscribe(channels)
-    needed = [name for name in channels if name in set(required)]
+    required = set(required)
+    needed = [name for name in channels if name in required]
     try:
         missing = missing_channels(channels, result)
     except ValueError as exc:
