@@ -14,7 +14,7 @@ requests out of order). Three ways to ask:
 Notifications go to the handler registered (``on(prefix, handler)``) for the longest prefix of
 their ``channel_name``; ``handler(channel, notification, frame)``. An optional ``frame_hook``
 sees the raw bytes of every text frame first (the feed's zero-copy decoder) and returns True when
-it consumed the frame.
+it consumed the frame; a hook that raises is counted (``handler_error``) and the frame dropped.
 
 Keep-alive without a thread: ``poll`` and ``call`` send a websocket ping whenever
 ``ping_interval_s`` has passed since the last one. The owner's loop already calls ``poll`` every
@@ -257,8 +257,14 @@ class ThalexClient(ThalexApi):
 
     def _dispatch(self, data: bytes) -> None:
         hook = self.frame_hook
-        if hook is not None and hook(data):
-            return
+        if hook is not None:
+            try:
+                if hook(data):
+                    return
+            except Exception as exc:  # a decoder bug must not kill the receive loop either
+                self.rejects.reject("handler_error", None, f"frame hook: {exc!r}")
+                log.debug("frame hook failed", exc_info=True)
+                return
         try:
             msg = orjson.loads(data)
         except orjson.JSONDecodeError as exc:

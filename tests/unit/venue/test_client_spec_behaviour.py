@@ -92,3 +92,21 @@ def test_conditional_order_wrappers_send_the_spec_method_names_and_parameters():
             c.create_conditional_order("sell", "BTC-PERPETUAL", 0.1, 60000.0, target="trade")
         with pytest.raises(ValueError, match="direction='short'"):
             c.create_conditional_order("short", "BTC-PERPETUAL", 0.1, 60000.0)
+
+
+def test_a_frame_hook_that_raises_is_counted_and_the_next_frames_still_arrive():
+    def script(conn):
+        for raw in iter(conn.recv, None):
+            req = json.loads(raw)
+            conn.send(json.dumps({"channel_name": "account.trade_history", "notification": [1]}))
+            conn.send(json.dumps({"id": req["id"], "result": "after"}))
+
+    def hook(frame):
+        if b"channel_name" in frame:
+            raise AttributeError("'list' object has no attribute 'get'")
+        return False
+
+    with scripted_server(script) as url, ThalexClient(url) as c:
+        c.frame_hook = hook
+        assert c.call("public/instruments") == "after"
+        assert c.rejects.counts == {"handler_error": 1}
