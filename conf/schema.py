@@ -50,7 +50,11 @@ class Risk:
 
 @dataclass(frozen=True)
 class Gateway:
+    # The exchange cancels our orders when nothing (a ping counts) arrives for this long; the
+    # client pings every ping_interval_s, so the timeout must leave room for a late ping. The
+    # defaults pair them as Thalex's own examples do (5 s with pings every 2 s, or 6 s with 5 s).
     cancel_on_disconnect_s: int = num(5, 1, 60, "s")
+    ping_interval_s: float = num(2.0, 0.1, 30.0, "s between websocket pings")
     mass_quote: bool = True                    # mass_quote if the account may, else insert/amend
     mmp_trade_amount: float = num(0.05, 0.0, 1e6, "contracts")
     mmp_quote_amount: float = num(0.05, 0.0, 1e6, "contracts")
@@ -58,6 +62,21 @@ class Gateway:
     orders_per_s_non_persistent: float = num(45.0, 0.1, 1000.0, "/s after it")
     cancels_per_s: float = num(900.0, 1.0, 1000.0, "/s")
     throttle_cooldown_s: float = num(1.0, 0.01, 60.0, "s")
+
+    def min_cancel_on_disconnect_s(self) -> float:
+        """The shortest timeout that still survives one late ping: the ping interval plus a
+        second and plus a fifth of the interval, whichever is more."""
+        return self.ping_interval_s + max(1.0, 0.2 * self.ping_interval_s)
+
+    def validate(self, source: str) -> "Gateway":
+        floor = self.min_cancel_on_disconnect_s()
+        if self.cancel_on_disconnect_s < floor - 1e-9:
+            raise ValueError(
+                f"cancel_on_disconnect_s={self.cancel_on_disconnect_s} in {source}: must be at least "
+                f"ping_interval_s + max(1 s, 0.2 x ping_interval_s) = {floor:g} s "
+                f"(ping_interval_s={self.ping_interval_s:g}): the exchange cancels our orders when a "
+                "ping is late")
+        return self
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ straight into the rings (one parse per frame, nothing else allocated). When no t
 for ``stale_after_s`` it republishes the last record of each instrument with MD_FLAG_STALE (the
 quoter pulls its quotes) and raises ``md_stale`` in the shared state. A lost connection is
 retried with exponential backoff (``reconnect_min_s`` doubling to ``reconnect_max_s``); every
-reconnect resubscribes and forgets the book state.
+reconnect resubscribes and forgets the book state. A ticker channel the exchange did not
+subscribe is a SubscriptionError naming it: the first connect fails the start, a reconnect is
+retried (the data stays stale, so nothing is quoted meanwhile).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from runtime import segments
 from runtime.agent import Agent
 from runtime.settings import config_of, instruments_of
 from venue.client import ThalexClient
+from venue.subscriptions import subscribe_checked
 from venue.errors import ThalexConnectionError, ThalexError
 from venue.decode.frame import KIND_BOOK, KIND_INDEX, KIND_TICKER, KIND_TRADES, FrameDecoder
 from venue.reasons import NOT_NOTIFICATION
@@ -78,10 +81,19 @@ class Feed(Agent):
 
     def _connect(self) -> None:
         client = ThalexClient(self.url, timeout_s=self.timeout_s)
-        client.connect()
-        client.frame_hook = self._on_frame
-        self.decoder.reset_books()
-        client.public_subscribe(self.channels)
+        try:
+            client.frame_hook = self._on_frame
+            self.decoder.reset_books()
+            # Subscribe succeeds even when channels were refused: without a ticker there is
+            # nothing to quote from (SubscriptionError names it); missing trades only slow the
+            # intensity estimate and are logged.
+            missing = subscribe_checked(client.public_subscribe, "public/subscribe", self.channels,
+                                        [c for c in self.channels if c.startswith("ticker.")])
+        except BaseException:
+            client.close()
+            raise
+        if missing:
+            log.error("public/subscribe left out %s: going on without", ", ".join(missing))
         self.client = client
         self.connects += 1
         self.backoff_s = self.reconnect_min_s

@@ -1,4 +1,6 @@
-"""sim: a local Thalex-compatible exchange (THALEX_API.md sections 1-8) for paper trading and tests.
+"""sim: a local Thalex-compatible exchange (the spec, thalex-openapi.json v2.55, as summarised in
+THALEX_API.md sections 1-8) for paper trading and tests; tests/sim/test_conformance_spec.py holds its
+replies and notifications to the spec.
 
     client ──ws://127.0.0.1:PORT/ws/api/v2──> server.py   envelope, dispatch, sessions, outboxes
                                                  │
@@ -7,7 +9,8 @@
                                                  v
               engine.py   order entry + matching ── book.py      price-time priority per instrument
                 │            │                      orders.py    Order and its OrderStatus form
-                │            └─ massquote.py (quotes, MMP)  accounts.py  positions, P&L, fees
+                │            ├─ massquote.py (quotes, MMP)  accounts.py  positions, P&L, fees
+                │            └─ conditional.py (stop orders held by the exchange, their triggers)
                 v
               market.py   seeded index walk, background ladder, Poisson flow, mark, funding
               feeds.py + publisher.py   ticker/lwt/book/index payloads; who is told what

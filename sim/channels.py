@@ -1,9 +1,10 @@
 """Channel names: parsing and validation (THALEX_API.md section 4).
 
 A parsed channel is a ``Channel`` with its kind, arguments and per-subscription state (last send
-time for rate-limited feeds, last book levels sent, trades pending for the book feed). Unknown or
-malformed names are refused with error 6 naming the channel; the whole subscribe call fails then
-(upstream behaviour for bad names is undocumented).
+time for rate-limited feeds, last book levels sent, trades pending for the book feed). ``parse``
+refuses an unknown or malformed name with an ApiError naming the channel and what is wrong; the
+subscribe methods then leave that name out of their result (the spec: subscribe succeeds even when
+no channel was valid) rather than failing the call.
 """
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from .errors import ApiError, INVALID_REQUEST
 DELAYS = {"raw": 0.0, "100ms": 0.1, "200ms": 0.2, "500ms": 0.5, "1000ms": 1.0, "5000ms": 5.0,
           "60000ms": 60.0}
 PRIVATE = {"session.orders", "account.orders", "account.persistent_orders", "account.portfolio",
-           "account.trade_history", "account.summary", "session.mm_protection"}
+           "account.trade_history", "account.summary", "session.mm_protection",
+           "account.conditional_orders"}
 # Accepted so that clients written for the real exchange can subscribe; the simulator never has
-# anything to publish on them (no RFQs, bots, conditional orders, banners or maintenance).
+# anything to publish on them (no RFQs, bots, banners or maintenance).
 SILENT_PUBLIC = {"system", "banners", "rfqs"}
-SILENT_PRIVATE = {"account.conditional_orders", "account.bots", "mm.rfqs", "mm.rfq_quotes",
+SILENT_PRIVATE = {"account.bots", "mm.rfqs", "mm.rfq_quotes",
                   "account.rfqs", "account.rfq_history", "account.order_history",
                   "user.inbox_notifications"}
 

@@ -8,6 +8,7 @@ request (or market step) that caused it:
     ("portfolio", account, instrument_name)        -> account.portfolio
     ("public_trade", instrument_name, trade_row)   -> recent_trades / book trades
     ("mmp", session, [{product, remaining_amount, reason}]) -> session.mm_protection
+    ("conditional", account)                       -> account.conditional_orders (sim/conditional.py)
 """
 from __future__ import annotations
 
@@ -264,7 +265,10 @@ class Engine:
 
     # ---------------------------------------------------------------- amend and cancel
     def amend(self, session, p: dict) -> dict:
-        """private/amend: new price and new *total* amount; same price + smaller keeps priority."""
+        """private/amend: new price and new *total* amount (the spec's "original" amount, so the
+        amend is volume-safe: remaining = amount - filled); at or below the filled amount the
+        order is cancelled; same price + smaller keeps priority. A refused amend (collar) leaves
+        the order as it was."""
         order = self.find_live(session, p)
         instr = order.instrument
         price = P.price(P.require(p, "price"), instr)
@@ -278,9 +282,14 @@ class Engine:
         if ticks == order.ticks and amount <= order.amount:
             order.amount = amount           # same price, not larger: keeps its queue place
             return self.emit(order, "amend")
-        book.remove(order)
+        old_price, old_amount = order.price, order.amount
         order.price, order.amount = price, amount
-        limit = self._collar_limit(order, collar)
+        try:
+            limit = self._collar_limit(order, collar)
+        except ApiError:
+            order.price, order.amount = old_price, old_amount
+            raise
+        book.remove(order)
         return self.submit(order, limit, False, "amend")
 
     def remove(self, order: Order, delete_reason: str, change_reason: str, now=None) -> dict:

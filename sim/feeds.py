@@ -38,12 +38,15 @@ class Feeds:
             "last_price": last, "mark_price": mark, "mark_timestamp": m.mark_timestamp,
             "delta": 1.0, "index": m.index(instr.underlying), "forward": round8(m.fair(name)),
             "volume_24h": round8(e.volume[name]), "value_24h": round8(e.value[name]),
-            "low_price_24h": e.low[name], "high_price_24h": e.high[name],
-            "change_24h": round8((last - first) / first) if first and last else 0.0,
+            # The spec: the price difference between the first and the last trade (null when
+            # there was none); the local exchange counts from its start, not over 24 hours.
+            "change_24h": round8(last - first) if first is not None and last is not None else None,
             "collar_low": instr.from_ticks(instr.to_ticks(mark * (1 - COLLAR_FRACTION))),
             "collar_high": instr.from_ticks(instr.to_ticks(mark * (1 + COLLAR_FRACTION))),
             "open_interest": self.open_interest(name),
         }
+        if first is not None:      # the spec types them as numbers: absent until a trade
+            t.update(low_price_24h=e.low[name], high_price_24h=e.high[name])
         if instr.type == "perpetual":
             rate = m.funding_rate(name)
             t.update(funding_rate=rate, funding_mark=m.funding_mark(name),
@@ -85,9 +88,11 @@ class Feeds:
     def public_book(self, name: str, depth: int = 5) -> dict:
         """public/book: at most 5 levels a side as [price, amount, outright_amount]."""
         bids, asks = self.book_levels(name, None, depth)
-        return {"bids": [[p, a, a] for p, a in bids.items()],
-                "asks": [[p, a, a] for p, a in asks.items()],
-                "last": self.engine.last_price[name], "time": time.time()}
+        out = {"bids": [[p, a, a] for p, a in bids.items()],
+               "asks": [[p, a, a] for p, a in asks.items()], "time": time.time()}
+        if self.engine.last_price[name] is not None:   # a number in the spec: absent, not null
+            out["last"] = self.engine.last_price[name]
+        return out
 
 
 def book_changes(old: dict, new: dict) -> list[list]:

@@ -173,6 +173,33 @@ def trade_history(app, conn, p):
     return {"trades": page, "bookmark": str(skip + limit) if more else None}
 
 
+def create_conditional_order(app, conn, p):
+    return app.conditional.create(conn.session.account, p)
+
+
+def cancel_conditional_order(app, conn, p):
+    app.conditional.cancel(conn.session.account, p)
+    return None
+
+
+def cancel_all_conditional_orders(app, conn, p):
+    app.conditional.cancel_all(conn.session.account)
+    return None
+
+
+def open_conditional_orders(app, conn, p):
+    return app.conditional.open_orders(conn.session.account)
+
+
+def conditional_orders(app, conn, p):
+    """Deprecated in the spec (removal after 2026-09-30): active and formerly active orders."""
+    return app.conditional.listed(conn.session.account)
+
+
+def conditional_order_history(app, conn, p):
+    return app.conditional.history(conn.session.account, p)
+
+
 PUBLIC = {
     "public/login": login, "public/instruments": instruments,
     "public/all_instruments": instruments, "public/instrument": instrument,
@@ -189,4 +216,10 @@ PRIVATE = {
     "private/cancel_mass_quote": cancel_mass_quote, "private/set_mm_protection": set_mm_protection,
     "private/portfolio": portfolio, "private/open_orders": open_orders,
     "private/trade_history": trade_history, "private/account_summary": account_summary,
+    "private/create_conditional_order": create_conditional_order,
+    "private/cancel_conditional_order": cancel_conditional_order,
+    "private/cancel_all_conditional_orders": cancel_all_conditional_orders,
+    "private/open_conditional_orders": open_conditional_orders,
+    "private/conditional_orders": conditional_orders,
+    "private/conditional_order_history": conditional_order_history,
 }

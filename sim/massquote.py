@@ -4,11 +4,13 @@ Quotes live per (session, instrument, side) as {price ticks: Order}. A protectio
 (session, product); every contract executed passively on the group's quotes counts against its
 ``trade_amount``; at zero or below all of the group's quotes are pulled (delete_reason
 mm_protection) and further quotes refused until set_mm_protection is sent again.
-Per-side failures are reported inside the result (``errors``), not as an RPC error; the side
-strings "bid"/"ask" are our choice (undocumented upstream).
+Per-side failures are reported inside the result (``errors``, each ``{code, message, side,
+price}`` as the spec's DoubleSidedQuoteResult: side and price only where they apply), not as an
+RPC error; the side strings "bid"/"ask" are our choice (undocumented upstream).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from . import params as P
@@ -155,7 +157,10 @@ class MassQuoter:
                 levels = self._levels(item[key], instr, group, side)
             except ApiError as e:
                 result["n_fail"] += 1
-                result["errors"].append({"code": e.code, "message": e.message, "side": side})
+                error = {"code": e.code, "message": e.message, "side": side}
+                if getattr(e, "price", None) is not None:
+                    error["price"] = e.price      # the spec's optional price level
+                result["errors"].append(error)
                 continue
             self._replace(session, instr, is_buy, levels, label, post_only, reject_post_only)
             result["n_success"] += 1
@@ -168,11 +173,16 @@ class MassQuoter:
             raise ApiError(INVALID_REQUEST, f"{side}={raw!r}: expected {{p, a}} or [[price, amount], ...]")
         out: dict[int, float] = {}
         for price, amount in raw:
-            px = P.price(price, instr)
-            amt = P.amount(amount, instr, allow_zero=True)
-            if amt > group.quote_amount + 1e-12:
-                raise ApiError(QUOTE_EXCEEDS_PROTECTION, f"{side} amount={amt} at price={px} exceeds "
-                               f"quote_amount={group.quote_amount} of {group.product}")
+            try:
+                px = P.price(price, instr)
+                amt = P.amount(amount, instr, allow_zero=True)
+                if amt > group.quote_amount + 1e-12:
+                    raise ApiError(QUOTE_EXCEEDS_PROTECTION, f"{side} amount={amt} at price={px} "
+                                   f"exceeds quote_amount={group.quote_amount} of {group.product}")
+            except ApiError as e:
+                if isinstance(price, (int, float)) and not isinstance(price, bool) and math.isfinite(price):
+                    e.price = price           # the level at fault, as a number (the spec's type)
+                raise
             out[instr.to_ticks(px)] = amt
         if len(out) > MAX_LEVELS:
             raise ApiError(INVALID_REQUEST, f"{side}: {len(out)} price levels, at most {MAX_LEVELS}")

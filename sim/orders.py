@@ -26,6 +26,8 @@ class Order:
     post_only: bool = False
     reduce_only: bool = False
     mass_quote_product: str | None = None   # set for mass quotes: the MMP group they belong to
+    insert_reason: str = "client_request"   # or "conditional_order" (sim/conditional.py)
+    conditional_order_id: str | None = None  # the conditional order that created this one
     filled_amount: float = 0.0
     status: str = "open"
     delete_reason: str | None = None
@@ -90,7 +92,7 @@ class Order:
             "status": self.status,
             "fills": list(self.new_fills if fills is None else fills),
             "change_reason": change_reason,
-            "insert_reason": "client_request",
+            "insert_reason": self.insert_reason,
             "create_time": self.create_time,
             "persistent": self.persistent,
         }
@@ -106,4 +108,6 @@ class Order:
             d["close_time"] = self.close_time
         if self.reduce_only:
             d["reduce_only"] = True
+        if self.conditional_order_id is not None:
+            d["conditional_order_id"] = self.conditional_order_id
         return d

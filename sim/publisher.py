@@ -27,6 +27,7 @@ class Publisher:
         app = self.app
         batches: dict = defaultdict(list)          # (conn, channel) -> payload items
         portfolio_lines: dict = defaultdict(set)   # conn -> instrument names
+        conditional_accounts: dict = {}            # account number -> account
         by_account = defaultdict(list)
         for conn in app.connections:
             if conn.session.account is not None:
@@ -58,8 +59,14 @@ class Publisher:
                     batches[(conn, "session.mm_protection")].extend(event[2])
             elif kind == "public_trade":
                 self._public_trade(event[1], event[2], batches)
+            elif kind == "conditional":
+                conditional_accounts[event[1].account_number] = event[1]
         for (conn, channel), items in batches.items():
             conn.notify(channel, items)
+        for number, account in conditional_accounts.items():   # the full list, once per account
+            for c in by_account[number]:
+                if "account.conditional_orders" in c.session.subscriptions:
+                    c.notify("account.conditional_orders", app.conditional.listed(account))
         for conn, names in portfolio_lines.items():
             self.send_portfolio(conn, names)
 
@@ -176,3 +183,5 @@ class Publisher:
             self.send_portfolio(conn)
         elif ch.kind == "account.summary":
             conn.notify(ch.name, app.summary(s.account))
+        elif ch.kind == "account.conditional_orders":
+            conn.notify(ch.name, app.conditional.listed(s.account))

@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from . import faults, handlers
 from .auth import Authenticator
 from .channels import parse as parse_channel
+from .conditional import ConditionalOrders
 from .engine import Engine
 from .errors import ApiError, INVALID_REQUEST, NOT_LOGGED_IN, THROTTLED, UNKNOWN_METHOD
 from .feeds import Feeds
@@ -93,6 +94,7 @@ class Exchange:
         self.market = Market(self.engine, opts.seed, opts.volatility, opts.drift,
                              opts.flow_rate, opts.reach_bps)
         self.quoter = MassQuoter(self.engine)
+        self.conditional = ConditionalOrders(self.engine)
         self.feeds = Feeds(self.engine, self.market)
         self.auth = Authenticator(opts.public_keys)
         self.faults = faults.Faults()
@@ -126,16 +128,27 @@ class Exchange:
                 "summary": self.summary(account), "trades": len(account.trades)}
 
     def subscribe(self, conn: Conn, names: list[str], private: bool) -> list[str]:
-        parsed = [parse_channel(n, self.engine.instruments, self.underlyings) for n in names]
-        for ch in parsed:
-            if ch.private and not private:
-                raise ApiError(INVALID_REQUEST, f"channel {ch.name!r} is private: use private/subscribe")
-        fresh = [ch for ch in parsed if ch.name not in conn.session.subscriptions]
-        for ch in fresh:
-            conn.session.subscriptions[ch.name] = ch
+        """The channels now subscribed, in the order asked. As on Thalex the call succeeds even
+        when some or all names are invalid: those are left out of the result (and logged here),
+        so the caller must compare the result with what it asked for."""
+        subscribed, fresh = [], []
+        for name in names:
+            try:
+                ch = parse_channel(name, self.engine.instruments, self.underlyings)
+                if ch.private and not private:
+                    raise ApiError(INVALID_REQUEST, f"channel {name!r} is private: use private/subscribe")
+            except ApiError as e:
+                log.info("session %d: subscribe skipped %s", conn.session.session_id, e.message)
+                continue
+            if name in subscribed:
+                continue
+            subscribed.append(name)
+            if name not in conn.session.subscriptions:
+                conn.session.subscriptions[name] = ch
+                fresh.append(ch)
         # Snapshots go after the reply: the caller learns the names first, then the state.
         asyncio.get_running_loop().call_soon(self._snapshots, conn, fresh)
-        return names
+        return subscribed
 
     def _snapshots(self, conn, channels) -> None:
         for ch in channels:
@@ -211,6 +224,7 @@ class Exchange:
         delay = 0.0 if isinstance(method, str) and method.startswith("sim/") else self.faults.reply_delay_s
         conn.reply(req_id, result, error, delay)
         try:
+            self.conditional.check()     # a request's trades may reach a stop price
             self.publisher.route(self.engine.drain_events())
         except Exception:  # a routing bug must not cost the client its connection
             log.exception("routing notifications after %r failed", method)
@@ -257,6 +271,7 @@ class Exchange:
                 due = loop.time()          # fell far behind (e.g. suspended): do not burst
             try:
                 self.market.step(interval)
+                self.conditional.check()
                 self.publisher.route(self.engine.drain_events())
                 self.publisher.market_step()
                 self.watch_heartbeats()

@@ -8,11 +8,13 @@ client, and the hot decoders that turn frames into shm records.
 | ratelimit.py | token buckets for Thalex's 10/50 orders/s and 1000 cancels/s, throttle cooldown |
 | client.py | ThalexClient: id-matched calls, pipelined sends, notification dispatch, keep-alive |
 | api.py | the Thalex methods as wrappers over call/send |
-| errors.py | ThalexError, ThalexTimeout, ThalexConnectionError |
+| errors.py | ThalexError, ThalexTimeout, ThalexConnectionError, SubscriptionError |
 | frame_log.py | per-reason counts and throttled logging of frames we could not use |
 | reasons.py | rejection reason codes and names |
 | layouts.py | struct packers for MD / trade / exec records, checked against shm/records.py |
 | decode/market.py | ticker / book / trades / index payloads into shm records |
 | decode/orders.py | session.orders OrderStatus items into exec events, duplicate fills dropped |
+| decode/account.py | trade reports, portfolio positions and mass-quote errors, validated |
+| subscriptions.py | what a subscribe call returned against what was asked: missing required channels |
 | decode/frame.py | FrameDecoder: raw frame bytes -> one parse -> records in reused buffers |
 """

@@ -3,7 +3,9 @@
 Every wrapper drops parameters whose value is None (the official client does the same, so
 optional parameters are simply absent). By default a wrapper waits for the reply and returns its
 ``result``; with ``wait=False`` or a ``callback`` it returns the request id at once, which is how
-the gateway pipelines order traffic. Names and parameters follow THALEX_API.md section 3.
+the gateway pipelines order traffic. Names and parameters follow the spec (thalex-openapi.json
+v2.55; THALEX_API.md section 3 summarises it). Subscribe calls return the channels actually
+subscribed, even when that is fewer than asked: see venue/subscriptions.py.
 """
 from __future__ import annotations
 
@@ -139,3 +141,46 @@ class ThalexApi:
 
     def account_summary(self, **kw) -> Any:
         return self._request("private/account_summary", {}, **kw)
+
+    # ---- conditional orders (held by the exchange) ----------------------------------------------
+    def create_conditional_order(self, direction: str, instrument_name: str, amount: float,
+                                 stop_price: float, *, limit_price: float | None = None,
+                                 bracket_price: float | None = None,
+                                 trailing_stop_callback_rate: float | None = None,
+                                 target: str | None = None, label: str | None = None,
+                                 reduce_only: bool | None = None, **kw) -> Any:
+        """``private/create_conditional_order`` -> ConditionalOrder. A stop (stop_price only)
+        activates to a market order, a stop limit (+ limit_price) to a GTC limit order; bracket
+        and trailing stop are the other two kinds (set one of the three, or none). ``target``
+        "last" | "mark" | "index" is the price the trigger watches; prices USD, amount contracts."""
+        if direction not in ("buy", "sell"):
+            raise ValueError(f"create_conditional_order: direction={direction!r}: expected 'buy' or 'sell'")
+        if target is not None and target not in ("last", "mark", "index"):
+            raise ValueError(f"create_conditional_order: target={target!r}: expected 'last', "
+                             "'mark' or 'index'")
+        kinds = [k for k, v in (("limit_price", limit_price), ("bracket_price", bracket_price),
+                                ("trailing_stop_callback_rate", trailing_stop_callback_rate)) if v is not None]
+        if len(kinds) > 1:
+            raise ValueError(f"create_conditional_order: {' and '.join(kinds)}: set at most one "
+                             "(stop limit, bracket or trailing stop)")
+        return self._request("private/create_conditional_order", _params(
+            direction=direction, instrument_name=instrument_name, amount=amount,
+            stop_price=stop_price, limit_price=limit_price, bracket_price=bracket_price,
+            trailing_stop_callback_rate=trailing_stop_callback_rate, target=target, label=label,
+            reduce_only=reduce_only), **kw)
+
+    def cancel_conditional_order(self, order_id: str, **kw) -> Any:
+        """``private/cancel_conditional_order``; result null; error 1 when it is not active."""
+        return self._request("private/cancel_conditional_order", {"order_id": order_id}, **kw)
+
+    def cancel_all_conditional_orders(self, **kw) -> Any:
+        return self._request("private/cancel_all_conditional_orders", {}, **kw)
+
+    def open_conditional_orders(self, **kw) -> Any:
+        """``private/open_conditional_orders``: the active conditional orders."""
+        return self._request("private/open_conditional_orders", {}, **kw)
+
+    def conditional_orders(self, **kw) -> Any:
+        """``private/conditional_orders``: active and formerly active. Deprecated in the spec
+        (removal after 2026-09-30): prefer open_conditional_orders."""
+        return self._request("private/conditional_orders", {}, **kw)

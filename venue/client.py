@@ -14,13 +14,14 @@ requests out of order). Three ways to ask:
 Notifications go to the handler registered (``on(prefix, handler)``) for the longest prefix of
 their ``channel_name``; ``handler(channel, notification, frame)``. An optional ``frame_hook``
 sees the raw bytes of every text frame first (the feed's zero-copy decoder) and returns True when
-it consumed the frame.
+it consumed the frame; a hook that raises is counted (``handler_error``) and the frame dropped.
 
 Keep-alive without a thread: ``poll`` and ``call`` send a websocket ping whenever
 ``ping_interval_s`` has passed since the last one. The owner's loop already calls ``poll`` every
 few milliseconds, so a background thread would only add locking on the socket; the cost is that an
 owner stuck longer than the interval sends no ping, which cancel-on-disconnect then (rightly)
-treats as a dead client. Choose ``set_cancel_on_disconnect`` timeouts above ``ping_interval_s``.
+treats as a dead client. Choose ``set_cancel_on_disconnect`` timeouts comfortably above
+``ping_interval_s`` (conf/schema.py Gateway enforces the rule for the gateway's connection).
 
 Frames we cannot use (bad JSON, not an object, unknown id, unhandled channel, handler failures,
 binary frames...) are counted per reason in ``rejects.counts`` and logged with channel and reason;
@@ -83,6 +84,11 @@ class ThalexClient(ThalexApi):
 
     # ---- connection ---------------------------------------------------------------------------
     def connect(self) -> None:
+        """Open the websocket, unless this client already has one open (the constructor opens it
+        by default, and callers that call connect() again must not get a second connection, whose
+        session would hold orders and subscriptions nobody reads). After ``close()`` it opens anew."""
+        if self.connected:
+            return
         try:
             self._ws = websocket.create_connection(
                 self.url, timeout=self.timeout_s, skip_utf8_validation=True,
@@ -251,8 +257,14 @@ class ThalexClient(ThalexApi):
 
     def _dispatch(self, data: bytes) -> None:
         hook = self.frame_hook
-        if hook is not None and hook(data):
-            return
+        if hook is not None:
+            try:
+                if hook(data):
+                    return
+            except Exception as exc:  # a decoder bug must not kill the receive loop either
+                self.rejects.reject("handler_error", None, f"frame hook: {exc!r}")
+                log.debug("frame hook failed", exc_info=True)
+                return
         try:
             msg = orjson.loads(data)
         except orjson.JSONDecodeError as exc:

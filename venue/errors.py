@@ -24,3 +24,14 @@ class ThalexTimeout(TimeoutError):
 
 class ThalexConnectionError(ConnectionError):
     """The websocket is closed or broken; the owner reconnects (a new ThalexClient)."""
+
+
+class SubscriptionError(ThalexError):
+    """A subscribe call succeeded (as it always does) but left out channels we cannot run without."""
+
+    def __init__(self, method: str, missing: list[str], answer: str):
+        message = (f"required channel(s) {', '.join(missing)} not subscribed: the exchange answered "
+                   f"{answer} (check the instrument names and the login)")
+        Exception.__init__(self, f"{method}: {message}")
+        self.code, self.message, self.method = 0, message, method
+        self.missing = list(missing)

@@ -20,10 +20,12 @@ UNKNOWN_INSTRUMENT = 11  # an instrument name we do not trade
 NO_SNAPSHOT = 12        # a book delta before the book's snapshot
 DUPLICATE_FILL = 13     # a fill whose trade id was already reported (counted; the frame goes on)
 TRUNCATED = 14          # more items than the output buffer holds (counted; the rest is written)
+COMBINATION_ORDER = 15  # an order update with legs instead of instrument_name (skipped, counted)
+OTHER_TRADE_TYPE = 16   # a trade report we do not book (trade_type not "normal"; skipped, counted)
 
 REASON_NAMES = (
     "ok", "bad_json", "not_object", "not_notification", "unknown_channel", "missing_field",
     "bad_type", "bad_price", "bad_amount", "crossed_book", "bad_value", "unknown_instrument",
-    "no_snapshot", "duplicate_fill", "truncated",
+    "no_snapshot", "duplicate_fill", "truncated", "combination_order", "other_trade_type",
 )
 N_REASONS = len(REASON_NAMES)

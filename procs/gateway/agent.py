@@ -31,6 +31,8 @@ from runtime.settings import config_of, instruments_of
 from procs.gateway.executions import ExecutionsMixin
 from procs.gateway.ladder_orders import LadderOrders
 from venue.client import ThalexClient
+from venue.decode.account import QuoteError, mass_quote_errors, portfolio_positions
+from venue.subscriptions import subscribe_checked
 from venue.errors import ThalexConnectionError, ThalexError
 from venue.decode.frame import FrameDecoder
 from venue.ratelimit import ThalexLimits, THROTTLED
@@ -121,8 +123,7 @@ class Gateway(ExecutionsMixin, Agent):
                 getattr(self, name).close()
 
     def _connect(self) -> None:
-        client = ThalexClient(self.url, timeout_s=self.timeout_s)
-        client.connect()
+        client = ThalexClient(self.url, timeout_s=self.timeout_s, ping_interval_s=self.conf.ping_interval_s)
         try:
             client.frame_hook = self._on_frame
             client.login(self.key_id, self.pem, self.account or None)
@@ -131,8 +132,7 @@ class Gateway(ExecutionsMixin, Agent):
             self.limits.set_cancel_on_disconnect(now, (rate or {}).get("message_rate", 50))
             self.client = client
             self._arm_mmp()
-            client.private_subscribe(["session.orders", "account.trade_history"]
-                                     + (["session.mm_protection"] if self.conf.mass_quote else []))
+            self._subscribe(client)
             self._reconcile()
         except BaseException:
             client.close()
@@ -142,6 +142,20 @@ class Gateway(ExecutionsMixin, Agent):
         self.backoff_s = 0.2
         self.state.set("connected", 1)
         log.info("connected to %s (connection %d)", self.url, self.connects)
+
+    def _subscribe(self, client: ThalexClient) -> None:
+        """Subscribe and check the answer (it succeeds even when channels were refused). Without
+        session.orders we cannot see our orders, without session.mm_protection (mass quoting) we
+        would never refill a tripped group: a SubscriptionError names them and stops this
+        connection. The trade history only corrects fees: its absence is logged."""
+        channels = ["session.orders", "account.trade_history"]
+        required = ["session.orders"]
+        if self.conf.mass_quote:
+            channels.append("session.mm_protection")
+            required.append("session.mm_protection")
+        missing = subscribe_checked(client.private_subscribe, "private/subscribe", channels, required)
+        if missing:
+            log.error("private/subscribe left out %s: going on without", ", ".join(missing))
 
     def _arm_mmp(self) -> None:
         """Configure market-maker protection for every product we quote. Needed after every
@@ -165,7 +179,7 @@ class Gateway(ExecutionsMixin, Agent):
         history = self.client.trade_history(limit=1000) or {}
         trades = sorted(history.get("trades") or [], key=lambda t: t.get("time", 0))
         self._publish_trades(trades)
-        held = {p.get("instrument_name"): p.get("position", 0.0) for p in self.client.portfolio()}
+        held = portfolio_positions(self.client.portfolio(), [inst.name for inst in self.instruments])
         for inst in self.instruments:
             rec[0] = 0
             rec["type"], rec["instrument_id"] = R.EXEC_POSITION, inst.id
@@ -293,8 +307,12 @@ class Gateway(ExecutionsMixin, Agent):
             self._reject(iid, error.code, f"mass_quote: {error}")
             return
         self.limits.on_accepted()
-        for err in (result or {}).get("errors") or []:
-            self._reject(iid, int(err.get("code", 0)), f"mass_quote side {err.get('side')}: {err.get('message')}")
+        try:
+            errors = mass_quote_errors(result)
+        except ValueError as exc:
+            errors = [QuoteError(0, str(exc))]
+        for err in errors:
+            self._reject(iid, err.code, f"mass_quote side {err.side} price {err.price}: {err.message}")
 
     def _reject(self, iid: int, code: int, text: str) -> None:
         self.rejects += 1
@@ -358,7 +376,7 @@ class Gateway(ExecutionsMixin, Agent):
     def _try_reconnect(self) -> None:
         try:
             self._connect()
-        except (ThalexConnectionError, ThalexError, TimeoutError, OSError) as exc:
+        except (ThalexConnectionError, ThalexError, TimeoutError, OSError, ValueError) as exc:
             self.client = None
             self.backoff_s = min(self.backoff_s * 2.0, self.reconnect_max_s)
             self.next_connect_s = time.monotonic() + self.backoff_s

@@ -3,7 +3,8 @@
 - session.orders: decoded straight into EXEC records (acks, amends, fills, cancels); the gateway's
   picture of its live orders (and the open amounts risk counts) follows them.
 - account.trade_history: the exchange's trade reports (fee, position after) as EXEC_TRADE; the
-  same publisher replays the history on every reconnect (risk books each trade once).
+  same publisher replays the history on every reconnect (risk books each trade once). A report
+  may lack the fee (the spec makes it optional): the record then carries NaN, never 0.
 - session.mm_protection: a tripped protection group is refilled after MMP_REFILL_S.
 Every write rings the bells of risk and the quoter.
 """
@@ -15,8 +16,9 @@ import time
 import numpy as np
 import orjson
 
-from venue.decode.orders import numeric_id
+from venue.decode.account import trade_report_into
 from venue.decode.frame import KIND_ORDERS
+from venue.reasons import OTHER_TRADE_TYPE, REASON_NAMES, UNKNOWN_INSTRUMENT
 from shm import records as R
 
 log = logging.getLogger("gateway")
@@ -53,7 +55,8 @@ class ExecutionsMixin:
                 ladder = self.ladders.get(int(e["instrument_id"]))
                 if ladder is not None:
                     ladder.on_order(int(e["client_order_id"]), float(e["remaining"]),
-                                    kind == R.EXEC_CANCEL or (kind == R.EXEC_FILL and e["remaining"] <= 0))
+                                    kind == R.EXEC_CANCEL or (kind == R.EXEC_FILL and e["remaining"] <= 0),
+                                    float(e["amount"]) if kind == R.EXEC_FILL else 0.0)
         self.exec_ring.write_batch(self.ex[:d.count])
         for ring in self.listeners:
             ring()
@@ -71,25 +74,19 @@ class ExecutionsMixin:
         return True
 
     def _publish_trades(self, trades: list) -> None:
+        """Each readable trade report as an EXEC_TRADE record (venue/decode/account.py). A report
+        without a fee carries NaN, "fee unknown", and risk keeps the fee it booked; one without
+        maker_taker has liquidity 0 (unknown)."""
         rec = np.zeros(1, R.EXEC_DTYPE)
         now = time.monotonic_ns()
         for t in trades:
-            inst = self.by_name.get(t.get("instrument_name")) if isinstance(t, dict) else None
-            if inst is None or t.get("trade_type", "normal") != "normal":
-                continue
-            try:
-                rec[0] = 0
-                rec["type"], rec["instrument_id"] = R.EXEC_TRADE, inst.id
-                rec["side"] = 1 if t["direction"] == "buy" else -1
-                rec["trade_id"], rec["order_id"] = numeric_id(t["trade_id"]), numeric_id(t.get("order_id", 0) or 0)
-                rec["price"], rec["amount"], rec["fee"] = float(t["price"]), float(t["amount"]), float(t.get("fee", 0.0))
-                rec["position"] = float(t.get("position_after", np.nan))
-                rec["exchange_ts_ns"], rec["receive_ts_ns"] = int(float(t.get("time", 0)) * 1e9), now
-                rec["liquidity"] = R.LIQ_MAKER if t.get("maker_taker") == "maker" else R.LIQ_TAKER
-            except (KeyError, TypeError, ValueError) as exc:
-                log.warning("trade history item unreadable (%s): %r", exc, t)
-                continue
-            self._write_exec(rec)
+            n = trade_report_into(t, self.decoder.instrument_ids, rec, now)
+            if n > 0:
+                self._write_exec(rec)
+            elif -n in (UNKNOWN_INSTRUMENT, OTHER_TRADE_TYPE):
+                log.debug("trade report skipped (%s): %.200r", REASON_NAMES[-n], t)
+            else:
+                log.warning("trade report unreadable (%s): %.200r", REASON_NAMES[-n], t)
 
     def _on_mm_protection(self, frame: bytes) -> bool:
         """A protection group ran out: its quotes are gone; refill it after a pause (a burst of

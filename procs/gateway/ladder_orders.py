@@ -9,6 +9,11 @@ diff stops and :meth:`apply` returns False, and the caller retries with the newe
 diff restarts from what is live, so nothing is sent twice). Order updates from session.orders
 (:meth:`on_order`) and error replies keep the live picture true: a filled, cancelled or rejected
 order leaves its level empty.
+
+Amends are volume-safe on Thalex: ``private/amend``'s amount is the order's new *original* amount,
+so what rests afterwards is that amount minus what has already executed, and an amount at or below
+the executed amount cancels the order. Each order therefore tracks both what executed (the sum of
+its fills) and what rests; a level that should rest ``a`` is amended to ``executed + a``.
 """
 from __future__ import annotations
 
@@ -22,7 +27,8 @@ class LadderOrders:
     def __init__(self, instrument: str, limits, next_cid):
         self.instrument, self.limits, self.next_cid = instrument, limits, next_cid
         self.levels = {side: [None] * 10 for side in SIDES}   # side -> client_order_id per level
-        self.orders: dict[int, list] = {}                      # cid -> [side, level, price, amount]
+        # cid -> [side, level, price, resting amount, executed amount] (contracts)
+        self.orders: dict[int, list] = {}
 
     def apply(self, client, q, label, now_ns: int) -> bool:
         """Move the live ladder towards the QuoteSet record ``q[0]``; False when out of tokens."""
@@ -49,7 +55,8 @@ class LadderOrders:
             if not self.limits.try_order(now_ns):
                 return False
             order[2], order[3] = want
-            client.amend(want[0], want[1], client_order_id=cid, wait=False,
+            # The new original amount: what executed plus what should rest from now on.
+            client.amend(want[0], round(order[4] + want[1], 12), client_order_id=cid, wait=False,
                          callback=lambda result, error, cid=cid: self._failed(cid, error))
             return True
         if want is None:
@@ -62,7 +69,7 @@ class LadderOrders:
             return False
         cid = self.next_cid()
         self.levels[side][level] = cid
-        self.orders[cid] = [side, level, want[0], want[1]]
+        self.orders[cid] = [side, level, want[0], want[1], 0.0]
         client.insert("buy" if side > 0 else "sell", self.instrument, want[1], want[0], client_order_id=cid,
                       post_only=True, label=label, wait=False,
                       callback=lambda result, error, cid=cid: self._failed(cid, error))
@@ -78,8 +85,9 @@ class LadderOrders:
         if order is not None and self.levels[order[0]][order[1]] == cid:
             self.levels[order[0]][order[1]] = None
 
-    def on_order(self, cid: int, remaining: float, closed: bool) -> None:
-        """An order update: a closed order (filled out or cancelled) leaves its level empty."""
+    def on_order(self, cid: int, remaining: float, closed: bool, filled: float = 0.0) -> None:
+        """An order update: ``remaining`` rests, ``filled`` executed in this update (contracts);
+        a closed order (filled out or cancelled) leaves its level empty."""
         order = self.orders.get(cid)
         if order is None:
             return
@@ -87,6 +95,7 @@ class LadderOrders:
             self._forget(cid)
         else:
             order[3] = remaining
+            order[4] += filled
 
     def clear(self) -> None:
         """Forget everything (after a cancel-all or a reconnect: nothing of ours is live)."""

@@ -191,9 +191,13 @@ class RiskAgent(Agent):
             elif kind == R.EXEC_TRADE:
                 trade_id, fee = int(e["trade_id"]), float(e["fee"])
                 if self.book.seen(trade_id):
-                    self.book.correct_fee(trade_id, fee)
+                    self.book.correct_fee(trade_id, fee)   # NaN (fee unknown): the booked fee stays
                 else:   # a fill we had not heard of (e.g. while disconnected): book it now
-                    self.book.fill(iid, int(e["side"]), float(e["price"]), float(e["amount"]), fee, trade_id)
+                    price, amount = float(e["price"]), float(e["amount"])
+                    if fee != fee:   # no fee in the report: estimate it (taker rate unless maker)
+                        rate = self.conf.maker_fee_rate if e["liquidity"] == R.LIQ_MAKER else self.conf.taker_fee_rate
+                        fee = rate * price * amount
+                    self.book.fill(iid, int(e["side"]), price, amount, fee, trade_id)
             elif kind == R.EXEC_POSITION:
                 diff = self.book.reconcile(iid, float(e["position"]), self.marks[iid])
                 if diff:

@@ -52,3 +52,21 @@ def trader(connect, new_key):
         client.call("private/cancel_all")
     except Exception:
         pass                               # the test closed or broke this connection
+
+
+@pytest.fixture
+def our_client(sim, new_key):
+    """Our own ThalexClient (venue/) logged in on a fresh account; ``our_client.key`` =
+    (kid, private key path). Its orders and conditional orders are cancelled afterwards."""
+    from venue.client import ThalexClient
+    kid, private = new_key()
+    client = ThalexClient(sim.url, timeout_s=10.0)
+    client.login(kid, private.read_text())
+    client.key = (kid, private)
+    yield client
+    try:
+        client.cancel_all()
+        client.cancel_all_conditional_orders()
+    except Exception:
+        pass                               # the test closed or broke this connection
+    client.close()

@@ -7,6 +7,7 @@ import pytest
 from sim.accounts import Position
 from sim.engine import Engine
 from sim.errors import ApiError
+from sim.feeds import Feeds
 from sim.instruments import default_instruments, next_quarterly_expiry
 from sim.market import Market
 from sim.session import Session
@@ -157,3 +158,29 @@ def test_the_dated_future_is_the_next_quarterly_last_friday_at_08_utc():
     assert (expiry.year, expiry.month, expiry.day, expiry.hour) == (2026, 12, 25, 8)
     expiry = next_quarterly_expiry(dt.datetime(2026, 12, 20, tzinfo=dt.timezone.utc))
     assert (expiry.year, expiry.month, expiry.day) == (2027, 3, 26)
+
+
+def test_an_amend_refused_by_the_collar_leaves_the_order_resting_as_it_was():
+    engine, s = engine_with_session()
+    status = engine.insert(s, limit("buy", 99_000, 0.01, client_order_id=3))
+    with pytest.raises(ApiError) as err:
+        engine.amend(s, {"client_order_id": 3, "price": 150_000, "amount": 0.02})
+    assert err.value.code == 43
+    order = s.account.orders[status["order_id"]]
+    assert (order.price, order.amount, order.active) == (99_000, 0.01, True)
+    assert engine.books[BTC].levels(True) == [(99_000, 0.01)]          # still in the book
+    assert engine.cancel(s, {"client_order_id": 3})["status"] == "cancelled"
+
+
+def test_change_24h_is_the_price_difference_of_the_first_and_last_trade_and_null_before_any():
+    engine = Engine(default_instruments())
+    market = Market(engine, seed=1, volatility=0.0, flow_rate=0.0)
+    feeds = Feeds(engine, market)
+    before = feeds.ticker(BTC)
+    assert before["change_24h"] is None and "low_price_24h" not in before
+    bid, ask = engine.books[BTC].best(True), engine.books[BTC].best(False)
+    market.market_order(BTC, "sell", 0.001)             # at the bid
+    market.market_order(BTC, "buy", 0.001)              # at the ask
+    t = feeds.ticker(BTC)
+    assert t["change_24h"] == ask - bid                  # USD, not a ratio
+    assert (t["low_price_24h"], t["high_price_24h"], t["last_price"]) == (bid, ask, ask)

@@ -92,12 +92,23 @@ def test_price_index_lwt_and_instruments_channels_publish(connect):
     assert listed["snapshot"] and all("added" in x for x in listed["notification"])
 
 
-def test_an_unknown_channel_is_refused_with_code_6_naming_it(connect):
+def test_subscribe_succeeds_with_only_the_valid_channels_as_the_spec_says(connect):
     client = connect()
-    reply = client.call("public/subscribe", {"channels": ["ticker.NOPE.raw"]})
-    assert reply["error"]["code"] == 6 and "NOPE" in reply["error"]["message"]
-    reply = client.call("public/subscribe", {"channels": ["session.orders"]})
-    assert reply["error"]["code"] == 6 and "private" in reply["error"]["message"]
+    ticker = f"ticker.{BTC}.raw"
+    reply = client.call("public/subscribe", {"channels": ["ticker.NOPE.raw", ticker, "bogus"]})
+    assert reply["result"] == [ticker]
+    assert client.call("public/subscribe", {"channels": ["ticker.NOPE.raw"]})["result"] == []
+    # a private channel asked publicly is not subscribed either, and says nothing
+    assert client.call("public/subscribe", {"channels": ["session.orders"]})["result"] == []
+    client.wait_for(lambda m: m["channel_name"] == ticker, 5)
+    assert not any(m["channel_name"] in ("ticker.NOPE.raw", "session.orders") for m in client.notifications)
+
+
+def test_asking_twice_for_a_channel_answers_it_once_and_keeps_one_subscription(connect):
+    client = connect()
+    channel = "price_index.BTCUSD"
+    assert client.call("public/subscribe", {"channels": [channel, channel]})["result"] == [channel]
+    assert client.call("public/subscribe", {"channels": [channel]})["result"] == [channel]
 
 
 def test_unsubscribe_stops_the_feed(connect):

@@ -136,10 +136,13 @@ class FrameDecoder:
         if needed > len(self.exec_out):  # rare (a large snapshot): grow rather than lose events
             self.exec_out = np.zeros(max(needed, 2 * len(self.exec_out)), EXEC_DTYPE)
         before = self._dup[0]
+        skipped: list[int] = []
         n = orders_into(payload, self.instrument_ids, self.exec_out, receive_ts_ns, seq,
-                        self._seen_fills, self._dup)
+                        self._seen_fills, self._dup, skipped)
         for _ in range(self._dup[0] - before):
             self._reject(DUPLICATE_FILL, "session.orders")
+        for reason in skipped:      # another instrument, a combination: counted, frame goes on
+            self._reject(reason, "session.orders")
         return n
 
     def _reject(self, reason: int, channel) -> int:

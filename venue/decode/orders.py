@@ -10,7 +10,9 @@ One OrderStatus update becomes, in this order:
   ``cancelled_partially_filled``), with ``reason`` = the delete_reason code below.
 
 A fill whose trade id was already reported is dropped and counted (DUPLICATE_FILL): a replayed
-or duplicated frame must never double a position. Order ids and trade ids are decimal strings
+or duplicated frame must never double a position. An update for an instrument we do not trade, or
+for a combination order (``legs`` instead of ``instrument_name``), is skipped and its reason
+reported to the caller (UNKNOWN_INSTRUMENT, COMBINATION_ORDER); the rest of the frame goes on. Order ids and trade ids are decimal strings
 on Thalex; other strings are mapped to a stable CRC-32 so they still compare equal.
 Position and P&L are not carried by order updates: ``position`` is NaN, ``fee`` and
 ``realised_pnl`` 0 (the gateway fills them from the portfolio / trade history).
@@ -23,8 +25,8 @@ import numpy as np
 
 from venue.decode.market import _ERRORS, INF, NAN, NUMBER_TYPES, SIDES, _ts_ns
 from venue.layouts import EXEC_STRUCT
-from venue.reasons import (BAD_AMOUNT, BAD_PRICE, BAD_TYPE, BAD_VALUE, MISSING_FIELD, NOT_OBJECT,
-                                 UNKNOWN_INSTRUMENT)
+from venue.reasons import (BAD_AMOUNT, BAD_PRICE, BAD_TYPE, BAD_VALUE, COMBINATION_ORDER,
+                           MISSING_FIELD, NOT_OBJECT, UNKNOWN_INSTRUMENT)
 from shm.records import (EXEC_ACK, EXEC_AMEND, EXEC_CANCEL, EXEC_DTYPE, EXEC_FILL, LIQ_MAKER,
                          LIQ_TAKER)
 
@@ -99,12 +101,20 @@ class _Bad(Exception):
         self.reason = reason
 
 
+class _Skip(_Bad):
+    """A well-formed update that is not ours to book: skipped, the frame goes on."""
+
+
 def _parse_order(o: dict, instrument_ids: dict[str, int]) -> tuple:
     """Every field of one OrderStatus that an event needs, validated; raises on bad data."""
+    if "instrument_name" not in o and "legs" in o:
+        raise _Skip(COMBINATION_ORDER)
     name = o["instrument_name"]
-    iid = instrument_ids.get(name, -1) if type(name) is str else -1
+    if type(name) is not str:
+        raise TypeError("instrument_name")
+    iid = instrument_ids.get(name, -1)
     if iid < 0:
-        raise _Bad(UNKNOWN_INSTRUMENT)
+        raise _Skip(UNKNOWN_INSTRUMENT)
     side = SIDES.get(o["direction"])
     if side is None:
         raise _Bad(BAD_VALUE)
@@ -174,13 +184,14 @@ def _write_order(fields: tuple, out: np.ndarray, n: int, receive_ts_ns: int, seq
 
 
 def orders_into(items, instrument_ids: dict[str, int], out: np.ndarray, receive_ts_ns: int,
-                seq: int, seen: SeenFills, counts: list[int]) -> int:
+                seq: int, seen: SeenFills, counts: list[int], skipped: list[int] | None = None) -> int:
     """Events of a list of OrderStatus into ``out``; number written, or -reason.
 
     ``out`` must hold ``events_needed(items)`` records (ValueError otherwise: a programming
     error, the frame decoder grows its buffer first). A malformed item rejects the whole frame:
     nothing from it is written or remembered. ``counts[0]`` grows by one per duplicate fill
-    dropped.
+    dropped. An item of another instrument or a combination is skipped; its reason is appended
+    to ``skipped`` (when given).
     """
     if type(items) is not list:
         return -NOT_OBJECT
@@ -192,7 +203,11 @@ def orders_into(items, instrument_ids: dict[str, int], out: np.ndarray, receive_
         for o in items:
             if type(o) is not dict:
                 return -NOT_OBJECT
-            parsed.append(_parse_order(o, instrument_ids))
+            try:
+                parsed.append(_parse_order(o, instrument_ids))
+            except _Skip as skip:
+                if skipped is not None:
+                    skipped.append(skip.reason)
     except _Bad as b:
         return -b.reason
     except KeyError:

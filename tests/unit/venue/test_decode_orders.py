@@ -105,7 +105,7 @@ def test_a_large_snapshot_grows_the_exec_buffer_instead_of_losing_events(dec):
 
 @pytest.mark.parametrize("bad, reason", [
     (dict(direction="up"), R.BAD_VALUE),
-    (dict(instrument_name="DOGE-PERPETUAL"), R.UNKNOWN_INSTRUMENT),
+    (dict(instrument_name=None), R.BAD_TYPE),
     (dict(price=-5.0), R.BAD_PRICE),
     (dict(amount=-0.5), R.BAD_AMOUNT),
     (dict(remaining_amount="lots"), R.BAD_TYPE),
@@ -121,6 +121,28 @@ def test_a_malformed_order_rejects_the_whole_frame_and_remembers_no_fill(dec, ba
     assert dec.counts[reason] == 1
     # the good item's fill was not remembered: it is reported when the frame comes back corrected
     assert dec.decode(frame("session.orders", [good]), 2) == R.OK and dec.count == 1
+
+
+def test_an_order_of_an_instrument_we_do_not_trade_is_skipped_and_counted_not_the_frame(dec):
+    good = order(change_reason="fill", status="partially_filled", remaining_amount=0.3, fills=[fill("77")])
+    foreign = order(order_id="2", instrument_name="DOGE-PERPETUAL", change_reason="fill",
+                    status="partially_filled", remaining_amount=0.3, fills=[fill("78")])
+    assert dec.decode(frame("session.orders", [foreign, good, foreign]), 1) == R.OK
+    assert list(events(dec)["type"]) == [EXEC_FILL] and events(dec)[0]["trade_id"] == 77
+    assert dec.counts[R.UNKNOWN_INSTRUMENT] == 2
+
+
+def test_a_combination_order_with_legs_is_skipped_and_counted_not_the_frame(dec):
+    combo = order(order_id="3", time_in_force="immediate_or_cancel", status="cancelled",
+                  remaining_amount=0.0, change_reason="cancel", delete_reason="immediate_cancel",
+                  legs=[{"instrument_name": "BTC-PERPETUAL", "quantity": 1, "filled_amount": 0,
+                         "remaining_amount": 0},
+                        {"instrument_name": "BTC-27DEC24", "quantity": -1, "filled_amount": 0,
+                         "remaining_amount": 0}])
+    del combo["instrument_name"]
+    assert dec.decode(frame("session.orders", [combo, order()]), 1) == R.OK
+    assert list(events(dec)["type"]) == [EXEC_ACK]
+    assert dec.counts[R.COMBINATION_ORDER] == 1 and dec.rejected() == {"combination_order": 1}
 
 
 def test_missing_required_order_fields_are_named_missing(dec):
