@@ -6,7 +6,8 @@ up. The setting is made by the child itself, so there is a window between fork a
 in which the supervisor may already have died: ``arm`` closes it by checking afterwards that
 the parent is still the pid that started us (an orphan has been re-parented to init or to a
 subreaper). The runner checks the parent again on every heartbeat, for the platforms and the
-cases the signal does not cover.
+cases the signal does not cover. The kernel sends the signal when the *thread* that started the
+child exits: the supervisor starts its processes from its main thread, never from a helper.
 
 ``python -m runtime.parent_death PARENT_PID -- COMMAND...`` arms the signal and then execs
 COMMAND (the setting survives exec): how the embedded exchange, a program of its own, is tied

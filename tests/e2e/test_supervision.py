@@ -84,6 +84,38 @@ def test_a_sigkilled_supervisor_takes_its_pipeline_with_it_and_nothing_rests(tmp
             os.unlink(seg.SHM_DIR / name)
 
 
+def children_of(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def test_a_sigkilled_paper_supervisor_takes_the_embedded_exchange_with_it(tmp_path):
+    mm = Pipeline(tmp_path)
+    children = []
+    try:
+        mm.wait(lambda s: s["quoting"], 30, "quoting")
+        children = children_of(mm.proc.pid)
+        assert len(children) == 6, children      # five pipeline processes and the local exchange
+        os.kill(mm.proc.pid, signal.SIGKILL)
+        mm.proc.wait(timeout=10)
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and not all(gone(pid) for pid in children):
+            time.sleep(0.05)
+        assert [pid for pid in children if not gone(pid)] == []
+    finally:
+        kill_all(children)
+        mm.stop()
+        for name in seg.list_segments(mm.instance):
+            os.unlink(seg.SHM_DIR / name)
+
+
 def test_a_second_pipeline_on_the_same_account_is_refused_while_the_first_keeps_trading(tmp_path, account):
     sim, env = account
     first = live_pipeline(tmp_path / "first", sim, env)
