@@ -58,15 +58,16 @@ def check_order_sizes(quoter, instruments: list[Instrument]) -> None:
 
     The quoter drops a level below the minimum, so without this check it would quote nothing,
     silently. ``quoter`` is the QuoteParams (base_size and size_multipliers, contracts)."""
-    first = quoter.base_size * quoter.size_multipliers[0]
+    multiplier = quoter.size_multipliers[0]
+    first = quoter.base_size * multiplier
     for inst in instruments:
         snapped = int(first / inst.amount_tick + 1e-9) * inst.amount_tick if inst.amount_tick > 0 else first
         if snapped < inst.min_amount - 1e-12:
-            scaled = "" if quoter.size_multipliers[0] == 1 else f" x size_multipliers[0]={quoter.size_multipliers[0]}"
+            scaled = "" if multiplier == 1 else f" x size_multipliers[0]={multiplier}"
             raise conf.ConfigError(
                 f"quoter.base_size={quoter.base_size}{scaled} is below the minimum order size "
                 f"{inst.min_amount} of {inst.name} on the venue (amount tick {inst.amount_tick}): the "
-                f"quoter would quote nothing; set quoter.base_size >= {inst.min_amount / quoter.size_multipliers[0]:g}")
+                f"quoter would quote nothing; set quoter.base_size >= {inst.min_amount / multiplier:g}")
 
 
 def build(config: Config, *, instance: str, venue_url: str, key_id: str, key_file: str,
