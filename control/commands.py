@@ -7,11 +7,21 @@ next pass. ``status`` reads shared memory only, so it answers even when a proces
 from __future__ import annotations
 
 import logging
+import math
+import re
 import time
 
+from runtime import settings as S
 from shm.state import HALTED, TRADING_STATE_NAMES
 
 log = logging.getLogger("control")
+
+# What ``set`` accepts, checked before anything is logged or applied: a key is SECTION.KEY made
+# of lower-case names (a newline in it once forged a log line), a value is a TOML scalar or a
+# short list of numbers, and text holds printable characters only.
+SET_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}")
+MAX_TEXT = 200
+MAX_LIST = 32
 
 
 class Commands:
@@ -69,13 +79,18 @@ class Commands:
         return {k: v for k, v in self.sup.settings.items() if k not in ("processes", "process_runtime")}
 
     def set(self, args: dict) -> dict:
+        # The server prefixes every error with the command's name ("set: ...").
         if not args:
-            raise ValueError("set: expected at least one SECTION.KEY=VALUE argument")
+            raise ValueError("expected at least one SECTION.KEY=VALUE argument, e.g. quoter.gamma=0.1")
         if self.validate_set is None:
-            raise ValueError("set: live parameter changes are not available in this configuration")
+            raise ValueError("live parameter changes are not available in this configuration")
+        for key, value in args.items():
+            check_set_argument(key, value)
         settings = self.sup.settings
         for key, value in args.items():
             settings = self.validate_set(settings, key, value)
+        if settings.get("instruments"):   # a smaller base_size must not silence the quoter
+            S.check_order_sizes(S.config_of(settings).quoter, S.instruments_of(settings))
         log.warning("operator command: set %s", ", ".join(f"{k}={v!r}" for k, v in args.items()))
         self.sup.settings = settings
         self.sup.write_settings()
@@ -136,6 +151,27 @@ class Commands:
             handler = getattr(self, name)
             out[name] = handler if name == "set" else _no_arguments(name, handler)
         return out
+
+
+def check_set_argument(key, value) -> None:
+    """Raise ValueError unless ``key`` is SECTION.KEY and ``value`` a plain value (see SET_KEY)."""
+    if not isinstance(key, str) or not SET_KEY.fullmatch(key):
+        raise ValueError(f"key {key!r}: expected SECTION.KEY of lower-case letters, digits and _, "
+                         "e.g. quoter.gamma")
+    items = value if isinstance(value, list) else [value]
+    if isinstance(value, list) and not 0 < len(value) <= MAX_LIST:
+        raise ValueError(f"{key}: a list of 1..{MAX_LIST} values expected, got {len(value)}")
+    for item in items:
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"{key}={item!r}: expected a finite number")
+        if isinstance(item, str):
+            if len(item) > MAX_TEXT or not item.isprintable():
+                raise ValueError(f"{key}={item[:40]!r}: expected printable text of at most {MAX_TEXT} "
+                                 "characters")
+            if isinstance(value, list):
+                raise ValueError(f"{key}: a list holds numbers only")
+        elif not isinstance(item, (bool, int, float)):
+            raise ValueError(f"{key}: expected a number, true/false or text, got {type(item).__name__}")
 
 
 def _finite(x: float):

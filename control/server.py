@@ -7,7 +7,9 @@ anything but loopback requires CURVE: the server's secret key file and a directo
 authorised client public keys (zmq.auth certificate files).
 
 The supervisor's main loop calls :meth:`serve` with a short timeout between its heartbeat
-checks, and :meth:`publish` for telemetry events ({"event": ..., ...}) on the PUB socket.
+checks, and :meth:`publish` for telemetry events ({"event": ..., ...}) on the PUB socket. One
+call answers at most ``max_requests`` requests within ``budget_ms``: a flood of clients must not
+keep the supervisor from noticing a dead process (the rest wait in the socket for the next pass).
 """
 from __future__ import annotations
 
@@ -59,12 +61,14 @@ class ControlServer:
         for sock in (self.router, self.pub):
             sock.curve_secretkey, sock.curve_publickey, sock.curve_server = secret, public, True
 
-    def serve(self, timeout_ms: int = 50) -> int:
-        """Answer every request that arrives within ``timeout_ms``; returns how many."""
+    def serve(self, timeout_ms: int = 50, max_requests: int = 32, budget_ms: float = 20.0) -> int:
+        """Wait up to ``timeout_ms`` for a request, then answer those waiting, at most
+        ``max_requests`` of them and for no longer than ``budget_ms``; returns how many."""
         n = 0
         if not self.router.poll(timeout_ms):
             return 0
-        while True:
+        deadline = time.monotonic() + budget_ms / 1e3
+        while n < max_requests and (n == 0 or time.monotonic() < deadline):
             try:
                 frames = self.router.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
@@ -73,6 +77,7 @@ class ControlServer:
             self.requests += 1
             reply = self._answer(frames[-1])
             self.router.send_multipart([*frames[:-1], msgpack.packb(reply, use_bin_type=True)])
+        return n
 
     def _answer(self, payload: bytes) -> dict:
         try:

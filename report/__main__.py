@@ -6,20 +6,28 @@ import json
 import sys
 from pathlib import Path
 
+import conf
 from report import load as L
+from runtime.settings import runs_dir
 from report import page, plots, summary
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="bin/mm-report", description=__doc__.split("\n")[0])
     parser.add_argument("run_dir", nargs="?", type=Path,
-                        help="a run directory (default: the latest under runs/)")
+                        help="a run directory (default: the latest under --runs)")
     parser.add_argument("--out", type=Path, help="where to write (default: RUN_DIR/report)")
-    parser.add_argument("--runs", type=Path, default=Path("runs"), help="where runs live (default runs/)")
+    parser.add_argument("--runs", type=Path, help="where runs live (default: recorder.dir of the default "
+                        "configuration, relative to the project, where bin/mm run writes them)")
     parser.add_argument("--json", action="store_true", help="print the summary figures as JSON")
     args = parser.parse_args(argv)
     try:
-        run_dir = args.run_dir or L.latest_run(args.runs)
+        if args.run_dir is None:
+            runs = args.runs or runs_dir(conf.load().recorder.dir)
+            if not runs.is_dir():
+                raise FileNotFoundError(f"no runs directory at {runs}: name a run directory "
+                                        "(bin/mm-report RUN_DIR) or where runs live (--runs DIR)")
+        run_dir = args.run_dir or L.latest_run(runs)
         run = L.load(run_dir)
     except FileNotFoundError as exc:
         print(f"bin/mm-report: {exc}", file=sys.stderr)

@@ -8,6 +8,8 @@
 | pinning.py | CPU affinity that degrades gracefully where a CPU is missing |
 | launch.py | ``python -m runtime.launch NAME``: one pipeline process from settings.json |
 | supervisor.py | owns the segments, starts in order, watches heartbeats, restarts, stops |
+| parent_death.py | every process (and the embedded exchange) dies with its supervisor |
+| account_lock.py | one pipeline per venue, key and account: an flock held by all its processes |
 | segments.py | every segment of a pipeline instance and who reads/writes it |
 | settings.py | the validated Config plus run facts (venue URL, instruments) every process reads |
 | paper.py | a throwaway key and the embedded local exchange for paper trading |

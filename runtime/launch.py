@@ -1,8 +1,10 @@
-"""Entry point of one pipeline process: ``python -m runtime.launch NAME --run-dir DIR --slot N``.
+"""Entry point of one pipeline process: ``python -m runtime.launch NAME --run-dir DIR --slot N
+[--supervisor-pid PID]``.
 
 Reads the effective settings the supervisor wrote to ``<run_dir>/settings.json`` (plain numbers,
 validated before anything started), builds the agent, registers its counters slot and hands it
-to a Runner that pins the CPU and applies the idle strategy named in the settings.
+to a Runner that pins the CPU and applies the idle strategy named in the settings. With
+``--supervisor-pid`` the process dies with its supervisor (runtime/parent_death.py).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
+from runtime import parent_death
 from runtime.runner import Runner
 from shm.counters import Counters
 from runtime.idle import make_idle
@@ -57,7 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name", choices=AGENTS)
     p.add_argument("--run-dir", required=True, type=Path)
     p.add_argument("--slot", required=True, type=int)
+    p.add_argument("--supervisor-pid", type=int, help="die with this process (our parent)")
     a = p.parse_args(argv)
+    # First thing: a supervisor that died while we were starting must not leave us running.
+    if a.supervisor_pid is not None and not parent_death.arm(a.supervisor_pid):
+        print(f"{a.name}: supervisor pid {a.supervisor_pid} died before {a.name} started; exiting",
+              file=sys.stderr)
+        return 1
     settings = json.loads((a.run_dir / "settings.json").read_text())
     (a.run_dir / "logs").mkdir(parents=True, exist_ok=True)
     setup_logging(a.name, a.run_dir, settings.get("log_level", "INFO"))
@@ -71,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         bells = Doorbells.attach(settings["instance"])
         idle_params.update(doorbell=bells.bell(a.name), max_spins=2, max_yields=1)
     runner = Runner(build_agent(a.name, settings, a.run_dir), make_idle(proc.get("idle", "backoff"), **idle_params),
-                    counters=slot, cpu=proc.get("cpu", -1))
+                    counters=slot, cpu=proc.get("cpu", -1), supervisor_pid=a.supervisor_pid)
     runner.install_signal_handlers()
     code = runner.run()
     if bells is not None:

@@ -1,12 +1,19 @@
 """``bin/mm run [--config FILE] [--set SECTION.KEY=VALUE ...]``: the whole market maker.
 
 1. Validate the configuration (a bad value stops here, before anything starts).
-2. Paper mode (venue.url = "embedded", the default): make a throwaway key pair and start the
-   local exchange (sim/) with it; otherwise take the credentials from the environment.
-3. Ask the venue for the instruments' ticks, write the run's settings, bind the control port
-   (a port clash fails before any process starts), start the pipeline through the supervisor.
+2. Paper mode (venue.url = "embedded", the default): make a throwaway key pair; otherwise take
+   the credentials from the environment. Lock the account (runtime/account_lock.py): a second
+   pipeline on the same venue, key and account stops here, before anything connects. In paper
+   mode, start the local exchange (sim/) with the key.
+3. Ask the venue for the instruments' ticks (an order size below their minimum is refused),
+   write the run's settings, bind the control port (a port clash fails before any process
+   starts), start the pipeline through the supervisor.
 4. Serve the control port, watch heartbeats, publish telemetry, until SIGINT/SIGTERM or
    ``bin/mmctl shutdown``; then cancel everything, stop every process, unlink every segment.
+
+The supervisor's log, operator commands included, goes to the console and to
+``<run_dir>/logs/supervisor.log``. A start that fails removes its run directory, unless a
+process or the exchange wrote logs there that explain the failure (the message names them).
 """
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ import argparse
 import copy
 import logging
 import os
+import shutil
 import signal
 import sys
 import time
@@ -23,6 +31,7 @@ import conf
 from venue.credentials import read_credentials
 from conf.load import apply_override
 from runtime import settings as S
+from runtime.account_lock import AccountLock
 from control.commands import Commands
 from control.server import ControlServer
 from runtime.paper import EmbeddedExchange, make_throwaway_key
@@ -58,16 +67,22 @@ def fetch_instruments(url: str, names: tuple, timeout_s: float) -> list[S.Instru
         client.close()
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)-10s %(message)s"
+
+
 def run(args) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)-10s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:
         config = conf.load(args.config, args.set)
     except conf.ConfigError as exc:
         print(f"bin/mm: {exc}", file=sys.stderr)
         return 2
     instance = f"p{config.control.port}"
-    run_dir = (Path(config.recorder.dir) / f"{time.strftime('%Y%m%d-%H%M%S')}-{instance}").resolve()
+    run_dir = (S.runs_dir(config.recorder.dir) / f"{time.strftime('%Y%m%d-%H%M%S')}-{instance}").resolve()
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
+    file_log = logging.FileHandler(run_dir / "logs" / "supervisor.log")
+    file_log.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.getLogger().addHandler(file_log)
     stop = {"now": False}
 
     def on_signal(*_):
@@ -75,23 +90,27 @@ def run(args) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    exchange = control = sup = None
+    exchange = control = sup = lock = None
+    started = False
     try:
         url = config.venue.url
         if url == "embedded":
-            kid, private, public = make_throwaway_key(run_dir)
-            exchange = EmbeddedExchange(run_dir, kid, public, config.venue.sim_seed, config.venue.sim_volatility)
-            url = exchange.start()
-            key_id, key_file = kid, str(private)
-            log.info("paper trading against the local exchange at %s", url)
+            key_id, private, public = make_throwaway_key(run_dir)
+            key_file = str(private)
         else:
             key_id, _pem = read_credentials(config.venue)
             key_file = str(Path(os.environ[config.venue.private_key_env]).resolve())
+        # One pipeline per account, decided before anything connects (paper keys are new each run).
+        lock = AccountLock.acquire(url, key_id, config.venue.account, str(run_dir))
+        if url == "embedded":
+            exchange = EmbeddedExchange(run_dir, key_id, public, config.venue.sim_seed, config.venue.sim_volatility)
+            url = exchange.start()
+            log.info("paper trading against the local exchange at %s", url)
         instruments = fetch_instruments(url, config.venue.instruments, config.venue.request_timeout_s)
         settings = S.build(config, instance=instance, venue_url=url, key_id=key_id, key_file=key_file,
                            instruments=instruments)
         settings["run_dir"] = str(run_dir)
-        sup = Supervisor(settings, run_dir)
+        sup = Supervisor(settings, run_dir, inherit_fds=(lock.fd,))
         commands = Commands(sup, url, validate_set)
         c = config.control
         control = ControlServer(commands.handlers(), c.host, c.port, c.pub_port,
@@ -102,6 +121,7 @@ def run(args) -> int:
               f"try: bin/mmctl --endpoint {control.endpoint} status\n"
               f"bin/mm: metrics and logs in {run_dir}", flush=True)
         control.publish({"event": "started", "run_dir": str(run_dir), "venue": url})
+        started = True
         last = {"fills": 0, "state": None}
         while not stop["now"] and not commands.shutdown_requested:
             control.serve(50)
@@ -109,7 +129,10 @@ def run(args) -> int:
             _telemetry(sup, control, last)
         log.info("stopping")
         return 0
-    except (conf.ConfigError, RuntimeError, TimeoutError, OSError, ValueError) as exc:
+    except conf.ConfigError as exc:
+        print(f"bin/mm: {exc}", file=sys.stderr)
+        return 2
+    except (RuntimeError, TimeoutError, OSError, ValueError) as exc:
         print(f"bin/mm: {exc}", file=sys.stderr)
         return 1
     finally:
@@ -120,6 +143,32 @@ def run(args) -> int:
             control.close()
         if exchange is not None:
             exchange.stop()
+        if lock is not None:
+            lock.release()   # after every process stopped: they held it too
+        logging.getLogger().removeHandler(file_log)
+        file_log.close()
+        if not started:
+            _keep_or_remove(run_dir, _logs_explaining_failure(run_dir, sup, exchange))
+
+
+def _logs_explaining_failure(run_dir: Path, sup, exchange) -> list[str]:
+    """Logs a failed start leaves that say more than the console did: those of the exchange when
+    it did not come up, and those of every pipeline process that was started."""
+    names = []
+    if exchange is not None and exchange.url is None:
+        names.append("exchange.log")
+    for name, child in (sup.children.items() if sup is not None else ()):
+        if child.proc is not None:
+            names += [f"{name}.log", f"{name}.stderr"]
+    return [n for n in names if (run_dir / "logs" / n).is_file() and (run_dir / "logs" / n).stat().st_size]
+
+
+def _keep_or_remove(run_dir: Path, logs: list[str]) -> None:
+    if logs:
+        print(f"bin/mm: the failed start's logs are kept in {run_dir}/logs: {', '.join(logs)} "
+              "(and supervisor.log)", file=sys.stderr)
+    else:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _telemetry(sup, control, last: dict) -> None:

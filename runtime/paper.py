@@ -1,10 +1,13 @@
 """Paper trading: a throwaway RSA key and the local exchange (sim/) as a child process.
 
 The key pair lives in the run directory (private key mode 0600) and is registered with the
-embedded exchange by key id, so the gateway logs in exactly as it would on Thalex.
+embedded exchange by key id, so the gateway logs in exactly as it would on Thalex. The exchange
+dies with the supervisor that started it (runtime/parent_death.py), like every pipeline process.
 """
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from sim.keys import make_key_pair
@@ -25,6 +28,7 @@ class EmbeddedExchange:
         # Its own session: a Ctrl-C in the terminal reaches the supervisor, which stops it last.
         self.sim = SimProcess({kid: public_key}, stderr=self.log_file, new_session=True,
                               seed=seed, volatility=volatility)
+        self.sim.args = [sys.executable, "-m", "runtime.parent_death", str(os.getpid()), "--", *self.sim.args]
 
     @property
     def url(self) -> str | None:

@@ -4,11 +4,14 @@ The loop is ``work = agent.do_work(); idle.idle(work)``; every ``heartbeat_inter
 stamps the process's counters slot, so the supervisor can tell a hung process from a quiet one.
 SIGTERM / SIGINT set a flag; the loop finishes its pass, calls ``on_close`` and exits 0. An
 exception is counted, logged with its traceback and ends the process with exit code 1 (the
-supervisor decides about restarts).
+supervisor decides about restarts). With ``supervisor_pid`` set, every heartbeat also checks that
+the supervisor is still our parent: an orphan closes (the gateway cancels what rests) and exits 1,
+so no process trades unsupervised (runtime/parent_death.py arms the signal for the same case).
 """
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import time
 
@@ -21,9 +24,11 @@ log = logging.getLogger(__name__)
 
 class Runner:
     def __init__(self, agent: Agent, idle, counters: ProcessCounters | None = None,
-                 cpu: int | None = None, heartbeat_interval_s: float = 0.05):
+                 cpu: int | None = None, heartbeat_interval_s: float = 0.05,
+                 supervisor_pid: int | None = None):
         self.agent, self.idle, self.counters = agent, idle, counters
         self.cpu = cpu
+        self.supervisor_pid = supervisor_pid
         self.heartbeat_interval_ns = int(heartbeat_interval_s * 1e9)
         self.stopping = False
 
@@ -77,6 +82,11 @@ class Runner:
                     work_since_beat = 0
                     next_beat = now + self.heartbeat_interval_ns
                     if deadline is not None and now >= deadline:
+                        break
+                    if self.supervisor_pid is not None and os.getppid() != self.supervisor_pid:
+                        log.error("%s: supervisor pid %d is gone (parent is now pid %d): closing",
+                                  self.agent.name, self.supervisor_pid, os.getppid())
+                        code = 1
                         break
         except Exception:
             log.exception("%s: failed in do_work", self.agent.name)

@@ -9,9 +9,19 @@ environment or config files on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import conf
 from conf.schema import Config
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def runs_dir(recorder_dir: str) -> Path:
+    """Where runs live: ``recorder.dir``, a relative one taken from the project's root, so
+    ``bin/mm run`` and ``bin/mm-report`` agree wherever they are started from."""
+    path = Path(recorder_dir).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 @dataclass(frozen=True)
@@ -43,9 +53,27 @@ def instruments_from_venue(names: tuple, listing: list[dict]) -> list[Instrument
     return out
 
 
+def check_order_sizes(quoter, instruments: list[Instrument]) -> None:
+    """Refuse a ladder whose first level is below an instrument's minimum order size.
+
+    The quoter drops a level below the minimum, so without this check it would quote nothing,
+    silently. ``quoter`` is the QuoteParams (base_size and size_multipliers, contracts)."""
+    multiplier = quoter.size_multipliers[0]
+    first = quoter.base_size * multiplier
+    for inst in instruments:
+        snapped = int(first / inst.amount_tick + 1e-9) * inst.amount_tick if inst.amount_tick > 0 else first
+        if snapped < inst.min_amount - 1e-12:
+            scaled = "" if multiplier == 1 else f" x size_multipliers[0]={multiplier}"
+            raise conf.ConfigError(
+                f"quoter.base_size={quoter.base_size}{scaled} is below the minimum order size "
+                f"{inst.min_amount} of {inst.name} on the venue (amount tick {inst.amount_tick}): the "
+                f"quoter would quote nothing; set quoter.base_size >= {inst.min_amount / multiplier:g}")
+
+
 def build(config: Config, *, instance: str, venue_url: str, key_id: str, key_file: str,
           instruments: list[Instrument]) -> dict:
-    """The settings dict written to settings.json (JSON-able)."""
+    """The settings dict written to settings.json (JSON-able); refuses order sizes the venue would."""
+    check_order_sizes(config.quoter, instruments)
     settings = conf.to_dict(config)
     settings.update(instance=instance, venue_url=venue_url, key_id=key_id, key_file=key_file,
                     instruments=[vars(i) for i in instruments], log_level="INFO")

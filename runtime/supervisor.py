@@ -7,7 +7,11 @@ readers exist, each waiting for its heartbeat before the next starts.
 
 Watch: a process that exited, or whose heartbeat is older than ``heartbeat_timeout_s``, is killed
 by pid, the gateway is asked to cancel every order (the gateway itself dying is covered by the
-exchange's cancel-on-disconnect), and the process is started again; restarts are counted.
+exchange's cancel-on-disconnect, and its ``quoting`` flag is cleared here), and the process is
+started again; restarts are counted.
+
+Every process is told the supervisor's pid and dies with it (runtime/parent_death.py), and
+inherits ``inherit_fds`` (the account lock, runtime/account_lock.py).
 
 Stop (SIGINT, SIGTERM or the shutdown command): ask the gateway to cancel everything, SIGTERM
 the processes in reverse order, SIGKILL what did not exit in time, unlink every segment.
@@ -26,7 +30,7 @@ from pathlib import Path
 from runtime import segments
 from runtime.launch import AGENTS
 from shm.counters import STATE_RUNNING, STATE_STARTING
-from shm.segment import sweep
+from shm.segment import SHM_DIR, list_segments, mapped_by, sweep
 
 log = logging.getLogger("supervisor")
 
@@ -49,7 +53,8 @@ class Child:
 
 class Supervisor:
     def __init__(self, settings: dict, run_dir: Path, heartbeat_timeout_s: float = 1.0,
-                 start_timeout_s: float = 30.0):
+                 start_timeout_s: float = 30.0, inherit_fds: tuple = ()):
+        self.inherit_fds = tuple(inherit_fds)
         self.settings, self.run_dir = settings, Path(run_dir)
         self.instance = settings["instance"]
         self.heartbeat_timeout_ns = int(heartbeat_timeout_s * 1e9)
@@ -64,6 +69,13 @@ class Supervisor:
         removed = sweep(self.instance)
         if removed:
             log.warning("swept %d segments left by a dead run: %s", len(removed), ", ".join(removed))
+        left = list_segments(self.instance)
+        if left:   # the sweep keeps what a live process still maps: an earlier pipeline's orphans
+            users = mapped_by([SHM_DIR / name for name in left])
+            pids = sorted({pid for holders in users.values() for pid in holders})
+            raise RuntimeError(f"segments {', '.join(left)} of instance {self.instance} are still in use "
+                               f"(mapped by pids {', '.join(map(str, pids)) or '?'}, an earlier pipeline "
+                               "with the same control.port); stop it or choose another control.port")
         self.segs = segments.create_all(self.instance)
 
     @property
@@ -88,8 +100,9 @@ class Supervisor:
         with open(log_path, "ab") as err:
             child.proc = subprocess.Popen(
                 [sys.executable, "-m", "runtime.launch", name, "--run-dir", str(self.run_dir),
-                 "--slot", str(SLOTS[name])],
-                stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True)
+                 "--slot", str(SLOTS[name]), "--supervisor-pid", str(os.getpid())],
+                stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True,
+                pass_fds=self.inherit_fds)
         child.started_ns = time.monotonic_ns()
         log.info("started %s pid %d", name, child.proc.pid)
 
@@ -155,7 +168,12 @@ class Supervisor:
         log.error("%s (pid %s) %s: restarting", name, child.pid, why)
         self.events.append({"event": "restart", "process": name, "pid": child.pid, "why": why})
         self._kill(child)
-        if name != "gateway":
+        if name == "gateway":
+            # Nothing rests once its connection is gone (cancel-on-disconnect), but the flags
+            # are the dead gateway's: clear them now, the new gateway sets them when it quotes.
+            self.state.set("quoting", 0)
+            self.state.set("connected", 0)
+        else:
             self.request_cancel_all()
         child.restarts += 1
         self.counters.table[SLOTS[name]]["restarts"] = child.restarts
@@ -191,8 +209,11 @@ class Supervisor:
         finally:
             for seg in self.segs.values():
                 seg.close()
+            if self.segs:
+                log.info("stopped; %d segments of instance %s unlinked", len(self.segs), self.instance)
+            else:
+                log.info("stopped; no segments had been created")
             self.segs = {}
-            log.info("stopped; segments of instance %s unlinked", self.instance)
 
     # ---- status ------------------------------------------------------------------------------
     def processes(self) -> list[dict]:

@@ -160,6 +160,13 @@ def _process_start_wall_ns(pid: int) -> int | None:
         return None
 
 
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 def owner_alive(pid: int, created_ns: int | None = None) -> bool:
     """True if ``pid`` runs and (when ``created_ns`` is known) started before the segment."""
     if pid <= 0:
@@ -170,6 +177,8 @@ def owner_alive(pid: int, created_ns: int | None = None) -> bool:
         return False
     except PermissionError:
         return True
+    if _zombie(pid):   # exited, not yet reaped by its parent: it maps nothing any more
+        return False
     if created_ns is not None:
         started = _process_start_wall_ns(pid)
         # A process that started after the segment was made cannot be its owner: a reused pid.
@@ -187,17 +196,59 @@ def list_segments(instance: str | None = None) -> list[str]:
         return []
 
 
+def mapped_by(paths: list[Path]) -> dict[Path, list[int]]:
+    """Which live processes map each of ``paths`` (from /proc/<pid>/maps); paths nobody maps are left out.
+
+    Matched by device and inode, so another name for the same file counts too. Processes whose
+    maps we may not read belong to other users, and cannot map our 0600 segments."""
+    wanted = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            continue
+        wanted[(f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}", str(st.st_ino))] = Path(path)
+    found: dict[Path, list[int]] = {}
+    if not wanted:
+        return found
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/maps") as f:
+                lines = f.readlines()
+        except OSError:   # exited meanwhile, or another user's process
+            continue
+        for line in lines:
+            fields = line.split(None, 5)
+            if len(fields) >= 6:
+                path = wanted.get((fields[3], fields[4]))
+                if path is not None and int(entry.name) not in found.setdefault(path, []):
+                    found[path].append(int(entry.name))
+    return found
+
+
 def sweep(instance: str | None = None) -> list[str]:
-    """Unlink segments whose owner process is dead; returns the names removed."""
-    removed = []
+    """Unlink segments whose owner process is dead and that no live process still maps.
+
+    A segment outlives its owner when the owner was killed; its readers and writers may still be
+    running (orphans of a SIGKILLed supervisor), and pulling the segment from under them would
+    let a new pipeline create a fresh one beside theirs. Returns the names removed."""
+    candidates = []
     for name in list_segments(instance):
         path = SHM_DIR / name
         pid = _read_owner_pid(path)
         if pid is not None and owner_alive(pid, _read_created_ns(path)):
             continue
+        candidates.append(path)
+    in_use = mapped_by(candidates)
+    removed = []
+    for path in candidates:
+        if path in in_use:
+            continue
         try:
             os.unlink(path)
-            removed.append(name)
+            removed.append(path.name)
         except FileNotFoundError:
             pass
     return removed

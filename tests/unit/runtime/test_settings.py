@@ -1,5 +1,6 @@
 """Run settings: instruments resolved from the venue's listing, a round trip through JSON."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,33 @@ def test_commands_that_take_no_arguments_refuse_them():
     assert handlers["ping"]({})["pong"] is True
     with pytest.raises(ValueError, match="takes no arguments, got extra"):
         handlers["status"]({"extra": 1})
+
+
+def test_a_base_size_below_the_minimum_order_size_is_refused_naming_both():
+    listing = [dict(LISTING[0], min_order_amount=0.01)]
+    config = conf.load(None, ["quoter.base_size=0.005"])
+    with pytest.raises(conf.ConfigError, match=r"quoter.base_size=0.005 is below the minimum order size 0.01 "
+                                               r"of BTC-PERPETUAL .* set quoter.base_size >= 0.01"):
+        S.build(config, instance="t", venue_url="ws://x", key_id="K", key_file="/k",
+                instruments=S.instruments_from_venue(("BTC-PERPETUAL",), listing))
+    config = conf.load(None, ["quoter.base_size=0.01"])
+    S.build(config, instance="t", venue_url="ws://x", key_id="K", key_file="/k",
+            instruments=S.instruments_from_venue(("BTC-PERPETUAL",), listing))
+
+
+def test_a_live_set_below_the_minimum_order_size_is_refused():
+    from control.commands import Commands
+    from runtime.main import validate_set
+
+    class Sup:
+        segs, instance, run_dir = {}, "t", "/tmp"
+        settings = S.build(conf.load(), instance="t", venue_url="ws://x", key_id="K", key_file="/k",
+                           instruments=S.instruments_from_venue(("BTC-PERPETUAL",), LISTING))
+    with pytest.raises(ValueError, match="quoter.base_size=0.0005 is below the minimum order size 0.001"):
+        Commands(Sup(), "ws://x", validate_set).set({"quoter.base_size": 0.0005})
+
+
+def test_relative_run_directories_are_the_projects_wherever_we_start():
+    assert S.runs_dir("runs") == S.PROJECT_ROOT / "runs"
+    assert S.runs_dir("/data/runs") == Path("/data/runs")
+    assert (S.PROJECT_ROOT / "runtime" / "settings.py").is_file()

@@ -86,5 +86,35 @@ def test_a_reused_pid_does_not_keep_a_dead_owners_segment(instance):
     fields = list(HEADER_STRUCT.unpack_from(s.buf, 0))
     fields[6], fields[7] = 1, 1_000_000_000  # owner pid 1, created in 1970
     HEADER_STRUCT.pack_into(s.buf, 0, *fields)
+    s.close()   # a segment still mapped by a live process is never swept (next test)
     assert seg.sweep(instance) == [s.name]
-    s.close()
+
+
+def test_sweep_keeps_a_dead_owners_segment_while_a_live_process_maps_it(instance):
+    """Orphans of a SIGKILLed supervisor still use its segments: a new run must not pull them."""
+    owner_code = ("import time; from shm.segment import Segment; from shm.descriptor import KIND_TABLE;"
+                  f"Segment.create('mm.{instance}.orphaned', KIND_TABLE, 128, 1); print('ok', flush=True);"
+                  "time.sleep(60)")
+    user_code = ("import time; from shm.segment import Segment; from shm.descriptor import KIND_TABLE;"
+                 f"s = Segment.attach('mm.{instance}.orphaned', KIND_TABLE, 128); print('ok', flush=True);"
+                 "time.sleep(60)")
+    owner = subprocess.Popen([sys.executable, "-c", owner_code], stdout=subprocess.PIPE, text=True)
+    user = None
+    try:
+        assert owner.stdout.readline().strip() == "ok"
+        user = subprocess.Popen([sys.executable, "-c", user_code], stdout=subprocess.PIPE, text=True)
+        assert user.stdout.readline().strip() == "ok"
+        owner.kill()
+        owner.wait(timeout=30)
+        path = seg.SHM_DIR / f"mm.{instance}.orphaned"
+        assert seg.mapped_by([path]) == {path: [user.pid]}
+        assert seg.sweep(instance) == []           # its owner is dead, but the user still maps it
+        assert seg.list_segments(instance) == [path.name]
+        user.kill()
+        user.wait(timeout=30)
+        assert seg.sweep(instance) == [path.name]  # nobody maps it any more
+    finally:
+        for proc in (owner, user):
+            if proc is not None:
+                proc.kill()
+                proc.wait(timeout=30)
