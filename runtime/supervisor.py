@@ -203,7 +203,8 @@ class Supervisor:
             out.append({"name": name, "pid": child.pid, "cpu": row.get("cpu"), "alive": child.alive(),
                         "heartbeat_age_s": row.get("heartbeat_age_s"), "restarts": child.restarts,
                         "errors": row.get("errors", 0), "lapped": row.get("lapped", 0),
-                        "malformed": row.get("malformed", 0), "work_count": row.get("work_count", 0)})
+                        "malformed": row.get("malformed", 0), "duplicates": row.get("duplicates", 0),
+                        "work_count": row.get("work_count", 0)})
         return out
 
     def ring_depths(self) -> dict:
