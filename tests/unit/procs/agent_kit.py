@@ -37,7 +37,10 @@ def ladder(bids=(), asks=(), amount=0.01, iid=0, kind=R.QUOTE_SET) -> np.ndarray
     return q
 
 
-def ticker(mark=MARK, iid=0, bid=BEST_BID, ask=BEST_ASK, exchange_ts_ns=None) -> np.ndarray:
+def ticker(mark=MARK, iid=0, bid=None, ask=None, exchange_ts_ns=None) -> np.ndarray:
+    """A ticker record; the best bid and ask default to 5 USD either side of ``mark``."""
+    bid = mark - 5.0 if bid is None else bid
+    ask = mark + 5.0 if ask is None else ask
     md = np.zeros(1, R.MD_DTYPE)
     md["type"], md["instrument_id"], md["mark_price"], md["index_price"] = R.MD_TICKER, iid, mark, mark
     md["best_bid_price"], md["best_ask_price"], md["best_bid_amount"], md["best_ask_amount"] = bid, ask, 1.0, 1.0
