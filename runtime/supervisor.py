@@ -82,14 +82,17 @@ class Supervisor:
         os.replace(tmp, self.run_dir / "settings.json")
 
     # ---- processes -------------------------------------------------------------------------
+    def command(self, name: str) -> list[str]:
+        """The command line of process ``name`` (runtime/launch.py reads the run's settings)."""
+        return [sys.executable, "-m", "runtime.launch", name, "--run-dir", str(self.run_dir),
+                "--slot", str(SLOTS[name])]
+
     def spawn(self, name: str) -> None:
         child = self.children[name]
         log_path = self.run_dir / "logs" / f"{name}.stderr"
         with open(log_path, "ab") as err:
-            child.proc = subprocess.Popen(
-                [sys.executable, "-m", "runtime.launch", name, "--run-dir", str(self.run_dir),
-                 "--slot", str(SLOTS[name])],
-                stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True)
+            child.proc = subprocess.Popen(self.command(name), stdin=subprocess.DEVNULL, stdout=err,
+                                          stderr=err, start_new_session=True)
         child.started_ns = time.monotonic_ns()
         log.info("started %s pid %d", name, child.proc.pid)
 

@@ -3,7 +3,6 @@ orders ring becomes orders resting on the exchange, a pull removes them, exits a
 the account, a dropped connection is reconnected and reconciled, closing leaves nothing behind."""
 import time
 
-import numpy as np
 import pytest
 
 from procs.gateway.agent import Gateway
