@@ -126,9 +126,9 @@ class RiskAgent(Agent):
                 self.denied += 1
             self._send(iid, q)
         work += self._drain_md() + self._commands()
-        if t.evaluate(self.book.equity(self.marks), self.book.position,
-                      time.strftime("%Y-%m-%d", time.gmtime())):
-            self.journal.dirty = True
+        if not t.halted and t.evaluate(self.book.equity(self.marks), self.book.position,
+                                       time.strftime("%Y-%m-%d", time.gmtime())):
+            self.journal.dirty = True     # a new day: its opening equity is worth saving
         if self.exits.enabled:
             self.exits.update(self.book, self.marks, t.halted)
         self.journal.save(self._journal_data)
