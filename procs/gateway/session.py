@@ -70,7 +70,7 @@ class Session:
 
     # ---- connecting --------------------------------------------------------------------------
     def connect(self) -> None:
-        client = ThalexClient(self.url, timeout_s=self.timeout_s, connect=False)
+        client = ThalexClient(self.url, timeout_s=self.timeout_s)
         client.connect()
         try:
             client.frame_hook = self.executions.on_frame

@@ -64,6 +64,7 @@ def test_start_runs_every_process_in_order_each_reporting_running(sup):
     procs = sup.processes()
     assert [p["name"] for p in procs] == list(START_ORDER)
     assert all(p["alive"] and p["restarts"] == 0 and p["heartbeat_age_s"] < 1.0 for p in procs)
+    assert all(p["malformed"] == 0 and p["duplicates"] == 0 for p in procs)
     assert all(running(sup, name) for name in START_ORDER)
     started = [sup.children[name].started_ns for name in START_ORDER]
     assert started == sorted(started)
