@@ -161,11 +161,12 @@ class Feed(Agent):
         for i in range(len(self.last_md)):
             rec = self.last_md[i:i + 1]
             if rec["type"][0]:
-                rec["flags"] |= MD_FLAG_STALE
+                flags = rec["flags"][0]
+                rec["flags"] = flags | MD_FLAG_STALE
                 rec["receive_ts_ns"] = now_ns
                 self.md_ring.write(rec)
                 self.ring_quoter()
-                rec["flags"] &= ~MD_FLAG_STALE
+                rec["flags"] = flags      # (not &= ~STALE: -2 does not fit the u16 field)
 
     def _lost(self, why: str) -> None:
         log.error("public connection lost (%s); reconnecting in %.2fs", why, self.backoff_s)

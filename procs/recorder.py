@@ -22,7 +22,7 @@ Rows collect in memory and are written every ``flush_interval_s`` into ``<run_di
                   (USD per contract, EWMA over our fills, empty until marked out), fast_cancels,
                   guard (0 calm, 1 pull bids, 2 pull asks, 3 both)          (every pnl_interval_s)
     counters.csv  time_ns, process, pid, state, work_count, errors, lapped, ring_full, malformed,
-                  restarts, latency_p50_ns, latency_p99_ns
+                  restarts, latency_p50_ns, latency_p99_ns, duplicates
     clock.json    {"monotonic_ns", "unix_ns"} at the start: every time_ns is time.monotonic_ns();
                   unix time = time_ns - monotonic_ns + unix_ns
 Prices and money USD, amounts contracts. settings.json beside them is the configuration the run
@@ -60,7 +60,7 @@ HEADERS = {
     "markout": ["time_ns", "instrument_id", "side", "markout_1s", "markout_5s", "markout_30s", "fast_cancels",
                 "guard"],
     "counters": ["time_ns", "process", "pid", "state", "work_count", "errors", "lapped", "ring_full",
-                 "malformed", "restarts", "latency_p50_ns", "latency_p99_ns"],
+                 "malformed", "restarts", "latency_p50_ns", "latency_p99_ns", "duplicates"],
 }
 EXEC_NAMES = {EXEC_ACK: "ack", EXEC_REJECT: "reject", EXEC_CANCEL: "cancel", EXEC_AMEND: "amend",
               EXEC_FILL: "fill"}
@@ -198,7 +198,7 @@ class Recorder(Agent):
         for c in self.counters.snapshot():
             self.rows["counters"].append((now, c["name"], c["pid"], c["state"], c["work_count"], c["errors"],
                                           c["lapped"], c["ring_full"], c["malformed"], c["restarts"],
-                                          c["latency_p50_ns"], c["latency_p99_ns"]))
+                                          c["latency_p50_ns"], c["latency_p99_ns"], c["duplicates"]))
 
     def _latency_row(self) -> None:
         if self.latencies:

@@ -94,15 +94,17 @@ class Supervisor:
         os.replace(tmp, self.run_dir / "settings.json")
 
     # ---- processes -------------------------------------------------------------------------
+    def command(self, name: str) -> list[str]:
+        """The command line of process ``name`` (runtime/launch.py reads the run's settings)."""
+        return [sys.executable, "-m", "runtime.launch", name, "--run-dir", str(self.run_dir),
+                "--slot", str(SLOTS[name]), "--supervisor-pid", str(os.getpid())]
+
     def spawn(self, name: str) -> None:
         child = self.children[name]
         log_path = self.run_dir / "logs" / f"{name}.stderr"
         with open(log_path, "ab") as err:
-            child.proc = subprocess.Popen(
-                [sys.executable, "-m", "runtime.launch", name, "--run-dir", str(self.run_dir),
-                 "--slot", str(SLOTS[name]), "--supervisor-pid", str(os.getpid())],
-                stdin=subprocess.DEVNULL, stdout=err, stderr=err, start_new_session=True,
-                pass_fds=self.inherit_fds)
+            child.proc = subprocess.Popen(self.command(name), stdin=subprocess.DEVNULL, stdout=err,
+                                          stderr=err, start_new_session=True, pass_fds=self.inherit_fds)
         child.started_ns = time.monotonic_ns()
         log.info("started %s pid %d", name, child.proc.pid)
 
@@ -224,7 +226,8 @@ class Supervisor:
             out.append({"name": name, "pid": child.pid, "cpu": row.get("cpu"), "alive": child.alive(),
                         "heartbeat_age_s": row.get("heartbeat_age_s"), "restarts": child.restarts,
                         "errors": row.get("errors", 0), "lapped": row.get("lapped", 0),
-                        "malformed": row.get("malformed", 0), "work_count": row.get("work_count", 0)})
+                        "malformed": row.get("malformed", 0), "duplicates": row.get("duplicates", 0),
+                        "work_count": row.get("work_count", 0)})
         return out
 
     def ring_depths(self) -> dict:

@@ -8,8 +8,11 @@ Slot (128 B)::
 
     0                 24       32    36      40              48            56
     | name (24 B)      | pid    | cpu | state | heartbeat_ns  | started_ns  |
-    56          64       72       80          88         96              104             112          120
-    | work_count | errors | lapped | ring_full | restarts | latency_p50_ns | latency_p99_ns | malformed | spare |
+    56          64       72       80          88         96              104             112         120          128
+    | work_count | errors | lapped | ring_full | restarts | latency_p50_ns | latency_p99_ns | malformed | duplicates |
+
+``malformed`` counts input the process could not use (skipped); ``duplicates`` counts input it
+had already seen (a fill reported twice: normal, dropped).
 """
 from __future__ import annotations
 
@@ -27,10 +30,11 @@ STATE_NAMES = {STATE_EMPTY: "empty", STATE_STARTING: "starting", STATE_RUNNING: 
 
 COUNTER_DTYPE = np.dtype({
     "names": ["name", "pid", "cpu", "state", "heartbeat_ns", "started_ns", "work_count", "errors",
-              "lapped", "ring_full", "restarts", "latency_p50_ns", "latency_p99_ns", "malformed"],
+              "lapped", "ring_full", "restarts", "latency_p50_ns", "latency_p99_ns", "malformed",
+              "duplicates"],
     "formats": ["S24", "<i8", "<i4", "<u4", "<i8", "<i8", "<u8", "<u8",
-                "<u8", "<u8", "<u8", "<i8", "<i8", "<u8"],
-    "offsets": [0, 24, 32, 36, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112],
+                "<u8", "<u8", "<u8", "<i8", "<i8", "<u8", "<u8"],
+    "offsets": [0, 24, 32, 36, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120],
     "itemsize": 128,
 })
 DEFAULT_SLOTS = 16

@@ -2,7 +2,11 @@
 
 | module | what |
 |---|---|
-| agent.py | Gateway: connect, reconcile, drain the orders ring, send, report |
-| executions.py | Executions: session.orders, trade history and MMP frames onto the exec ring |
+| agent.py | Gateway: wires the pieces below; one pass = drain orders, send, requests, poll; report |
+| session.py | Session: connect, login, cancel-on-disconnect, protection arm/refill, reconcile, reconnect |
+| quoting.py | Quoting: newest ladder per instrument, mass_quote sends and replies, latency samples |
+| exits.py | Exits: flatten (reduce-only market) and take-profit (reduce-only limit) orders |
+| executions.py | Executions: session.orders, trade history, protection frames and rejects onto ``exec`` |
+| open_orders.py | OpenOrders: what rests or is in flight, published for risk's limits |
 | ladder_orders.py | a ladder kept as single orders (insert / amend / cancel) without mass quoting |
 """

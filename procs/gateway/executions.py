@@ -1,11 +1,14 @@
 """What comes back from the exchange, for the gateway: executions onto the ``exec`` ring.
 
-- session.orders: decoded straight into EXEC records (acks, amends, fills, cancels); the gateway's
-  picture of its live orders (and the open amounts risk counts) follows them.
+- session.orders: decoded straight into EXEC records (acks, amends, fills, cancels); the open
+  orders (open_orders.py, the amounts risk counts) and, without mass quoting, the single-order
+  ladders (ladder_orders.py) follow them.
 - account.trade_history: the exchange's trade reports (fee, position after) as EXEC_TRADE; the
-  same publisher replays the history on every reconnect (risk books each trade once). A report
-  may lack the fee (the spec makes it optional): the record then carries NaN, never 0.
-- session.mm_protection: a tripped protection group is refilled after MMP_REFILL_S.
+  same publisher replays the history on every reconnect (risk books each trade once).
+- session.mm_protection: a tripped protection group is handed to the refill schedule
+  (session.py, MmpRefills).
+- refused orders and quotes (``reject``): an EXEC_REJECT record carrying the error code; a
+  throttled answer (code 4) starts the rate limiter's cooldown.
 Every write rings the bells of risk and the quoter.
 """
 from __future__ import annotations
@@ -18,17 +21,33 @@ import orjson
 
 from venue.decode.account import trade_report_into
 from venue.decode.frame import KIND_ORDERS
+from venue.ratelimit import THROTTLED
 from venue.reasons import OTHER_TRADE_TYPE, REASON_NAMES, UNKNOWN_INSTRUMENT
 from shm import records as R
 
 log = logging.getLogger("gateway")
-MMP_REFILL_S = 1.0
 
 
-class ExecutionsMixin:
-    """Mixed into procs.gateway.Gateway (it owns the rings, the client and the decoder)."""
+class Executions:
+    def __init__(self, instruments, exec_ring, listeners, decoder, open_orders, ladders, limits, mmp):
+        """
+        instruments  our Instrument list (id = index)
+        exec_ring    the ``exec`` broadcast writer
+        listeners    callables ringing the consumers' doorbells after each write
+        decoder      a FrameDecoder with ``session.orders`` added (it owns the EXEC buffer)
+        open_orders  OpenOrders: what of ours rests or is in flight
+        ladders      instrument id -> LadderOrders without mass quoting, else None
+        limits       ThalexLimits (a throttled answer starts its cooldown)
+        mmp          MmpRefills: protection groups waiting for their refill
+        """
+        self.instruments, self.exec_ring, self.listeners = instruments, exec_ring, listeners
+        self.decoder, self.open_orders, self.ladders = decoder, open_orders, ladders
+        self.limits, self.mmp = limits, mmp
+        self.by_name = {i.name: i for i in instruments}
+        self.rejects = self.throttled = 0
 
-    def _on_frame(self, frame: bytes) -> bool:
+    def on_frame(self, frame: bytes) -> bool:
+        """The client's frame hook: True when the frame was ours (a notification)."""
         if b'"channel_name"' not in frame:
             return False
         if b'"session.mm_protection"' in frame:
@@ -38,29 +57,21 @@ class ExecutionsMixin:
         d = self.decoder
         if d.decode(frame, time.monotonic_ns()) or d.kind != KIND_ORDERS:
             return True
-        for k in range(d.count):
-            e = self.ex[k]
-            oid, kind = int(e["order_id"]), int(e["type"])
-            if kind in (R.EXEC_ACK, R.EXEC_AMEND):
-                if e["remaining"] > 0:
-                    self.live[oid] = (int(e["instrument_id"]), int(e["side"]), float(e["remaining"]))
-            elif kind == R.EXEC_FILL:
-                if e["remaining"] > 0 and oid in self.live:
-                    self.live[oid] = (*self.live[oid][:2], float(e["remaining"]))
-                else:
-                    self.live.pop(oid, None)
-            elif kind == R.EXEC_CANCEL:
-                self.live.pop(oid, None)
-            if not self.conf.mass_quote and e["client_order_id"]:
+        # The decoder's buffer, not one kept here: it grows it for a large snapshot.
+        events = d.exec_out[:d.count]
+        for e in events:
+            self.open_orders.on_exec(e)
+            if self.ladders is not None and e["client_order_id"]:
                 ladder = self.ladders.get(int(e["instrument_id"]))
                 if ladder is not None:
+                    kind = int(e["type"])
                     ladder.on_order(int(e["client_order_id"]), float(e["remaining"]),
                                     kind == R.EXEC_CANCEL or (kind == R.EXEC_FILL and e["remaining"] <= 0),
                                     float(e["amount"]) if kind == R.EXEC_FILL else 0.0)
-        self.exec_ring.write_batch(self.ex[:d.count])
+        self.exec_ring.write_batch(events)
         for ring in self.listeners:
             ring()
-        self._publish_open()
+        self.open_orders.publish()
         return True
 
     def _on_trades(self, frame: bytes) -> bool:
@@ -70,10 +81,10 @@ class ExecutionsMixin:
         except orjson.JSONDecodeError:
             log.warning("account.trade_history frame is not JSON: skipped")
             return True
-        self._publish_trades(trades if isinstance(trades, list) else [])
+        self.publish_trades(trades if isinstance(trades, list) else [])
         return True
 
-    def _publish_trades(self, trades: list) -> None:
+    def publish_trades(self, trades: list) -> None:
         """Each readable trade report as an EXEC_TRADE record (venue/decode/account.py). A report
         without a fee carries NaN, "fee unknown", and risk keeps the fee it booked; one without
         maker_taker has liquidity 0 (unknown)."""
@@ -82,52 +93,47 @@ class ExecutionsMixin:
         for t in trades:
             n = trade_report_into(t, self.decoder.instrument_ids, rec, now)
             if n > 0:
-                self._write_exec(rec)
+                self.write(rec)
             elif -n in (UNKNOWN_INSTRUMENT, OTHER_TRADE_TYPE):
                 log.debug("trade report skipped (%s): %.200r", REASON_NAMES[-n], t)
             else:
                 log.warning("trade report unreadable (%s): %.200r", REASON_NAMES[-n], t)
 
+    def publish_positions(self, held: dict) -> None:
+        """The exchange's position of every instrument (name -> contracts) as EXEC_POSITION."""
+        rec = np.zeros(1, R.EXEC_DTYPE)
+        for inst in self.instruments:
+            rec[0] = 0
+            rec["type"], rec["instrument_id"] = R.EXEC_POSITION, inst.id
+            rec["position"], rec["receive_ts_ns"] = float(held.get(inst.name) or 0.0), time.monotonic_ns()
+            self.write(rec)
+
     def _on_mm_protection(self, frame: bytes) -> bool:
-        """A protection group ran out: its quotes are gone; refill it after a pause (a burst of
-        fills is exactly when quoting again at once is least wise)."""
+        """A protection group ran out: its quotes are gone; it is refilled after a pause."""
         try:
             groups = orjson.loads(frame).get("notification") or []
         except orjson.JSONDecodeError:
             return True
         for g in groups if isinstance(groups, list) else []:
             if isinstance(g, dict) and (g.get("remaining_amount") or 0) <= 0 and g.get("reason") == "executions":
-                log.warning("market-maker protection tripped on %s: refilling in %.1fs",
-                            g.get("product"), MMP_REFILL_S)
-                self.mmp_refill[g.get("product")] = time.monotonic() + MMP_REFILL_S
+                self.mmp.trip(g.get("product"))
         return True
 
-    def _refill_mmp(self) -> None:
-        now = time.monotonic()
-        for product, due in list(self.mmp_refill.items()):
-            if now >= due:
-                del self.mmp_refill[product]
-                self.client.set_mm_protection(product, self.conf.mmp_trade_amount,
-                                              self.conf.mmp_quote_amount, wait=False)
-                for inst in self.instruments:   # resend the newest ladder of the group
-                    if inst.product == product and inst.id in self.last_sent:
-                        self.desired.setdefault(inst.id, self.last_sent[inst.id])
+    def reject(self, iid: int, code: int, text: str) -> None:
+        """The exchange refused an order or a quote side: count it, tell risk and the quoter."""
+        self.rejects += 1
+        if code == THROTTLED:
+            self.throttled += 1
+            wait_ns = self.limits.on_throttled(time.monotonic_ns())
+            log.warning("throttled by the exchange: cooling down %.2fs", wait_ns / 1e9)
+        else:
+            log.warning("%s rejected (code %d): %s", self.instruments[iid].name, code, text)
+        rec = np.zeros(1, R.EXEC_DTYPE)
+        rec["type"], rec["instrument_id"], rec["reason"] = R.EXEC_REJECT, iid, code
+        rec["receive_ts_ns"] = time.monotonic_ns()
+        self.write(rec)
 
-    def _write_exec(self, rec: np.ndarray) -> None:
+    def write(self, rec: np.ndarray) -> None:
         self.exec_ring.write(rec)
         for ring in self.listeners:
             ring()
-
-    def _publish_open(self) -> None:
-        bid = [0.0] * len(self.instruments)
-        ask = [0.0] * len(self.instruments)
-        for iid, side, remaining in self.live.values():
-            (bid if side > 0 else ask)[iid] += remaining
-        for iid, (b, a) in self.inflight.items():
-            bid[iid] += b
-            ask[iid] += a
-        s = self.state.table
-        s["open_bid"][0][:len(bid)] = bid
-        s["open_ask"][0][:len(ask)] = ask
-        self.state.set("quoting", int(bool(self.live)))
-

@@ -1,2 +1,11 @@
-"""The risk process: positions and P&L (position.py), pre-trade limits on every ladder
-(limits.py), trading state and operator commands (agent.py)."""
+"""The risk process: every ladder passes here on its way to the gateway.
+
+| module | what |
+|---|---|
+| agent.py | RiskAgent: rings, one pass (executions, ladders, marks, commands), shared state, report |
+| trading_state.py | TradingState: ACTIVE / REDUCING / HALTED, reasons, hysteresis, paused flag |
+| exits.py | Exits: flatten, take-profit and stop-loss records for the gateway |
+| limits.py | pre-trade checks on each ladder (approve) |
+| position.py | PositionBook: FIFO positions, P&L, fees, funding, reconciliation |
+| journal.py | the book on disk, so a restarted risk process continues exactly |
+"""

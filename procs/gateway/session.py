@@ -1,0 +1,187 @@
+"""The gateway's private connection: connect, log in, protect, reconcile, reconnect.
+
+On every (re)connect: login, ``set_cancel_on_disconnect`` (the exchange pulls our quotes if we
+go silent), ``set_mm_protection`` per product, ``session.orders`` and trade history
+subscriptions, then reconciliation before quoting again: fills we may have missed are replayed
+from the trade history, the exchange's positions are published on ``exec`` as EXEC_POSITION
+(risk adopts them) and every leftover order of the account is cancelled.
+
+A lost connection leaves the quotes to cancel-on-disconnect and retries with a backoff doubling
+from 0.2 s to ``reconnect_max_s``. A tripped protection group (MmpRefills) is refilled after
+MMP_REFILL_S, and its newest ladders are sent again. ``cancel_everything`` (operator kill,
+supervisor cancel before a restart) pulls the mass quotes and every order at once.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from venue.client import ThalexClient
+from venue.decode.account import portfolio_positions
+from venue.subscriptions import subscribe_checked
+from venue.errors import ThalexConnectionError, ThalexError
+
+log = logging.getLogger("gateway")
+MMP_REFILL_S = 1.0
+FIRST_BACKOFF_S = 0.2
+
+
+class MmpRefills:
+    """Protection groups (products) that tripped, each with the monotonic time to refill it."""
+
+    def __init__(self, refill_after_s: float = MMP_REFILL_S):
+        self.refill_after_s = refill_after_s
+        self.due: dict[str, float] = {}
+
+    def trip(self, product: str) -> None:
+        """A group ran out: its quotes are gone; refill it after a pause (a burst of fills is
+        exactly when quoting again at once is least wise)."""
+        log.warning("market-maker protection tripped on %s: refilling in %.1fs", product, self.refill_after_s)
+        self.due[product] = time.monotonic() + self.refill_after_s
+
+    def exhausted(self, product: str) -> bool:
+        return product in self.due
+
+    def clear(self) -> None:
+        self.due.clear()
+
+
+class Session:
+    def __init__(self, url: str, key_id: str, private_key, account: str, timeout_s: float,
+                 reconnect_max_s: float, conf, instruments, limits, state, executions, open_orders,
+                 quoting, exits, mmp: MmpRefills):
+        """
+        url, key_id, private_key, account   where and as whom to log in ("" account: the key's own)
+        timeout_s        bound on connecting and on every blocking call, s
+        reconnect_max_s  cap of the reconnect backoff, s
+        conf             the gateway section (cancel_on_disconnect_s, mass_quote, mmp amounts)
+        limits           ThalexLimits (non-persistent rate after cancel-on-disconnect)
+        state            SharedState (``connected``)
+        executions, open_orders, quoting, exits   what a reconnect or a cancel-all resets
+        mmp              MmpRefills
+        """
+        self.url, self.key_id, self.private_key, self.account = url, key_id, private_key, account
+        self.timeout_s, self.reconnect_max_s = timeout_s, reconnect_max_s
+        self.conf, self.instruments, self.limits, self.state = conf, instruments, limits, state
+        self.executions, self.open_orders, self.quoting, self.exits = executions, open_orders, quoting, exits
+        self.mmp = mmp
+        self.client: ThalexClient | None = None
+        self.backoff_s = FIRST_BACKOFF_S
+        self.next_connect_s = 0.0
+        self.connects = 0
+
+    # ---- connecting --------------------------------------------------------------------------
+    def connect(self) -> None:
+        client = ThalexClient(self.url, timeout_s=self.timeout_s, ping_interval_s=self.conf.ping_interval_s)
+        try:
+            client.frame_hook = self.executions.on_frame
+            client.login(self.key_id, self.private_key, self.account or None)
+            now = time.monotonic_ns()
+            rate = client.set_cancel_on_disconnect(self.conf.cancel_on_disconnect_s)
+            self.limits.set_cancel_on_disconnect(now, (rate or {}).get("message_rate", 50))
+            self.client = client
+            self.arm_mmp()
+            self.subscribe(client)
+            self.reconcile()
+        except BaseException:
+            client.close()
+            self.client = None
+            raise
+        self.connects += 1
+        self.backoff_s = FIRST_BACKOFF_S
+        self.state.set("connected", 1)
+        log.info("connected to %s (connection %d)", self.url, self.connects)
+
+    def arm_mmp(self) -> None:
+        """Configure market-maker protection for every product we quote. Needed after every
+        connect and after every cancel_mass_quote, which resets the groups (THALEX_API.md 5)."""
+        if self.conf.mass_quote:
+            for product in sorted({i.product for i in self.instruments}):
+                self.client.set_mm_protection(product, self.conf.mmp_trade_amount, self.conf.mmp_quote_amount)
+        self.mmp.clear()
+
+    def subscribe(self, client: ThalexClient) -> None:
+        """Subscribe and check the answer (it succeeds even when channels were refused). Without
+        session.orders we cannot see our orders, without session.mm_protection (mass quoting) we
+        would never refill a tripped group: a SubscriptionError names them and stops this
+        connection. The trade history only corrects fees: its absence is logged."""
+        channels = ["session.orders", "account.trade_history"]
+        required = ["session.orders"]
+        if self.conf.mass_quote:
+            channels.append("session.mm_protection")
+            required.append("session.mm_protection")
+        missing = subscribe_checked(client.private_subscribe, "private/subscribe", channels, required)
+        if missing:
+            log.error("private/subscribe left out %s: going on without", ", ".join(missing))
+
+    def reconcile(self) -> None:
+        """Positions from the exchange onto ``exec``; leftover orders of the account cancelled."""
+        self.open_orders.live.clear()
+        self.client.cancel_all()
+        self.quoting.forget_resting()
+        self.exits.forget_resting()
+        # Fills we may have missed while away come first (risk books each trade once, by id),
+        # then the exchange's positions, which risk adopts when they differ from its own.
+        history = self.client.trade_history(limit=1000) or {}
+        trades = sorted(history.get("trades") or [], key=lambda t: t.get("time", 0))
+        self.executions.publish_trades(trades)
+        held = portfolio_positions(self.client.portfolio(), [inst.name for inst in self.instruments])
+        self.executions.publish_positions(held)
+        # Whatever was desired before the reconnect is sent again from scratch.
+        self.open_orders.publish()
+
+    def refill_mmp(self) -> None:
+        """Refill the protection groups that are due, and resend their newest ladders."""
+        now = time.monotonic()
+        for product, due in list(self.mmp.due.items()):
+            if now >= due:
+                del self.mmp.due[product]
+                self.client.set_mm_protection(product, self.conf.mmp_trade_amount,
+                                              self.conf.mmp_quote_amount, wait=False)
+                self.quoting.resend_group(product)
+
+    def cancel_everything(self, why: str) -> None:
+        log.warning("cancelling every order (%s)", why)
+        self.quoting.desired.clear()
+        self.client.cancel_mass_quote()
+        n = self.client.cancel_all()
+        self.quoting.forget_resting()
+        log.info("cancel_all removed %s orders", n)
+        self.arm_mmp()
+        # A kill leaves nothing resting; a restart's cancel re-places the take-profits.
+        self.exits.forget_resting(replace=why != "kill request")
+
+    # ---- losing it ---------------------------------------------------------------------------
+    def lost(self, why: str) -> None:
+        log.error("private connection lost (%s): the exchange cancels our quotes "
+                  "(cancel-on-disconnect); reconnecting in %.2fs", why, self.backoff_s)
+        if self.client is not None:
+            self.client.close()
+        self.client = None
+        self.open_orders.forget_all()
+        self.state.set("connected", 0)
+        self.open_orders.publish()
+        self.next_connect_s = time.monotonic() + self.backoff_s
+
+    def reconnect_due(self) -> bool:
+        return time.monotonic() >= self.next_connect_s
+
+    def try_reconnect(self) -> None:
+        try:
+            self.connect()
+        except (ThalexConnectionError, ThalexError, TimeoutError, OSError, ValueError) as exc:
+            self.client = None
+            self.backoff_s = min(self.backoff_s * 2.0, self.reconnect_max_s)
+            self.next_connect_s = time.monotonic() + self.backoff_s
+            log.warning("reconnect failed (%s); next try in %.2fs", exc, self.backoff_s)
+
+    def close(self) -> None:
+        """Leave nothing resting when we stop on purpose, then close the socket."""
+        if self.client is not None:
+            try:
+                self.client.cancel_mass_quote(wait=False)
+                self.client.cancel_all(timeout_s=2.0)
+            except (ThalexError, ThalexConnectionError, TimeoutError):
+                pass
+            self.client.close()
+            self.client = None

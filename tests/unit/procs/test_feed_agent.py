@@ -1,0 +1,85 @@
+"""The feed against the local exchange over a real websocket: tickers become md records and public
+trades become trade records on real rings; silence marks the data stale; a dropped connection is
+reconnected and resubscribed."""
+import pytest
+
+from procs.feed import Feed
+from runtime import segments
+from shm import records as R
+
+from agent_kit import BTC, MARK, drain, wait_until
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def readers(segs, instance):
+    md, trades = segments.reader(instance, "md"), segments.reader(instance, "trades")
+    yield md, trades
+    md.close()
+    trades.close()
+
+
+@pytest.fixture
+def feed(segs, instance, sim, readers):
+    f = Feed(instance, sim.url, [BTC], "raw", stale_after_s=0.5, reconnect_min_s=0.05, reconnect_max_s=0.2)
+    f.on_start()
+    yield f
+    f.on_close()
+
+
+def gather(feed, reader, dtype, enough, what, timeout_s=10.0):
+    got = []
+
+    def step():
+        feed.do_work()
+        got.extend(drain(reader, dtype))
+    wait_until(lambda: enough(got), timeout_s, step, what)
+    return got
+
+
+def test_tickers_of_the_exchange_become_md_records_and_the_data_is_marked_fresh(feed, readers, segs):
+    assert segs["state"].get("md_stale") == 1                 # nothing seen yet
+    got = gather(feed, readers[0], R.MD_DTYPE, lambda g: len(g) >= 3, "three md records")
+    r = got[-1]
+    assert r["type"] == R.MD_TICKER and r["instrument_id"] == BTC.id
+    assert r["mark_price"] == pytest.approx(MARK, abs=1.0) and r["best_bid_price"] < r["best_ask_price"]
+    assert r["receive_ts_ns"] <= r["publish_ts_ns"] and r["exchange_ts_ns"] > 0
+    assert not r["flags"] & R.MD_FLAG_STALE and segs["state"].get("md_stale") == 0
+
+
+def test_public_trades_become_trade_records(feed, readers, sim):
+    gather(feed, readers[0], R.MD_DTYPE, lambda g: len(g) >= 1, "market data flowing")
+    assert "result" in sim.call("sim/trade", {"instrument": BTC.name, "direction": "buy", "amount": 0.003})
+    got = gather(feed, readers[1], R.TRADE_DTYPE, lambda g: len(g) >= 1, "a trade record")
+    assert (got[0]["instrument_id"], got[0]["side"], got[0]["amount"]) == (BTC.id, 1, pytest.approx(0.003))
+    assert got[0]["price"] > MARK
+
+
+def test_silence_republishes_the_last_record_flagged_stale_and_raises_md_stale(feed, readers, sim, segs):
+    gather(feed, readers[0], R.MD_DTYPE, lambda g: len(g) >= 1, "market data flowing")
+    assert "result" in sim.call("sim/stall_feed", {"seconds": 1.5})
+    got = gather(feed, readers[0], R.MD_DTYPE, lambda g: any(r["flags"] & R.MD_FLAG_STALE for r in g),
+                 "a stale record")
+    stale = [r for r in got if r["flags"] & R.MD_FLAG_STALE]
+    assert stale[0]["mark_price"] == pytest.approx(MARK, abs=1.0) and segs["state"].get("md_stale") == 1
+    gather(feed, readers[0], R.MD_DTYPE, lambda g: any(not r["flags"] & R.MD_FLAG_STALE for r in g),
+           "fresh data after the stall")
+    assert segs["state"].get("md_stale") == 0
+
+
+def test_a_dropped_connection_is_reconnected_and_resubscribed(feed, readers, sim):
+    gather(feed, readers[0], R.MD_DTYPE, lambda g: len(g) >= 1, "market data flowing")
+    assert sim.call("sim/drop_connections", {"scope": "public"})["result"]["dropped"] >= 1
+    wait_until(lambda: feed.connects == 2, 10.0, feed.do_work, "a reconnect")
+    drain(readers[0], R.MD_DTYPE)
+    gather(feed, readers[0], R.MD_DTYPE, lambda g: len(g) >= 2, "market data after the reconnect")
+
+
+def test_a_wrong_url_fails_the_start(segs, instance):
+    f = Feed(instance, "ws://127.0.0.1:9/ws/api/v2", [BTC], "raw", 0.5, 0.05, 0.2, timeout_s=1.0)
+    try:
+        with pytest.raises(Exception, match="cannot connect to ws://127.0.0.1:9"):
+            f.on_start()
+    finally:
+        f.on_close()

@@ -1,0 +1,73 @@
+"""The risk journal: the book survives a save and a load exactly; it is written atomically, only
+when changed and at most every interval; a corrupt journal is refused with a message naming it."""
+import json
+import logging
+
+import pytest
+
+from procs.risk.journal import Journal
+from procs.risk.position import PositionBook
+
+
+def a_book() -> PositionBook:
+    book = PositionBook(2)
+    book.fill(0, 1, 100_000.0, 0.02, 0.2, trade_id=11)
+    book.fill(0, -1, 100_050.0, 0.01, 0.1, trade_id=12)
+    book.fill(1, -1, 3_000.0, 0.5, 0.15, trade_id=13)
+    book.fill(1, -1, 3_000.0, 0.5, 0.15, trade_id=13)   # a duplicate: counted
+    book.accrue_funding(0, 0.0001, 100_000.0, 3600.0)
+    return book
+
+
+def test_the_book_and_the_day_survive_a_save_and_a_load_exactly(tmp_path):
+    book = a_book()
+    data = {"book": book.to_dict(), "high_water": 12.5, "day": "2026-11-05", "day_start_equity": -3.0}
+    journal = Journal(tmp_path / "risk_book.json")
+    journal.dirty = True
+    journal.save(lambda: data)
+    loaded = Journal(tmp_path / "risk_book.json").load()
+    assert loaded["high_water"] == 12.5 and loaded["day"] == "2026-11-05"
+    back = PositionBook.from_dict(loaded["book"], 2)
+    assert back.position == book.position and back.realised == book.realised
+    assert back.fees == book.fees and back.funding == book.funding and back.fills == book.fills
+    assert back.duplicates == 1 and back.seen(13) and not back.seen(14)
+    assert [list(map(list, lots)) for lots in back.lots] == [list(map(list, lots)) for lots in book.lots]
+    assert not (tmp_path / "risk_book.tmp").exists()          # the temp file was renamed into place
+
+
+def test_nothing_is_written_unless_something_changed_or_before_the_interval_unless_forced(tmp_path):
+    path = tmp_path / "risk_book.json"
+    journal = Journal(path, min_interval_s=60.0)
+    journal.save(lambda: {"book": {}})
+    assert not path.exists()                                   # not dirty
+    journal.dirty = True
+    journal.save(lambda: {"book": {"fills": 1}})
+    assert json.loads(path.read_text())["book"]["fills"] == 1 and not journal.dirty
+    journal.dirty = True
+    journal.save(lambda: {"book": {"fills": 2}})
+    assert json.loads(path.read_text())["book"]["fills"] == 1  # within the interval
+    journal.save(lambda: {"book": {"fills": 3}}, force=True)
+    assert json.loads(path.read_text())["book"]["fills"] == 3
+
+
+def test_no_path_or_no_file_means_no_journal(tmp_path):
+    assert Journal(None).load() is None
+    assert Journal(tmp_path / "absent.json").load() is None
+
+
+@pytest.mark.parametrize("text, why", [
+    ('{"book": {"lots": [[1', "unreadable"),
+    ("[1, 2, 3]", 'no "book" object'),
+    ('{"book": {"lots": [[100000.0]]}}', "not a risk book"),
+    ('{"book": {"lots": 5}}', "not a risk book"),
+    ('{"book": {"realised": "lots"}}', "not a risk book"),
+    ('{"book": {}, "high_water": "high"}', "not a risk book"),
+])
+def test_a_corrupt_journal_is_refused_with_a_message_naming_the_file(tmp_path, caplog, text, why):
+    path = tmp_path / "risk_book.json"
+    path.write_text(text)
+    with caplog.at_level(logging.ERROR, logger="risk"):
+        assert Journal(path).load() is None
+    (record,) = caplog.records
+    assert str(path) in record.getMessage() and why in record.getMessage()
+    assert "starting from the shared state" in record.getMessage()
