@@ -11,7 +11,7 @@ import pytest
 
 from conf.schema import Gateway as GatewayConf
 from procs.feed import Feed
-from procs.gateway.agent import Gateway
+from procs.gateway.session import Session
 from runtime.settings import Instrument
 from venue.client import ThalexClient
 from venue.errors import SubscriptionError
@@ -63,32 +63,45 @@ def test_the_feed_runs_without_trades_and_logs_the_missing_channel(caplog):
     assert TRADES in caplog.text
 
 
-def gateway(url, rsa_key, mass_quote=True) -> Gateway:
-    gw = Gateway("unused", url, "K1", "unused.pem", [BTC], GatewayConf(mass_quote=mass_quote))
-    gw.pem = rsa_key[0]
-    return gw
+def session(url, rsa_key, mass_quote=True) -> Session:
+    """The gateway's session alone: subscribing needs only its configuration and a client."""
+    return Session(url, "K1", rsa_key[0], "", 5.0, 10.0, GatewayConf(mass_quote=mass_quote), [BTC],
+                   limits=None, state=None, executions=None, open_orders=None, quoting=None,
+                   exits=None, mmp=None)
+
+
+def logged_in_client(url, rsa_key) -> ThalexClient:
+    client = ThalexClient(url)
+    client.login("K1", rsa_key[0])
+    return client
 
 
 def test_the_gateway_stops_the_connection_without_session_orders_naming_it(rsa_key):
     with scripted_server(exchange({"account.trade_history", "session.mm_protection"})) as url:
-        gw = gateway(url, rsa_key)
-        with pytest.raises(SubscriptionError, match="session.orders") as err:
-            gw._connect()
-    assert err.value.missing == ["session.orders"] and gw.client is None
+        client = logged_in_client(url, rsa_key)
+        try:
+            with pytest.raises(SubscriptionError, match="session.orders") as err:
+                session(url, rsa_key).subscribe(client)
+        finally:
+            client.close()
+    assert err.value.missing == ["session.orders"]
 
 
 def test_a_mass_quoting_gateway_also_needs_its_protection_channel(rsa_key):
     with scripted_server(exchange({"session.orders", "account.trade_history"})) as url:
-        with pytest.raises(SubscriptionError) as err:
-            gateway(url, rsa_key)._connect()
+        client = logged_in_client(url, rsa_key)
+        try:
+            with pytest.raises(SubscriptionError) as err:
+                session(url, rsa_key).subscribe(client)
+        finally:
+            client.close()
     assert err.value.missing == ["session.mm_protection"]
 
 
 def test_the_gateway_goes_on_without_the_trade_history_and_logs_it(rsa_key, caplog):
     with scripted_server(exchange({"session.orders"})) as url:
-        gw = gateway(url, rsa_key, mass_quote=False)
-        client = ThalexClient(url)
+        client = logged_in_client(url, rsa_key)
         with caplog.at_level(logging.ERROR, logger="gateway"):
-            gw._subscribe(client)
+            session(url, rsa_key, mass_quote=False).subscribe(client)
         client.close()
     assert "account.trade_history" in caplog.text
