@@ -15,7 +15,7 @@ import time
 import numpy as np
 import orjson
 
-from venue.decode.orders import numeric_id
+from venue import ids
 from venue.decode.frame import KIND_ORDERS
 from shm import records as R
 
@@ -81,7 +81,8 @@ class ExecutionsMixin:
                 rec[0] = 0
                 rec["type"], rec["instrument_id"] = R.EXEC_TRADE, inst.id
                 rec["side"] = 1 if t["direction"] == "buy" else -1
-                rec["trade_id"], rec["order_id"] = numeric_id(t["trade_id"]), numeric_id(t.get("order_id", 0) or 0)
+                rec["trade_id_hi"], rec["trade_id_lo"] = R.split_trade_id(ids.trade_id(t["trade_id"]))
+                rec["order_id"] = ids.order_id(t["order_id"]) if t.get("order_id") else 0
                 rec["price"], rec["amount"], rec["fee"] = float(t["price"]), float(t["amount"]), float(t.get("fee", 0.0))
                 rec["position"] = float(t.get("position_after", np.nan))
                 rec["exchange_ts_ns"], rec["receive_ts_ns"] = int(float(t.get("time", 0)) * 1e9), now

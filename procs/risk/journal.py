@@ -4,6 +4,10 @@
 and the day's opening equity. Written atomically (temp file + rename) at most every
 ``min_interval_s`` and only when something changed; a crash loses at most that much, and the
 gateway's reconciliation on the exchange's figures repairs the position either way.
+
+Format ``FORMAT`` (2): fill keys are exact 128-bit trade ids written as 32 hex digits. A journal
+without it (format 1, keys were 32-bit CRCs of the ids) is refused: its keys cannot be matched to
+exact ids, so every trade the exchange replays after a reconnect would be booked a second time.
 """
 from __future__ import annotations
 
@@ -14,6 +18,11 @@ import time
 from pathlib import Path
 
 log = logging.getLogger("risk")
+FORMAT = 2
+
+
+class JournalFormatError(RuntimeError):
+    """A journal written in a format this version cannot continue from exactly."""
 
 
 class Journal:
@@ -23,13 +32,23 @@ class Journal:
         self._last = 0.0
 
     def load(self) -> dict | None:
+        """The saved data, None if there is none; JournalFormatError for an older format."""
         if self.path is None or not self.path.exists():
             return None
         try:
-            return json.loads(self.path.read_text())
+            data = json.loads(self.path.read_text())
         except (OSError, ValueError) as exc:
             log.error("risk journal %s unreadable (%s): starting from the shared state", self.path, exc)
             return None
+        found = data.get("format", 1) if isinstance(data, dict) else None
+        if found != FORMAT:
+            raise JournalFormatError(
+                f"risk journal {self.path}: format={found!r}, expected {FORMAT} (fill keys as exact "
+                "128-bit trade ids); its fill keys cannot be matched to the exchange's trade ids, so "
+                "replayed trades would be booked twice. Start a new run (bin/mm run makes a new run "
+                "directory); moving the file away continues from the shared state, where trades "
+                "the exchange replays are booked again")
+        return data
 
     def save(self, data_fn, force: bool = False) -> None:
         """Write ``data_fn()`` if changed and the interval has passed (or ``force``)."""
@@ -39,6 +58,6 @@ class Journal:
         if not force and now - self._last < self.min_interval_s:
             return
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data_fn()))
+        tmp.write_text(json.dumps({"format": FORMAT, **data_fn()}))
         os.replace(tmp, self.path)
         self.dirty, self._last = False, now
