@@ -40,8 +40,8 @@ TradeRecord (64 B), one public trade (Thalex's public feeds carry no trade id: 0
 
 QuoteSet (448 B), the quoter's desired ladder (quotes ring) and risk's approved one (orders ring)::
 
-    0       2     3     4               8                           16
-    | type  |n_bid|n_ask| instrument_id | seq                       |
+    0       2      3      4             8                           16
+    | type  |n_bids|n_asks|instrument_id| seq                       |
  16 | md_seq                        | md_exchange_ts_ns           |
  32 | created_ts_ns                 | mid                         |
  48 | reservation_price             | half_spread                 |
@@ -58,8 +58,8 @@ QuoteSet (448 B), the quoter's desired ladder (quotes ring) and risk's approved 
 ExecEvent (128 B), broadcast on ring "exec" by the gateway (acks, rejects, fills, cancels,
 positions)::
 
-    0       2    3     4               8                            16
-    | type  |side|liq  | instrument_id | seq                        |
+    0       2    3         4               8                        16
+    | type  |side|liquidity| instrument_id | seq                    |
  16 | client_order_id               | order_id                   |
  32 | trade_id_hi                   | trade_id_lo                |
  48 | exchange_ts_ns                | receive_ts_ns              |

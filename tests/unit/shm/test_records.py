@@ -97,3 +97,31 @@ def test_a_128_bit_trade_id_splits_into_two_u64_fields_and_back():
         split_trade_id(-1)
     with pytest.raises(ValueError, match="2\\*\\*128"):
         split_trade_id(1 << 128)
+
+
+def diagrams() -> dict[str, tuple[int, dict[str, int]]]:
+    """{record: (size drawn in its title, {word: offset of the row it is drawn in})} from the
+    byte diagrams in shm/records.py's docstring."""
+    import re
+    out, current = {}, None
+    for line in records.__doc__.splitlines():
+        title = re.match(r"^(\w+) \((\d+) B\)", line)
+        if title:
+            current = out.setdefault(title[1], (int(title[2]), {}))
+            continue
+        row = re.match(r"^\s*(\d+)?\s*\|(.*)$", line)
+        if current is not None and row:
+            for word in re.findall(r"[a-z][a-z0-9_]*", row[2]):
+                current[1].setdefault(word, int(row[1] or 0))
+    return out
+
+
+@pytest.mark.parametrize("struct", sorted(RECORDS))
+def test_the_byte_diagram_draws_every_field_in_the_row_of_its_offset(struct):
+    size, rows = diagrams()[struct]
+    dtype = RECORDS[struct]
+    assert size == dtype.itemsize
+    for name in dtype.names:
+        assert name in rows, f"{struct}.{name} is not drawn"
+        offset = dtype.fields[name][1]
+        assert rows[name] <= offset < rows[name] + 16, f"{struct}.{name} at {offset} drawn in row {rows[name]}"
