@@ -1,8 +1,10 @@
 """Build the Cython extensions of shm/ and kernels/ with one set of compiler directives.
 
 Every ``*.pyx`` under shm/, kernels/ and testkit/ becomes an extension module of the same dotted name, so a
-new kernel needs no edit here.
+new kernel needs no edit here. First the C side of the record vocabulary (shm/records.h,
+shm/records.pxd, testkit/layout_probe.pyx) is generated from shm/records.py (shm/generate_c.py).
 """
+import sys
 from pathlib import Path
 
 import numpy
@@ -10,6 +12,9 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))   # shm.records, whichever directory the build runs from
+from shm import generate_c  # noqa: E402  (needs ROOT on the path)
+
 PACKAGES = ("shm", "kernels", "testkit")
 
 COMPILER_DIRECTIVES = {
@@ -42,6 +47,8 @@ def extensions():
             )
     return mods
 
+
+generate_c.write_all()   # before the *.pyx glob and cythonize: the probe and .pxd must exist
 
 setup(
     ext_modules=cythonize(

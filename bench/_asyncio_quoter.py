@@ -21,7 +21,7 @@ import numpy as np
 import thalex
 
 import conf
-from kernels.quote import QuoteEngine
+from kernels.quote import ENGINE_PUBLISHED, QuoteEngine
 from shm import records as R
 
 
@@ -50,7 +50,7 @@ async def run(url: str, key_id: str, key_file: str, seconds: float, instrument: 
             md["best_ask_price"] = t.get("best_ask_price") or np.nan
             md["mark_price"] = t["mark_price"]
             md["exchange_ts_ns"] = int(t["mark_timestamp"] * 1e9)
-            if engine.quote(md, 0.0, 0.0, 0.0, out) == 1:
+            if engine.quote(md, 0.0, 0.0, 0.0, out) == ENGINE_PUBLISHED:
                 o = out[0]
                 quote = {"i": instrument,
                          "b": [[float(o["bid_price"][k]), float(o["bid_amount"][k])] for k in range(o["n_bids"])],

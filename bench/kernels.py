@@ -67,8 +67,8 @@ def _kernel_cases(impl):
     intensity = impl.IntensityEstimator(np.arange(10.0), 600.0, 5.0, 1.0, 0.1)
     intensity.on_mid(60_000.0, 0.0)
     candles = impl.VolumeCandles(1.0, 60.0)
-    bufs = [np.zeros(10) for _ in range(4)]
-    spec = dict(tick=1.0, amount_tick=0.001, min_amount=0.001, levels=10, spacing_ticks=1.0,
+    bufs = [np.zeros(R.MAX_LEVELS) for _ in range(4)]
+    spec = dict(tick=1.0, amount_tick=0.001, min_amount=0.001, levels=R.MAX_LEVELS, spacing_ticks=1.0,
                 min_spread=2.0, max_spread=2000.0, fee_pad=6.0, base_size=0.001,
                 multipliers=(1, 1, 1.5, 1.5, 2, 2, 2.5, 2.5, 3, 3), eta=1.0, max_position=0.1)
 

@@ -3,7 +3,9 @@
 # First use on a fresh machine: make a virtual environment inside the checkout (.venv, ignored by
 # git), install the dependencies that pyproject.toml declares, and build the Cython extensions in
 # place. Later uses reinstall only when pyproject.toml changed and rebuild only when a .pyx, .pxd
-# or .h is newer than the last build. A lock keeps two scripts started together from racing.
+# or .h, or the record vocabulary the C side is generated from (shm/records.py,
+# shm/generate_c.py), is newer than the last build. A lock keeps two scripts started together from
+# racing.
 set -euo pipefail
 
 MM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,10 +59,12 @@ PY
 
     local built="$MM_VENV/.built"
     local stale=""
-    if [ ! -f "$built" ]; then
+    if [ ! -f "$built" ] || [ ! -f "$MM_ROOT/shm/records.pxd" ] || [ ! -f "$MM_ROOT/shm/records.h" ] \
+            || [ ! -f "$MM_ROOT/testkit/layout_probe.pyx" ]; then
         stale=yes
     elif [ -n "$(find "$MM_ROOT/shm" "$MM_ROOT/kernels" "$MM_ROOT/testkit" "$MM_ROOT/setup.py" \
-                 \( -name '*.pyx' -o -name '*.pxd' -o -name '*.h' -o -name setup.py \) \
+                 \( -name '*.pyx' -o -name '*.pxd' -o -name '*.h' -o -name setup.py \
+                    -o -path "$MM_ROOT/shm/records.py" -o -path "$MM_ROOT/shm/generate_c.py" \) \
                  -newer "$built" -print -quit)" ]; then
         stale=yes
     else

@@ -30,6 +30,6 @@ def implementation(kind: str = "cython") -> SimpleNamespace:
     for module in MODULES:
         mod = importlib.import_module(prefix + module)
         names.update({k: v for k, v in vars(mod).items()
-                      if not k.startswith("_") and (callable(v) or k.startswith("QUOTE_"))})
+                      if not k.startswith("_") and (callable(v) or k.startswith("ENGINE_"))})
     names["kind"] = kind
     return SimpleNamespace(**names)

@@ -1,4 +1,5 @@
 # From the model's bid/ask to N levels a side. Units: prices USD, amounts contracts.
+from shm.records cimport MM_MAX_LEVELS
 
 cdef struct LadderSpec:
     double tick               # price step, USD
@@ -12,7 +13,7 @@ cdef struct LadderSpec:
     double base_size          # level-0 size before multipliers and shaping, contracts
     double eta                # inventory shaping, 1/contract: size x exp(-eta |q|) on the side that grows |q|
     double max_position       # |position| limit, contracts, counting open orders
-    double multipliers[10]    # per-level size multipliers
+    double multipliers[MM_MAX_LEVELS]  # per-level size multipliers
     double fade_start         # fraction of max_position where the growing side starts to fade
     double fade_ticks         # how far that side has stepped away when |q| reaches max_position
 

@@ -153,8 +153,8 @@ cdef LadderSpec make_spec(double tick, double amount_tick, double min_amount, in
                           double fade_start=1.0, double fade_ticks=0.0) except *:
     cdef LadderSpec spec
     cdef int i
-    if not 1 <= levels <= 10:
-        raise ValueError(f"levels={levels}: must be 1..10 a side")
+    if not 1 <= levels <= MM_MAX_LEVELS:
+        raise ValueError(f"levels={levels}: must be 1..{MM_MAX_LEVELS} a side")
     if len(multipliers) < levels:
         raise ValueError(f"multipliers has {len(multipliers)} values: need one per level ({levels})")
     if not (tick > 0 and amount_tick > 0 and min_amount > 0):
@@ -163,7 +163,7 @@ cdef LadderSpec make_spec(double tick, double amount_tick, double min_amount, in
     spec.spacing_ticks, spec.min_spread, spec.max_spread = spacing_ticks, min_spread, max_spread
     spec.fee_pad, spec.base_size, spec.eta, spec.max_position = fee_pad, base_size, eta, max_position
     spec.fade_start, spec.fade_ticks = fade_start, fade_ticks
-    for i in range(10):
+    for i in range(MM_MAX_LEVELS):
         spec.multipliers[i] = multipliers[i] if i < levels else 0.0
     return spec
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+from shm.records import MAX_LEVELS
+
 MODELS = ("as", "glft")
 MARKOUT_HORIZONS = (1.0, 5.0, 30.0)   # seconds after each fill at which the mid is compared
 
@@ -40,7 +42,7 @@ class QuoteParams:
     candle_max_multiplier: float = 2.0  # gamma and kappa stay within [1/x, x] of their base
     candle_max_offset_frac: float = 0.5  # centre offset within +/- this x half-spread
     # --- ladder ---------------------------------------------------------------------------------
-    levels: int = 10                    # levels per side (1..10)
+    levels: int = MAX_LEVELS            # levels per side (1..MAX_LEVELS)
     level_spacing_ticks: float = 1.0    # between levels, ticks
     min_spread_ticks: float = 2.0       # total spread clamp, ticks
     max_spread_ticks: float = 2000.0
@@ -135,8 +137,8 @@ class QuoteParams:
             bad("sigma_ceiling", f"must be >= sigma_floor ({self.sigma_floor})")
         if not self.min_spread_ticks <= self.max_spread_ticks:
             bad("max_spread_ticks", f"must be >= min_spread_ticks ({self.min_spread_ticks})")
-        if not 1 <= self.levels <= 10:
-            bad("levels", "must be 1..10 (Thalex mass quotes hold 10 a side)")
+        if not 1 <= self.levels <= MAX_LEVELS:
+            bad("levels", f"must be 1..{MAX_LEVELS} (Thalex mass quotes hold {MAX_LEVELS} a side)")
         if len(self.size_multipliers) < self.levels or min(self.size_multipliers) <= 0:
             bad("size_multipliers", f"need {self.levels} values > 0, one per level")
         d = self.intensity_depths_ticks

@@ -1,5 +1,5 @@
 # The quoter's one entry point: market record + inventory -> a filled QuoteSet record.
-from shm.records cimport MdRecord, QuoteSet
+from shm.records cimport MM_MAX_LEVELS, MdRecord, QuoteSet
 from kernels.volatility cimport EwmaVariance
 from kernels.intensity cimport IntensityEstimator
 from kernels.candles cimport VolumeCandles
@@ -26,10 +26,10 @@ cdef class QuoteEngine:
     cdef double _fc_widen, _markout_threshold, _markout_cap
     cdef bint _markout_widen
     # ---- what was last published (for the requote tolerance) ----
-    cdef double _last_bid_price[10]
-    cdef double _last_bid_amount[10]
-    cdef double _last_ask_price[10]
-    cdef double _last_ask_amount[10]
+    cdef double _last_bid_price[MM_MAX_LEVELS]
+    cdef double _last_bid_amount[MM_MAX_LEVELS]
+    cdef double _last_ask_price[MM_MAX_LEVELS]
+    cdef double _last_ask_amount[MM_MAX_LEVELS]
     cdef int _last_n_bids, _last_n_asks
     cdef readonly bint pulled
     cdef readonly object params

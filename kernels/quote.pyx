@@ -8,10 +8,11 @@ the candle signals, price level 0 with AS or GLFT, widen a side whose fills are 
 position limit), drop the side the guard pulls (flagged QUOTE_FLAG_FAST_CANCEL when it has just
 triggered), keep levels that moved within the requote tolerance, and fill ``out``.
 
-Returns QUOTE_UNCHANGED (0: nothing moved beyond tolerance; publish nothing), QUOTE_PUBLISH
-(1: ``out`` is a new QUOTE_SET) or QUOTE_PULL (2: ``out`` is a QUOTE_PULL whose ``reason`` says
-why: stale data, no usable price, crossed book, bad inventory, non-finite model output). A pull
-is reported once; the next good record publishes again. Public trades go to :meth:`on_trade`.
+Returns an engine status: ENGINE_UNCHANGED (0: nothing moved beyond tolerance; publish nothing),
+ENGINE_PUBLISHED (1: ``out`` is a new QUOTE_SET record) or ENGINE_PULLED (2: ``out`` is a
+QUOTE_PULL record whose ``reason`` says why: stale data, no usable price, crossed book, bad
+inventory, non-finite model output). A pull is reported once; the next good record publishes
+again. Public trades go to :meth:`on_trade`.
 
 Units: prices USD, amounts and inventory contracts, times from the record (ns) used in seconds.
 """
@@ -19,7 +20,7 @@ from libc.math cimport fabs, isfinite
 from libc.string cimport memcpy, memset
 cimport numpy as cnp
 
-from shm.records cimport MdRecord, QuoteSet, TradeRecord
+from shm.records cimport MM_MAX_LEVELS, MdRecord, QuoteSet, TradeRecord
 from kernels.avellaneda cimport as_reservation_price, as_spread
 from kernels.glft cimport glft_c1, glft_c2, glft_half_spread, glft_skew
 from kernels.ladder cimport ladder_c, keep_within_tolerance_c
@@ -33,7 +34,8 @@ from kernels.params import MARKOUT_HORIZONS
 
 cnp.import_array()
 
-QUOTE_UNCHANGED, QUOTE_PUBLISH, QUOTE_PULL = 0, 1, 2
+# Engine statuses (what quote() did), apart from the record types QUOTE_SET / QUOTE_PULL it writes.
+ENGINE_UNCHANGED, ENGINE_PUBLISHED, ENGINE_PULLED = 0, 1, 2
 
 cdef int MD_SIZE = R.MD_DTYPE.itemsize
 cdef int QUOTE_SIZE = R.QUOTE_DTYPE.itemsize
@@ -98,7 +100,7 @@ cdef class QuoteEngine:
         self._spec.min_spread, self._spec.max_spread = p.min_spread_ticks * t, p.max_spread_ticks * t
         self._spec.fee_pad, self._spec.base_size = 0.0, p.base_size
         self._spec.eta, self._spec.max_position = p.eta, p.max_position
-        for i in range(10):
+        for i in range(MM_MAX_LEVELS):
             self._spec.multipliers[i] = p.size_multipliers[i] if i < p.levels else 0.0
         self._spec.fade_start, self._spec.fade_ticks = p.fade_start, p.fade_ticks
         self._fc_widen = p.fc_widen
@@ -214,14 +216,14 @@ cdef class QuoteEngine:
             out.flags |= FLAG_FAST_CANCEL
         self._guard_prev = gstate
         if mask == 0 and not self.pulled:
-            return QUOTE_UNCHANGED
+            return ENGINE_UNCHANGED
         self.pulled = False
-        memcpy(self._last_bid_price, out.bid_price, sizeof(double) * 10)
-        memcpy(self._last_bid_amount, out.bid_amount, sizeof(double) * 10)
-        memcpy(self._last_ask_price, out.ask_price, sizeof(double) * 10)
-        memcpy(self._last_ask_amount, out.ask_amount, sizeof(double) * 10)
+        memcpy(self._last_bid_price, out.bid_price, sizeof(double) * MM_MAX_LEVELS)
+        memcpy(self._last_bid_amount, out.bid_amount, sizeof(double) * MM_MAX_LEVELS)
+        memcpy(self._last_ask_price, out.ask_price, sizeof(double) * MM_MAX_LEVELS)
+        memcpy(self._last_ask_amount, out.ask_amount, sizeof(double) * MM_MAX_LEVELS)
         self._last_n_bids, self._last_n_asks = n_bids, n_asks
-        return QUOTE_PUBLISH
+        return ENGINE_PUBLISHED
 
     cdef void _model(self, double fair, double q, double gamma, double kappa, double a, double sigma,
                      double t_s, double *r, double *half) noexcept:
@@ -267,7 +269,7 @@ cdef class QuoteEngine:
         self._fill_header(md, inventory, T_QUOTE_PULL, reason, out)
         self._last_n_bids = self._last_n_asks = 0
         if self.pulled:
-            return QUOTE_UNCHANGED
+            return ENGINE_UNCHANGED
         self.pulled = True
-        return QUOTE_PULL
+        return ENGINE_PULLED
 

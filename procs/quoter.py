@@ -19,16 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-from kernels.quote import QuoteEngine
+from kernels.quote import ENGINE_PULLED, QuoteEngine
 from runtime import segments
 from runtime.agent import Agent
 from runtime.settings import config_of, instruments_of
 from shm.doorbell import Doorbells
+from shm.one_to_one import FULL
 from shm.records import EXEC_DTYPE, EXEC_FILL, MD_DTYPE, QUOTE_DTYPE, QUOTE_FLAG_FAST_CANCEL, TRADE_DTYPE
 from shm.state import SharedState
 
 log = logging.getLogger("quoter")
-FULL = 1
 
 
 class Quoter(Agent):
@@ -132,7 +132,7 @@ class Quoter(Agent):
             log.warning("%s: fast cancel: the market jumped, pulling the exposed side",
                         self.instruments[iid].name)
         self.quote_log.write(out)
-        if status == 2:
+        if status == ENGINE_PULLED:
             self.pulls += 1
         self.published += 1
         if self.quotes_ring.write(out) == FULL:

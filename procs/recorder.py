@@ -12,7 +12,8 @@ Rows collect in memory and are written every ``flush_interval_s`` into ``<run_di
                   latency_ns (market record received -> ladder published), bids, asks
                   (levels as price@amount|...)
     fills.csv     time_ns, instrument_id, side, liquidity (1 maker, 2 taker), price, amount, fee,
-                  position (after the fill), order_id, trade_id    (the exchange's trade reports)
+                  position (after the fill), order_id, trade_id    (the exchange's trade reports;
+                  ids as the exchange writes them: 16 and 32 hex digits)
     orders.csv    time_ns, event (ack|amend|fill|cancel|reject), instrument_id, side, client_order_id,
                   price, amount, reason (delete reason or error code)
     pnl.csv       time_ns, state, paused, quoting, position, realised, unrealised, fees, funding,
@@ -41,7 +42,8 @@ from runtime.agent import Agent
 from runtime import segments
 from shm.counters import Counters
 from shm.records import (EXEC_ACK, EXEC_CANCEL, EXEC_FILL, EXEC_REJECT, EXEC_AMEND, EXEC_TRADE,
-                         MD_FLAG_STALE, MD_TICKER, MD_BOOK, QUOTE_SET)
+                         MD_FLAG_STALE, MD_TICKER, MD_BOOK, QUOTE_SET, trade_id_of)
+from venue.ids import order_id_hex, trade_id_hex
 from shm.state import SharedState, TRADING_STATE_NAMES
 
 HEADERS = {
@@ -78,7 +80,7 @@ class Recorder(Agent):
         self.pnl_ns, self.counters_ns = int(pnl_interval_s * 1e9), int(counters_interval_s * 1e9)
         self.rows = {name: [] for name in HEADERS}
         self.latencies: list[int] = []
-        self.trade_ids: set[int] = set()   # trade reports are replayed on reconnect: record once
+        self.trade_ids: set[int] = set()   # exact u128 ids; reports are replayed on reconnect: record once
         self.files, self.writers = {}, {}
 
     def on_start(self) -> None:
@@ -166,15 +168,16 @@ class Recorder(Agent):
         for e in buf[:n]:
             kind = int(e["type"])
             if kind == EXEC_TRADE:
-                if int(e["trade_id"]) in self.trade_ids:
+                trade_id = trade_id_of(e)
+                if trade_id in self.trade_ids:
                     continue
-                self.trade_ids.add(int(e["trade_id"]))
+                self.trade_ids.add(trade_id)
                 # The trade's own time (a replay after a reconnect arrives late), on our clock.
                 at = int(e["exchange_ts_ns"]) + self.unix_to_mono_ns if e["exchange_ts_ns"] else int(e["receive_ts_ns"])
                 self.rows["fills"].append((
                     at, int(e["instrument_id"]), int(e["side"]), int(e["liquidity"]),
                     float(e["price"]), float(e["amount"]), float(e["fee"]), float(e["position"]),
-                    int(e["order_id"]), int(e["trade_id"])))
+                    order_id_hex(int(e["order_id"])), trade_id_hex(trade_id)))
             if kind in EXEC_NAMES:
                 self.rows["orders"].append((
                     int(e["receive_ts_ns"]), EXEC_NAMES[kind], int(e["instrument_id"]), int(e["side"]),

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 FILES = ("md", "quotes", "fills", "orders", "pnl", "latency", "trades")
-NUMERIC_SKIP = {"quotes": {"kind", "bids", "asks"}, "orders": {"event"}, "pnl": {"state"}}
+NUMERIC_SKIP = {"quotes": {"kind", "bids", "asks"}, "orders": {"event"}, "pnl": {"state"},
+                "fills": {"order_id", "trade_id"}}   # the exchange's hex ids stay text
 
 
 class Run:

@@ -1,9 +1,14 @@
-"""Every record that crosses a ring, described once.
+"""Every record that crosses a ring, described once: this module is the only place to edit.
 
 Each record is a fixed-size NumPy structured dtype whose size is a multiple of 64 bytes (one cache
-line), mirrored field by field by a C struct in ``shm/records.h`` that the Cython code uses;
-``tests/unit/shm/test_records.py`` checks itemsize and every offset against the compiled struct.
-Byte 0 of every record is a little-endian ``type`` (uint16); type 0 means "empty slot".
+line). The C side is generated from these dtypes at build time (``shm/generate_c.py``, run by
+setup.py): the structs of ``shm/records.h``, their Cython declarations in ``shm/records.pxd`` and
+the layout probe ``testkit/layout_probe.pyx``; ``tests/unit/shm/test_records.py`` checks itemsize
+and every offset against the compiled structs. Byte 0 of every record is a little-endian ``type``
+(uint16); type 0 means "empty slot".
+
+Exchange identifiers are kept exactly: an order id (16 hex digits on Thalex) is its u64 value, a
+trade id (32 hex digits) is the u128 split into ``trade_id_hi`` / ``trade_id_lo``; 0 means "none".
 
 Units: prices in quote currency (USD), amounts in contracts, timestamps in nanoseconds
 (``*_ts_ns``: exchange times are Unix epoch ns, local times are ``time.monotonic_ns()`` unless
@@ -24,18 +29,19 @@ MdRecord (128 B), broadcast on ring "md" by the feed::
 112 | (reserved, 16 B)                                             |
     +--------------------------------------------------------------+
 
-TradeRecord (64 B), one public trade::
+TradeRecord (64 B), one public trade (Thalex's public feeds carry no trade id: 0 there)::
 
     0       2    3    4               8                             16
     | type  |side|pad | instrument_id | seq                         |
- 16 | trade_id                      | exchange_ts_ns              |
- 32 | receive_ts_ns                 | price                       |
- 48 | amount                        | (reserved, 8 B)             |
+ 16 | trade_id_hi                   | trade_id_lo                 |
+ 32 | exchange_ts_ns                | receive_ts_ns               |
+ 48 | price                         | amount                      |
+ 64 +-------------------------------------------------------------+
 
 QuoteSet (448 B), the quoter's desired ladder (quotes ring) and risk's approved one (orders ring)::
 
-    0       2     3     4               8                           16
-    | type  |n_bid|n_ask| instrument_id | seq                       |
+    0       2      3      4             8                           16
+    | type  |n_bids|n_asks|instrument_id| seq                       |
  16 | md_seq                        | md_exchange_ts_ns           |
  32 | created_ts_ns                 | mid                         |
  48 | reservation_price             | half_spread                 |
@@ -49,26 +55,19 @@ QuoteSet (448 B), the quoter's desired ladder (quotes ring) and risk's approved 
 368 | ask_amount[10]  (80 B)                                      |
 448 +-------------------------------------------------------------+
 
-OrderCommand (64 B), a single order or account command (insert, cancel, cancel-all, flatten)::
-
-    0       2    3     4               8                            16
-    | type  |side|flags| instrument_id | seq                        |
- 16 | client_order_id               | created_ts_ns              |
- 32 | price                         | amount                     |
- 48 | quote_seq                     | (reserved, 8 B)            |
-
 ExecEvent (128 B), broadcast on ring "exec" by the gateway (acks, rejects, fills, cancels,
 positions)::
 
-    0       2    3     4               8                            16
-    | type  |side|liq  | instrument_id | seq                        |
+    0       2    3         4               8                        16
+    | type  |side|liquidity| instrument_id | seq                    |
  16 | client_order_id               | order_id                   |
- 32 | trade_id                      | exchange_ts_ns             |
- 48 | receive_ts_ns                 | price                      |
- 64 | amount                        | remaining                  |
- 80 | position                      | fee                        |
- 96 | realised_pnl                  | reason (i32) | (pad 4)     |
-112 | (reserved, 16 B)                                           |
+ 32 | trade_id_hi                   | trade_id_lo                |
+ 48 | exchange_ts_ns                | receive_ts_ns              |
+ 64 | price                         | amount                     |
+ 80 | remaining                     | position                   |
+ 96 | fee                           | realised_pnl               |
+112 | reason (i32) | (pad 4)        | (reserved, 8 B)            |
+128 +------------------------------------------------------------+
 """
 from __future__ import annotations
 
@@ -76,6 +75,9 @@ import numpy as np
 
 CACHE_LINE = 64
 MAX_LEVELS = 10  # price levels per side in a QuoteSet (Thalex mass_quote allows 10)
+#: Constants generated into records.h (C) and records.pxd (Cython); an array field whose length
+#: equals one of them is declared with its name.
+C_CONSTANTS = {"MM_MAX_LEVELS": MAX_LEVELS}
 
 # ---- type ids (byte 0 of every record; 0 = empty) -------------------------------------------
 MD_TICKER, MD_BOOK, MD_TRADE, MD_INDEX = 1, 2, 3, 4
@@ -97,9 +99,6 @@ QUOTE_REASON_CROSSED_BOOK, QUOTE_REASON_BAD_INPUT, QUOTE_REASON_MODEL = 3, 4, 5
 RISK_TRIM_POSITION, RISK_TRIM_NOTIONAL, RISK_TRIM_ORDER_SIZE = 1 << 8, 1 << 9, 1 << 10
 RISK_PRICE_BAND, RISK_REDUCING, RISK_HALTED, RISK_PAUSED = 1 << 11, 1 << 12, 1 << 13, 1 << 14
 RISK_NO_MARK = 1 << 15
-
-ORDER_INSERT, ORDER_AMEND, ORDER_CANCEL, ORDER_CANCEL_ALL, ORDER_FLATTEN = 1, 2, 3, 4, 5
-ORDER_FLAG_POST_ONLY, ORDER_FLAG_REDUCE_ONLY, ORDER_FLAG_IOC, ORDER_FLAG_MARKET = 1, 2, 4, 8
 
 EXEC_ACK, EXEC_REJECT, EXEC_FILL, EXEC_CANCEL, EXEC_POSITION, EXEC_AMEND = 1, 2, 3, 4, 5, 6
 EXEC_TRADE = 7  # the trade history's report of a fill: the exchange's fee and position_after
@@ -143,7 +142,7 @@ MD_DTYPE = describe("MdRecord", [
 
 TRADE_DTYPE = describe("TradeRecord", [
     ("type", "<u2"), ("side", "i1"), ("_pad0", "u1"), ("instrument_id", "<u4"), ("seq", "<u8"),
-    ("trade_id", "<u8"), ("exchange_ts_ns", "<i8"), ("receive_ts_ns", "<i8"),
+    ("trade_id_hi", "<u8"), ("trade_id_lo", "<u8"), ("exchange_ts_ns", "<i8"), ("receive_ts_ns", "<i8"),
     ("price", "<f8"), ("amount", "<f8"),
 ], 64)
 
@@ -158,15 +157,9 @@ QUOTE_DTYPE = describe("QuoteSet", [
     ("ask_price", f"({MAX_LEVELS},)<f8"), ("ask_amount", f"({MAX_LEVELS},)<f8"),
 ], 448)
 
-ORDER_DTYPE = describe("OrderCommand", [
-    ("type", "<u2"), ("side", "i1"), ("flags", "u1"), ("instrument_id", "<u4"), ("seq", "<u8"),
-    ("client_order_id", "<u8"), ("created_ts_ns", "<i8"),
-    ("price", "<f8"), ("amount", "<f8"), ("quote_seq", "<u8"),
-], 64)
-
 EXEC_DTYPE = describe("ExecEvent", [
     ("type", "<u2"), ("side", "i1"), ("liquidity", "u1"), ("instrument_id", "<u4"), ("seq", "<u8"),
-    ("client_order_id", "<u8"), ("order_id", "<u8"), ("trade_id", "<u8"),
+    ("client_order_id", "<u8"), ("order_id", "<u8"), ("trade_id_hi", "<u8"), ("trade_id_lo", "<u8"),
     ("exchange_ts_ns", "<i8"), ("receive_ts_ns", "<i8"),
     ("price", "<f8"), ("amount", "<f8"), ("remaining", "<f8"),
     ("position", "<f8"), ("fee", "<f8"), ("realised_pnl", "<f8"), ("reason", "<i4"),
@@ -177,9 +170,23 @@ RECORDS: dict[str, np.dtype] = {
     "MdRecord": MD_DTYPE,
     "TradeRecord": TRADE_DTYPE,
     "QuoteSet": QUOTE_DTYPE,
-    "OrderCommand": ORDER_DTYPE,
     "ExecEvent": EXEC_DTYPE,
 }
+
+
+U64_MASK = (1 << 64) - 1
+
+
+def trade_id_of(record) -> int:
+    """The exact 128-bit trade id of an ExecEvent or TradeRecord (0 = none), as one int."""
+    return (int(record["trade_id_hi"]) << 64) | int(record["trade_id_lo"])
+
+
+def split_trade_id(trade_id: int) -> tuple[int, int]:
+    """``(trade_id_hi, trade_id_lo)`` of a 128-bit trade id; ValueError outside 0..2**128-1."""
+    if not 0 <= trade_id >> 64 <= U64_MASK:
+        raise ValueError(f"trade_id={trade_id}: expected 0..2**128-1")
+    return trade_id >> 64, trade_id & U64_MASK
 
 
 def empty(dtype: np.dtype, n: int = 1) -> np.ndarray:

@@ -265,7 +265,7 @@ class ConditionalOrders:
             amount = c.amount
             if c.reduce_only:
                 amount = engine._reduce_only_amount(c.account, c.instrument, c.direction, amount)
-            order = Order(str(next(engine._order_ids)), c.instrument, c.direction, c.limit_price,
+            order = Order(engine.ids.order_id(), c.instrument, c.direction, c.limit_price,
                           amount, "market" if market else "limit",
                           "immediate_or_cancel" if market else "good_till_cancelled", c.label,
                           account=c.account, persistent=True, reduce_only=c.reduce_only,

@@ -19,6 +19,7 @@ from collections import deque
 from . import params as P
 from .accounts import Account
 from .book import Book
+from .ids import IdMaker
 from .errors import (ApiError, COLLAR_BREACH, DUPLICATE_ORDER_ID, INVALID_REQUEST,
                      INVALID_TIME_IN_FORCE, ORDER_NOT_FOUND, REDUCE_ONLY)
 from .instruments import Instrument, round8
@@ -64,8 +65,7 @@ class Engine:
         self.low: dict[str, float | None] = {name: None for name in instruments}
         self.first_price: dict[str, float | None] = {name: None for name in instruments}
         self.passive_fill_hooks = []    # callables(list[(maker Order, coins)]) after each match
-        self._order_ids = itertools.count(1_000_000_001)
-        self._trade_ids = itertools.count(5_000_000_001)
+        self.ids = IdMaker()            # Thalex-shaped hex order and trade ids
         self._seq = itertools.count(1)
 
     # ---------------------------------------------------------------- accounts and lookup
@@ -126,7 +126,7 @@ class Engine:
                                                "order of this session")
         if reduce_only:
             amount = self._reduce_only_amount(session.account, instr, direction, amount)
-        order = Order(str(next(self._order_ids)), instr, direction, price, amount, order_type, tif,
+        order = Order(self.ids.order_id(), instr, direction, price, amount, order_type, tif,
                       P.label(p), cid, session.account, session, session.persistent, post_only,
                       reduce_only, create_time=self.clock())
         limit = self._collar_limit(order, collar)
@@ -218,7 +218,7 @@ class Engine:
                 break
             qty = round8(min(taker.remaining, maker.remaining))
             price = instr.from_ticks(maker.ticks)
-            trade_id = str(next(self._trade_ids))
+            trade_id = self.ids.trade_id(now)
             self._fill(maker, price, qty, "maker", trade_id, now)
             self._fill(taker, price, qty, "taker", trade_id, now)
             hit.append((maker, qty))

@@ -140,7 +140,7 @@ class Market:
 
     def background_order(self, name: str, direction: str, amount: float, ioc: bool = False):
         e = self.engine
-        return Order(str(next(e._order_ids)), e.instruments[name], direction, None, amount,
+        return Order(e.ids.order_id(), e.instruments[name], direction, None, amount,
                      time_in_force="immediate_or_cancel" if ioc else "good_till_cancelled",
                      create_time=e.clock())
 

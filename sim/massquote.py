@@ -203,7 +203,7 @@ class MassQuoter:
         for ticks, amount in levels.items():
             if amount == 0:
                 continue
-            order = Order(str(next(engine._order_ids)), instr, "buy" if is_buy else "sell",
+            order = Order(engine.ids.order_id(), instr, "buy" if is_buy else "sell",
                           instr.from_ticks(ticks), amount, label=label, account=session.account,
                           session=session, persistent=False, post_only=post_only,
                           mass_quote_product=instr.product, create_time=engine.clock())

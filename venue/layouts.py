@@ -1,9 +1,11 @@
-"""``struct`` packers that write a whole shm record in one call, checked against shm/records.py.
+"""``struct`` packers that write a whole shm record in one call, derived from shm/records.py.
 
 Assigning a dozen NumPy fields by name costs about 150 ns each; one ``Struct.pack_into`` of the
 record's fields costs about 300 ns in all, which is what lets the feed decode 200k+ frames/s.
-Each format is derived by hand from the record diagram and verified field by field against the
-dtype's offsets when this module is imported, so a layout change fails loudly here.
+Each format is derived from the record's dtype (a code per field in offset order, ``x`` for
+padding, trailing reserved bytes left untouched), so a layout change in shm/records.py changes the
+packer with it. ``pack_into(buf, offset, *values)`` takes the values in field order
+(``<STRUCT>_FIELDS`` names them, the byte diagram draws them).
 """
 from __future__ import annotations
 
@@ -13,46 +15,42 @@ import numpy as np
 
 from shm.records import EXEC_DTYPE, MD_DTYPE, TRADE_DTYPE
 
-# (struct format, field names in order; None = padding byte)
-_MD_FIELDS = ("<HHIQqq9dq", ["type", "flags", "instrument_id", "seq", "exchange_ts_ns", "receive_ts_ns",
-                             "best_bid_price", "best_bid_amount", "best_ask_price", "best_ask_amount",
-                             "mark_price", "index_price", "last_price", "last_amount", "funding_rate",
-                             "publish_ts_ns"])
-_TRADE_FIELDS = ("<HbxIQQqqdd", ["type", "side", None, "instrument_id", "seq", "trade_id",
-                                 "exchange_ts_ns", "receive_ts_ns", "price", "amount"])
-_EXEC_FIELDS = ("<HbBIQQQQqq6di", ["type", "side", "liquidity", "instrument_id", "seq", "client_order_id",
-                                   "order_id", "trade_id", "exchange_ts_ns", "receive_ts_ns", "price",
-                                   "amount", "remaining", "position", "fee", "realised_pnl", "reason"])
+# NumPy scalar kind + size -> struct code (records hold little-endian fixed-width scalars only).
+_CODES = {("u", 1): "B", ("u", 2): "H", ("u", 4): "I", ("u", 8): "Q",
+          ("i", 1): "b", ("i", 2): "h", ("i", 4): "i", ("i", 8): "q",
+          ("f", 4): "f", ("f", 8): "d"}
 
 
-def _checked(dtype: np.dtype, fmt: str, names: list) -> struct.Struct:
-    """The Struct for ``fmt`` after checking each field's offset and size against ``dtype``."""
-    offset = 0
-    codes = struct.Struct(fmt)
-    counts, i = [], 1
-    while i < len(fmt):  # expand "9d" into nine "d"
-        j = i
-        while fmt[j].isdigit():
-            j += 1
-        counts.extend([fmt[j]] * (int(fmt[i:j]) if j > i else 1))
-        i = j + 1
-    if len(counts) != len(names):
-        raise AssertionError(f"{fmt}: {len(counts)} struct items but {len(names)} names")
-    for code, name in zip(counts, names):
-        size = struct.calcsize("<" + code)
-        if name is not None:
-            field_dtype, field_offset = dtype.fields[name][:2]
-            if field_offset != offset or field_dtype.itemsize != size:
-                raise AssertionError(f"{name}: struct offset {offset} size {size} but dtype offset "
-                                     f"{field_offset} size {field_dtype.itemsize}")
-        offset += size
-    assert codes.size == offset <= dtype.itemsize
-    return codes
+def struct_of(dtype: np.dtype) -> tuple[struct.Struct, tuple[str, ...]]:
+    """The little-endian Struct packing every field of ``dtype`` in offset order, and their names.
+
+    An array field contributes one code per element. Raises ValueError for a field with no struct
+    code or a layout the format cannot reproduce (checked: the Struct places each field at the
+    dtype's offset).
+    """
+    fmt, names, end = ["<"], [], 0
+    for name in sorted(dtype.names, key=lambda n: dtype.fields[n][1]):
+        field, offset = dtype.fields[name][:2]
+        code = _CODES.get((field.base.kind, field.base.itemsize))
+        if code is None or field.base.byteorder == ">" or len(field.shape) > 1:
+            raise ValueError(f"{name}: dtype {field} has no struct code")
+        if offset < end:
+            raise ValueError(f"{name}: overlaps the field before it (offset {offset} < {end})")
+        if offset > end:
+            fmt.append(f"{offset - end}x")
+        count = field.shape[0] if field.shape else 1
+        fmt.append(f"{count}{code}" if count > 1 else code)
+        names.append(name)
+        end = offset + field.itemsize
+    packer = struct.Struct("".join(fmt))
+    if packer.size != end or end > dtype.itemsize:
+        raise ValueError(f"{dtype}: struct {packer.format!r} is {packer.size} B, fields end at {end}")
+    return packer, tuple(names)
 
 
-MD_STRUCT = _checked(MD_DTYPE, *_MD_FIELDS)
-TRADE_STRUCT = _checked(TRADE_DTYPE, *_TRADE_FIELDS)
-EXEC_STRUCT = _checked(EXEC_DTYPE, *_EXEC_FIELDS)
+MD_STRUCT, MD_FIELDS = struct_of(MD_DTYPE)
+TRADE_STRUCT, TRADE_FIELDS = struct_of(TRADE_DTYPE)
+EXEC_STRUCT, EXEC_FIELDS = struct_of(EXEC_DTYPE)
 
 
 def writable_records(out: np.ndarray, dtype: np.dtype, name: str = "out") -> np.ndarray:

@@ -1,6 +1,8 @@
 """Pure-Python twin of kernels/ladder.pyx (the rules are described there)."""
 import math
 
+from shm.records import MAX_LEVELS
+
 SNAP_EPS = 1e-9
 
 
@@ -20,8 +22,8 @@ def build_ladder(bid0, ask0, q, open_bid, open_ask, best_bid, best_ask, *, tick,
                  min_amount, levels, spacing_ticks, min_spread, max_spread, fee_pad, base_size,
                  multipliers, eta, max_position, bid_price, bid_amount, ask_price, ask_amount,
                  fade_start=1.0, fade_ticks=0.0):
-    if not 1 <= levels <= 10:
-        raise ValueError(f"levels={levels}: must be 1..10 a side")
+    if not 1 <= levels <= MAX_LEVELS:
+        raise ValueError(f"levels={levels}: must be 1..{MAX_LEVELS} a side")
     if len(multipliers) < levels:
         raise ValueError(f"multipliers has {len(multipliers)} values: need one per level ({levels})")
     if not (tick > 0 and amount_tick > 0 and min_amount > 0):

@@ -14,7 +14,9 @@ from kernels.twins.intensity import IntensityEstimator
 from kernels.twins.ladder import build_ladder, keep_within_tolerance
 from kernels.twins.volatility import EwmaVariance
 
-QUOTE_UNCHANGED, QUOTE_PUBLISH, QUOTE_PULL = 0, 1, 2
+# Engine statuses (what quote() did), apart from the record types QUOTE_SET / QUOTE_PULL it writes.
+ENGINE_UNCHANGED, ENGINE_PUBLISHED, ENGINE_PULLED = 0, 1, 2
+N = R.MAX_LEVELS
 ESTIMATORS = {"vol": EwmaVariance, "intensity": IntensityEstimator, "candles": VolumeCandles,
               "guard": MoveGuard, "markout": Markout}
 
@@ -40,7 +42,7 @@ class QuoteEngine:
         self.expiry_s = expiry_s
         self.params = None
         self.set_params(params)
-        self._last = {"bid": ([0.0] * 10, [0.0] * 10, 0), "ask": ([0.0] * 10, [0.0] * 10, 0)}
+        self._last = {"bid": ([0.0] * N, [0.0] * N, 0), "ask": ([0.0] * N, [0.0] * N, 0)}
         self.pulled = False
 
     def set_params(self, params):
@@ -126,7 +128,7 @@ class QuoteEngine:
             return self._pull(m, inventory, R.QUOTE_REASON_MODEL, o)
 
         t = self.tick_size
-        bp, bamt, ap, aamt = [0.0] * 10, [0.0] * 10, [0.0] * 10, [0.0] * 10
+        bp, bamt, ap, aamt = [0.0] * N, [0.0] * N, [0.0] * N, [0.0] * N
         n_bids, n_asks = build_ladder(
             bid0, ask0, inventory, open_bid, open_ask, bb, ba, tick=t, amount_tick=self.amount_tick,
             min_amount=self.min_amount, levels=p.levels, spacing_ticks=p.level_spacing_ticks,
@@ -153,10 +155,10 @@ class QuoteEngine:
             o["flags"] = int(o["flags"]) | R.QUOTE_FLAG_FAST_CANCEL
         self._guard_prev = gstate
         if mask == 0 and not self.pulled:
-            return QUOTE_UNCHANGED
+            return ENGINE_UNCHANGED
         self.pulled = False
         self._last = {"bid": (bp, bamt, n_bids), "ask": (ap, aamt, n_asks)}
-        return QUOTE_PUBLISH
+        return ENGINE_PUBLISHED
 
     @staticmethod
     def _header(m, inventory, kind, reason, o):
@@ -173,9 +175,9 @@ class QuoteEngine:
         for name in R.QUOTE_DTYPE.names:
             o[name] = 0
         self._header(m, inventory, R.QUOTE_PULL, reason, o)
-        self._last = {"bid": ([0.0] * 10, [0.0] * 10, 0), "ask": ([0.0] * 10, [0.0] * 10, 0)}
+        self._last = {"bid": ([0.0] * N, [0.0] * N, 0), "ask": ([0.0] * N, [0.0] * N, 0)}
         if self.pulled:
-            return QUOTE_UNCHANGED
+            return ENGINE_UNCHANGED
         self.pulled = True
-        return QUOTE_PULL
+        return ENGINE_PULLED
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 
+from shm.records import MAX_LEVELS
+
 log = logging.getLogger("gateway")
 SIDES = (1, -1)
 
@@ -26,7 +28,7 @@ SIDES = (1, -1)
 class LadderOrders:
     def __init__(self, instrument: str, limits, next_cid):
         self.instrument, self.limits, self.next_cid = instrument, limits, next_cid
-        self.levels = {side: [None] * 10 for side in SIDES}   # side -> client_order_id per level
+        self.levels = {side: [None] * MAX_LEVELS for side in SIDES}   # side -> client_order_id per level
         # cid -> [side, level, price, resting amount, executed amount] (contracts)
         self.orders: dict[int, list] = {}
 
@@ -38,7 +40,7 @@ class LadderOrders:
                                           (-1, "n_asks", "ask_price", "ask_amount")):
             n = 0 if pull else int(r[n_key])
             prices, amounts = r[p_key].tolist(), r[a_key].tolist()
-            for level in range(10):
+            for level in range(MAX_LEVELS):
                 want = (prices[level], amounts[level]) if level < n else None
                 if not self._level(client, side, level, want, label, now_ns):
                     return False
@@ -99,5 +101,5 @@ class LadderOrders:
 
     def clear(self) -> None:
         """Forget everything (after a cancel-all or a reconnect: nothing of ours is live)."""
-        self.levels = {side: [None] * 10 for side in SIDES}
+        self.levels = {side: [None] * MAX_LEVELS for side in SIDES}
         self.orders.clear()

@@ -33,10 +33,10 @@ from runtime.settings import config_of, instruments_of
 from shm import records as R
 from shm.doorbell import Doorbells
 from shm.errors import RingLappedError
+from shm.one_to_one import FULL
 from shm.state import ACTIVE, HALTED, SharedState
 
 log = logging.getLogger("risk")
-FULL = 1
 
 
 class RiskAgent(Agent):
@@ -167,11 +167,11 @@ class RiskAgent(Agent):
             price, amount = float(e["price"]), float(e["amount"])
             rate = self.conf.maker_fee_rate if e["liquidity"] == R.LIQ_MAKER else self.conf.taker_fee_rate
             fee = float(e["fee"]) or rate * price * amount
-            if not self.book.fill(iid, int(e["side"]), price, amount, fee, int(e["trade_id"])):
+            if not self.book.fill(iid, int(e["side"]), price, amount, fee, R.trade_id_of(e)):
                 # Expected: the trade history often reports a trade before session.orders does.
-                log.debug("%s: fill %d already booked: ignored", self.instruments[iid].name, e["trade_id"])
+                log.debug("%s: fill %032X already booked: ignored", self.instruments[iid].name, R.trade_id_of(e))
         elif kind == R.EXEC_TRADE:
-            trade_id, fee = int(e["trade_id"]), float(e["fee"])
+            trade_id, fee = R.trade_id_of(e), float(e["fee"])
             if self.book.seen(trade_id):
                 self.book.correct_fee(trade_id, fee)   # NaN (fee unknown): the booked fee stays
             else:   # a fill we had not heard of (e.g. while disconnected): book it now

@@ -5,8 +5,10 @@ Units: amounts in contracts (signed: + long, - short), prices and money in USD.
 - A fill that extends the position opens a lot (price, amount) at the back of the queue. One that
   reduces it consumes lots from the front, oldest first, realising (fill - lot price) x amount
   (sign by side); what is left of the fill after the queue is empty opens a lot the other way.
-- Every fill is booked once: fills are keyed by trade id, and a repeat (a duplicated frame, the
-  same trade reported by session.orders and by the trade history) is ignored and counted.
+- Every fill is booked once: fills are keyed by the exact 128-bit trade id (an int; 0 = no id, not
+  deduplicated), and a repeat (a duplicated frame, the same trade reported by session.orders and
+  by the trade history) is ignored and counted. The journal form writes the keys as the
+  exchange's 32 hex digits.
 - The fee booked with a fill is the exchange's when known; otherwise the configured rate, and the
   exchange's figure replaces it when the trade history reports it (``correct_fee``).
 - Perpetual funding accrues per mark update: -position x rate x index x dt / 86400 (24 h rate,
@@ -32,7 +34,7 @@ class PositionBook:
         self.funding = 0.0
         self.fills = 0
         self.duplicates = 0
-        self._fee_by_trade: dict[int, float] = {}   # trade id -> fee booked (for corrections)
+        self._fee_by_trade: dict[int, float] = {}   # u128 trade id -> fee booked (for corrections)
 
     # ---- fills -----------------------------------------------------------------------------
     def fill(self, iid: int, side: int, price: float, amount: float, fee: float, trade_id: int = 0) -> bool:
@@ -114,7 +116,8 @@ class PositionBook:
     def to_dict(self) -> dict:
         return {"lots": [list(map(list, lots)) for lots in self.lots], "realised": self.realised,
                 "fees": self.fees, "funding": self.funding, "fills": self.fills,
-                "duplicates": self.duplicates, "fee_by_trade": [[k, v] for k, v in self._fee_by_trade.items()]}
+                "duplicates": self.duplicates,
+                "fee_by_trade": [[f"{k:032X}", v] for k, v in self._fee_by_trade.items()]}
 
     @classmethod
     def from_dict(cls, data: dict, n_instruments: int) -> "PositionBook":
@@ -125,7 +128,7 @@ class PositionBook:
         book.realised, book.fees = float(data.get("realised", 0.0)), float(data.get("fees", 0.0))
         book.funding, book.fills = float(data.get("funding", 0.0)), int(data.get("fills", 0))
         book.duplicates = int(data.get("duplicates", 0))
-        book._fee_by_trade = {int(k): float(v) for k, v in data.get("fee_by_trade", [])}
+        book._fee_by_trade = {int(k, 16): float(v) for k, v in data.get("fee_by_trade", [])}
         return book
 
 

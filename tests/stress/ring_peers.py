@@ -18,10 +18,10 @@ import numpy as np
 from shm.broadcast import BroadcastReader, BroadcastWriter, StrictBroadcastReader
 from shm.errors import RingLappedError
 from shm.one_to_one import FULL, OneToOneRing
-from shm.records import MD_DTYPE, ORDER_DTYPE
+from shm.records import MD_DTYPE, TRADE_DTYPE
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-DTYPES = {"one_to_one": ORDER_DTYPE, "broadcast": MD_DTYPE}
+DTYPES = {"one_to_one": TRADE_DTYPE, "broadcast": MD_DTYPE}
 
 
 def fill(records: np.ndarray, first_seq: int) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from shm.broadcast import BroadcastWriter
 from shm.one_to_one import OneToOneRing
-from shm.records import MD_DTYPE, ORDER_DTYPE
+from shm.records import MD_DTYPE, TRADE_DTYPE
 from shm.segment import list_segments, segment_name
 
 PEERS = str(Path(__file__).with_name("ring_peers.py"))
@@ -54,7 +54,7 @@ def peers():
 @pytest.mark.parametrize("batch", [1, 64])
 def test_one_to_one_delivers_every_record_once_in_order_and_whole(instance, peers, batch):
     n = 50_000 if batch == 1 else 1_000_000
-    ring = OneToOneRing.create(segment_name(instance, "q"), ORDER_DTYPE, 1024)
+    ring = OneToOneRing.create(segment_name(instance, "q"), TRADE_DTYPE, 1024)
     try:
         consumer = peers.start("one_to_one", "consumer", ring.name, n, "--batch", 128)
         producer = peers.start("one_to_one", "producer", ring.name, n, "--batch", batch)
@@ -67,7 +67,7 @@ def test_one_to_one_delivers_every_record_once_in_order_and_whole(instance, peer
 
 def test_a_slow_one_to_one_consumer_pushes_back_without_losing_anything(instance, peers):
     n = 20_000
-    ring = OneToOneRing.create(segment_name(instance, "q"), ORDER_DTYPE, 64)
+    ring = OneToOneRing.create(segment_name(instance, "q"), TRADE_DTYPE, 64)
     try:
         consumer = peers.start("one_to_one", "consumer", ring.name, n, "--batch", 16,
                                "--slow-every", 20, "--slow-s", 0.002)
@@ -121,10 +121,10 @@ def test_a_strict_broadcast_reader_reports_every_lap_instead_of_skipping_silentl
 
 
 def test_a_killed_consumer_leaves_no_segment_once_the_owner_closes(instance, peers):
-    ring = OneToOneRing.create(segment_name(instance, "q"), ORDER_DTYPE, 64)
+    ring = OneToOneRing.create(segment_name(instance, "q"), TRADE_DTYPE, 64)
     consumer = peers.start("one_to_one", "consumer", ring.name, 10**9, "--deadline-s", 60)
     consumer.send_signal(signal.SIGKILL)
     consumer.wait(timeout=30)
-    ring.write(np.zeros(1, ORDER_DTYPE))  # the ring still works for its owner
+    ring.write(np.zeros(1, TRADE_DTYPE))  # the ring still works for its owner
     ring.close()
     assert list_segments(instance) == []

@@ -19,7 +19,8 @@ from typing import NamedTuple
 import numpy as np
 
 from venue.decode.market import INF, NUMBER_TYPES, SIDES, _ts_ns
-from venue.decode.orders import numeric_id
+from shm.records import split_trade_id
+from venue import ids
 from venue.reasons import (BAD_AMOUNT, BAD_PRICE, BAD_TYPE, BAD_VALUE, MISSING_FIELD, NOT_OBJECT,
                            OTHER_TRADE_TYPE, UNKNOWN_INSTRUMENT)
 from shm.records import EXEC_TRADE, LIQ_MAKER, LIQ_TAKER
@@ -56,8 +57,8 @@ def trade_report_into(t, instrument_ids: dict[str, int], out: np.ndarray, receiv
         liquidity = 0 if t.get("maker_taker") is None else LIQUIDITY.get(t["maker_taker"], -1)
         if liquidity < 0:
             return -BAD_VALUE
-        trade_id = numeric_id(t["trade_id"])
-        order_id = numeric_id(t["order_id"]) if t.get("order_id") is not None else 0
+        trade_id = ids.trade_id(t["trade_id"])
+        order_id = ids.order_id(t["order_id"]) if t.get("order_id") is not None else 0
         when = t.get("time")
         ts_ns = _ts_ns(when) if when is not None else 0
     except KeyError:
@@ -67,7 +68,8 @@ def trade_report_into(t, instrument_ids: dict[str, int], out: np.ndarray, receiv
     rec = out[0:1]
     rec[0] = 0
     rec["type"], rec["instrument_id"], rec["side"], rec["liquidity"] = EXEC_TRADE, iid, side, liquidity
-    rec["trade_id"], rec["order_id"] = trade_id, order_id
+    rec["trade_id_hi"], rec["trade_id_lo"] = split_trade_id(trade_id)
+    rec["order_id"] = order_id
     rec["price"], rec["amount"], rec["fee"], rec["position"] = price, amount, fee, position
     rec["exchange_ts_ns"], rec["receive_ts_ns"] = ts_ns, receive_ts_ns
     return 1

@@ -169,8 +169,8 @@ def trades_into(items, instrument_id: int, out: np.ndarray, receive_ts_ns: int, 
                 iid = instrument_ids.get(name, -1)
                 if iid < 0:
                     continue
-            _pack_trade(out, n * TRADE_SIZE, TRADE_PUBLIC, side, iid, seq + n, 0, ts_ns, receive_ts_ns,
-                        price, amount)
+            _pack_trade(out, n * TRADE_SIZE, TRADE_PUBLIC, side, iid, seq + n, 0, 0, ts_ns, receive_ts_ns,
+                        price, amount)   # public trades carry no trade id: 0 (none)
             n += 1
         return n
     except _Reject as r:
@@ -253,7 +253,7 @@ def book_into(p: dict, instrument_id: int, book: BookState, snapshot: bool, md_o
                  bid, bids.get(bid, 0.0), ask, asks.get(ask, 0.0), NAN, NAN, last, last_amount, NAN, 0)
         n = 0
         for price, amount, side, t_ns, _ in rows[:len(trades_out) if trades_out is not None else 0]:
-            _pack_trade(trades_out, n * TRADE_SIZE, TRADE_PUBLIC, side, instrument_id, seq + n, 0, t_ns,
+            _pack_trade(trades_out, n * TRADE_SIZE, TRADE_PUBLIC, side, instrument_id, seq + n, 0, 0, t_ns,
                         receive_ts_ns, price, amount)
             n += 1
         return n

@@ -9,20 +9,23 @@ One OrderStatus update becomes, in this order:
 * EXEC_CANCEL when the order is closed without being filled out (status ``cancelled`` or
   ``cancelled_partially_filled``), with ``reason`` = the delete_reason code below.
 
-A fill whose trade id was already reported is dropped and counted (DUPLICATE_FILL): a replayed
-or duplicated frame must never double a position. An update for an instrument we do not trade, or
-for a combination order (``legs`` instead of ``instrument_name``), is skipped and its reason
-reported to the caller (UNKNOWN_INSTRUMENT, COMBINATION_ORDER); the rest of the frame goes on. Order ids and trade ids are decimal strings
-on Thalex; other strings are mapped to a stable CRC-32 so they still compare equal.
+A fill whose (trade id, order id) was already reported is dropped and counted (DUPLICATE_FILL): a
+replayed or duplicated frame must never double a position. An update for an instrument we do not
+trade, or for a combination order (``legs`` instead of ``instrument_name``), is skipped and its
+reason reported to the caller (UNKNOWN_INSTRUMENT, COMBINATION_ORDER); the rest of the frame goes
+on. Ids are kept exactly (venue/ids.py): the order id (16 hex digits) as its u64, the trade id
+(32 hex digits) as its u128 in trade_id_hi / trade_id_lo; an id of any other form rejects the
+frame (BAD_VALUE or BAD_TYPE).
 Position and P&L are not carried by order updates: ``position`` is NaN, ``fee`` and
 ``realised_pnl`` 0 (the gateway fills them from the portfolio / trade history).
 """
 from __future__ import annotations
 
-import zlib
+from collections import deque
 
 import numpy as np
 
+from venue import ids
 from venue.decode.market import _ERRORS, INF, NAN, NUMBER_TYPES, SIDES, _ts_ns
 from venue.layouts import EXEC_STRUCT
 from venue.reasons import (BAD_AMOUNT, BAD_PRICE, BAD_TYPE, BAD_VALUE, COMBINATION_ORDER,
@@ -41,38 +44,33 @@ DELETE_REASONS = {
 }
 LIQUIDITY = {"maker": LIQ_MAKER, "taker": LIQ_TAKER}
 CLOSED_UNFILLED = frozenset(("cancelled", "cancelled_partially_filled"))
-MAX_U64 = (1 << 64) - 1
-
-
-def numeric_id(value) -> int:
-    """A u64 for an order or trade id: the number itself, or CRC-32 of a non-decimal string."""
-    if type(value) is int:
-        if not 0 <= value <= MAX_U64:
-            raise ValueError(value)
-        return value
-    if type(value) is str:
-        if value.isdigit() and len(value) <= 19:
-            return int(value)
-        return zlib.crc32(value.encode())
-    raise TypeError(value)
+U64_MASK = (1 << 64) - 1
 
 
 class SeenFills:
-    """The last ``capacity`` trade ids reported, to drop duplicated fills (FIFO eviction)."""
+    """The last ``capacity`` (trade id, order id) pairs reported, to drop duplicated fills (FIFO
+    eviction). Keys are exact: the u128 trade id and the u64 order id.
 
-    __slots__ = ("capacity", "_ids")
+    A set answers "seen?" and a deque remembers the order to forget in: O(1) per fill. (Evicting
+    the oldest key of a dict with ``next(iter(d))`` walks the deleted slots at its front, about
+    15 us a fill once the window is full.)
+    """
+
+    __slots__ = ("capacity", "_ids", "_order")
 
     def __init__(self, capacity: int = 16384):
         self.capacity = capacity
-        self._ids: dict[tuple[int, int], None] = {}
+        self._ids: set[tuple[int, int]] = set()
+        self._order: deque[tuple[int, int]] = deque()
 
     def add(self, key: tuple[int, int]) -> bool:
         """True if ``key`` is new (and now remembered), False if it was seen before."""
         if key in self._ids:
             return False
-        self._ids[key] = None
-        if len(self._ids) > self.capacity:
-            del self._ids[next(iter(self._ids))]
+        self._ids.add(key)
+        self._order.append(key)
+        if len(self._order) > self.capacity:
+            self._ids.discard(self._order.popleft())
         return True
 
 
@@ -118,9 +116,9 @@ def _parse_order(o: dict, instrument_ids: dict[str, int]) -> tuple:
     side = SIDES.get(o["direction"])
     if side is None:
         raise _Bad(BAD_VALUE)
-    order_id = numeric_id(o["order_id"])
+    order_id = ids.order_id(o["order_id"])
     cid = o.get("client_order_id")
-    cid = 0 if cid is None else numeric_id(cid)
+    cid = 0 if cid is None else ids.client_order_id(cid)
     price = o.get("price")
     if price is None:
         price = NAN  # market orders carry no price
@@ -152,7 +150,7 @@ def _parse_order(o: dict, instrument_ids: dict[str, int]) -> tuple:
             if liq is None:
                 raise _Bad(BAD_VALUE)
             f_time = f.get("time")
-            parsed.append((numeric_id(f["trade_id"]), f_price, f_amount, liq,
+            parsed.append((ids.trade_id(f["trade_id"]), f_price, f_amount, liq,
                            _ts_ns(f_time) if f_time is not None else closed_ns))
     reason = DELETE_REASONS.get(o.get("delete_reason"), 0)
     return (iid, side, order_id, cid, price, amount, remaining, status, change, created_ns,
@@ -166,18 +164,18 @@ def _write_order(fields: tuple, out: np.ndarray, n: int, receive_ts_ns: int, seq
      fills, reason) = fields
     if change in ("insert", "existing", "amend"):
         kind = EXEC_AMEND if change == "amend" else EXEC_ACK
-        _pack_exec(out, n * EXEC_SIZE, kind, side, 0, iid, seq + n, cid, order_id, 0, created_ns,
+        _pack_exec(out, n * EXEC_SIZE, kind, side, 0, iid, seq + n, cid, order_id, 0, 0, created_ns,
                    receive_ts_ns, price, amount, remaining, NAN, 0.0, 0.0, 0)
         n += 1
     for trade_id, f_price, f_amount, liq, f_ns in fills:
         if not seen.add((trade_id, order_id)):
             counts[0] += 1
             continue
-        _pack_exec(out, n * EXEC_SIZE, EXEC_FILL, side, liq, iid, seq + n, cid, order_id, trade_id,
-                   f_ns, receive_ts_ns, f_price, f_amount, remaining, NAN, 0.0, 0.0, 0)
+        _pack_exec(out, n * EXEC_SIZE, EXEC_FILL, side, liq, iid, seq + n, cid, order_id,
+                   trade_id >> 64, trade_id & U64_MASK, f_ns, receive_ts_ns, f_price, f_amount, remaining, NAN, 0.0, 0.0, 0)
         n += 1
     if status in CLOSED_UNFILLED:
-        _pack_exec(out, n * EXEC_SIZE, EXEC_CANCEL, side, 0, iid, seq + n, cid, order_id, 0, closed_ns,
+        _pack_exec(out, n * EXEC_SIZE, EXEC_CANCEL, side, 0, iid, seq + n, cid, order_id, 0, 0, closed_ns,
                    receive_ts_ns, price, amount, remaining, NAN, 0.0, 0.0, reason)
         n += 1
     return n
@@ -210,6 +208,8 @@ def orders_into(items, instrument_ids: dict[str, int], out: np.ndarray, receive_
                     skipped.append(skip.reason)
     except _Bad as b:
         return -b.reason
+    except ids.IdError:   # an id string not of the exchange's form (a non-string is BAD_TYPE)
+        return -BAD_VALUE
     except KeyError:
         return -MISSING_FIELD
     except _ERRORS:

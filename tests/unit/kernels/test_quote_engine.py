@@ -34,7 +34,7 @@ def quote(e, rec, q=0.0, open_bid=0.0, open_ask=0.0):
 @pytest.mark.parametrize("model", ["as", "glft"])
 def test_first_record_publishes_a_full_ladder_around_the_mid(K, model):
     status, o = quote(engine(K, model=model), md())
-    assert status == K.QUOTE_PUBLISH and o["type"] == R.QUOTE_SET
+    assert status == K.ENGINE_PUBLISHED and o["type"] == R.QUOTE_SET
     assert o["n_bids"] == 10 and o["n_asks"] == 10
     assert o["bid_price"][0] < 50_000.5 < o["ask_price"][0]
     assert o["bid_price"][0] <= 50_000.0 and o["ask_price"][0] >= 50_001.0
@@ -69,15 +69,15 @@ def test_dated_future_uses_time_to_expiry(K):
 
 def test_an_unchanged_market_publishes_nothing_new(K):
     e = engine(K)
-    assert quote(e, md(t_s=0.0))[0] == K.QUOTE_PUBLISH
-    assert quote(e, md(t_s=0.1, seq=2))[0] == K.QUOTE_UNCHANGED
+    assert quote(e, md(t_s=0.0))[0] == K.ENGINE_PUBLISHED
+    assert quote(e, md(t_s=0.1, seq=2))[0] == K.ENGINE_UNCHANGED
 
 
 def test_a_move_within_tolerance_keeps_resting_levels(K):
     e = engine(K, requote_tolerance_ticks=3.0, sigma_floor=5.0, sigma_ceiling=5.0)
     _, first = quote(e, md(t_s=0.0))
     status, second = quote(e, md(50_001.0, 50_002.0, t_s=0.1))
-    assert status == K.QUOTE_UNCHANGED
+    assert status == K.ENGINE_UNCHANGED
     assert list(second["bid_price"]) == list(first["bid_price"])
 
 
@@ -85,7 +85,7 @@ def test_a_big_move_requotes(K):
     e = engine(K, sigma_floor=5.0, sigma_ceiling=5.0)
     quote(e, md(t_s=0.0))
     status, o = quote(e, md(50_100.0, 50_101.0, t_s=0.1))
-    assert status == K.QUOTE_PUBLISH and o["bid_price"][0] > 50_050
+    assert status == K.ENGINE_PUBLISHED and o["bid_price"][0] > 50_050
 
 
 @pytest.mark.parametrize("rec,reason", [
@@ -96,21 +96,21 @@ def test_a_big_move_requotes(K):
 ])
 def test_bad_market_data_pulls_the_quotes_once(K, rec, reason):
     e = engine(K)
-    assert quote(e, md())[0] == K.QUOTE_PUBLISH
+    assert quote(e, md())[0] == K.ENGINE_PUBLISHED
     status, o = quote(e, rec)
-    assert status == K.QUOTE_PULL and o["type"] == R.QUOTE_PULL and o["reason"] == reason
+    assert status == K.ENGINE_PULLED and o["type"] == R.QUOTE_PULL and o["reason"] == reason
     assert o["n_bids"] == 0 and o["n_asks"] == 0
-    assert quote(e, rec)[0] == K.QUOTE_UNCHANGED          # already pulled
-    assert quote(e, md(t_s=1.0))[0] == K.QUOTE_PUBLISH    # good data quotes again
+    assert quote(e, rec)[0] == K.ENGINE_UNCHANGED          # already pulled
+    assert quote(e, md(t_s=1.0))[0] == K.ENGINE_PUBLISHED    # good data quotes again
 
 
 def test_nan_inventory_pulls_rather_than_quotes(K):
-    assert quote(engine(K), md(), q=math.nan)[0] == K.QUOTE_PULL
+    assert quote(engine(K), md(), q=math.nan)[0] == K.ENGINE_PULLED
 
 
 def test_an_empty_book_side_quotes_around_the_mark(K):
     status, o = quote(engine(K), md(math.nan, 50_010.0, mark=50_000.0))
-    assert status == K.QUOTE_PUBLISH and o["mid"] == 50_000.0
+    assert status == K.ENGINE_PUBLISHED and o["mid"] == 50_000.0
     assert o["ask_price"][0] > o["bid_price"][0]
 
 
@@ -125,7 +125,7 @@ def test_gamma_near_zero_and_k_near_zero_still_give_finite_clamped_quotes(K):
     for over in ({"gamma": 1e-12}, {"k_prior": 1e-9, "max_spread_ticks": 500.0}):
         for model in ("as", "glft"):
             status, o = quote(engine(K, model=model, **over), md())
-            assert status == K.QUOTE_PUBLISH, (over, model)
+            assert status == K.ENGINE_PUBLISHED, (over, model)
             assert o["ask_price"][0] - o["bid_price"][0] <= 502.0
             assert np.all(np.isfinite(o["bid_price"]))
 
@@ -148,7 +148,7 @@ def test_set_params_takes_effect_on_the_next_call(K):
     quote(e, md())
     e.set_params(dataclasses.replace(e.params, levels=3))
     status, o = quote(e, md(t_s=0.1))
-    assert status == K.QUOTE_PUBLISH and o["n_bids"] == 3
+    assert status == K.ENGINE_PUBLISHED and o["n_bids"] == 3
 
 
 def replay(impl, seed, model):
@@ -202,14 +202,14 @@ def test_a_live_model_change_keeps_the_estimators_state(K):
 
 def test_a_jump_pulls_the_exposed_side_at_once_and_flags_it(K):
     e = engine(K, sigma_floor=2.0, sigma_ceiling=2.0, requote_tolerance_ticks=50.0)
-    assert quote(e, md(t_s=0.0))[0] == K.QUOTE_PUBLISH
+    assert quote(e, md(t_s=0.0))[0] == K.ENGINE_PUBLISHED
     status, o = quote(e, md(50_060.0, 50_061.0, t_s=0.2))          # +60 USD in 0.2 s
-    assert status == K.QUOTE_PUBLISH
+    assert status == K.ENGINE_PUBLISHED
     assert o["flags"] & R.QUOTE_FLAG_FAST_CANCEL and o["n_asks"] == 0 and o["n_bids"] > 0
     status, o = quote(e, md(50_060.0, 50_061.0, t_s=0.4))          # still settling: asks stay out
     assert o["n_asks"] == 0 and not o["flags"] & R.QUOTE_FLAG_FAST_CANCEL
     status, o = quote(e, md(50_060.0, 50_061.0, t_s=4.0))          # settled: both sides again
-    assert status == K.QUOTE_PUBLISH and o["n_asks"] > 0
+    assert status == K.ENGINE_PUBLISHED and o["n_asks"] > 0
 
 
 def test_fills_picked_off_widen_that_side(K):

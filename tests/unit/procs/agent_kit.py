@@ -53,7 +53,8 @@ def execution(kind, side=1, price=MARK, amount=0.01, trade_id=0, fee=0.0, positi
               liquidity=R.LIQ_MAKER) -> np.ndarray:
     e = np.zeros(1, R.EXEC_DTYPE)
     e["type"], e["instrument_id"], e["side"], e["price"], e["amount"] = kind, iid, side, price, amount
-    e["trade_id"], e["fee"], e["position"], e["liquidity"] = trade_id, fee, position, liquidity
+    e["trade_id_hi"], e["trade_id_lo"] = R.split_trade_id(trade_id)
+    e["fee"], e["position"], e["liquidity"] = fee, position, liquidity
     e["receive_ts_ns"] = time.monotonic_ns()
     return e
 

@@ -107,7 +107,7 @@ def test_a_fill_of_our_order_is_a_fill_and_a_trade_report_with_the_exchanges_fee
     (trade,) = [r for r in got if r["type"] == R.EXEC_TRADE]
     assert (fill["price"], fill["amount"], fill["remaining"], fill["liquidity"]) == \
         (BEST_BID + 1, 0.004, pytest.approx(0.006), R.LIQ_MAKER)
-    assert trade["trade_id"] == fill["trade_id"] and trade["fee"] > 0 and trade["position"] == pytest.approx(0.004)
+    assert R.trade_id_of(trade) == R.trade_id_of(fill) and trade["fee"] > 0 and trade["position"] == pytest.approx(0.004)
     assert wired.segs["state"].snapshot()["open_bid"][0] == pytest.approx(0.006)
 
 
@@ -141,7 +141,7 @@ def test_trade_reports_of_other_kinds_or_unreadable_are_skipped_and_the_rest_pub
                {**good, "instrument_name": "ETH-PERPETUAL"}, "not an object"]
     assert wired.executions.on_frame(frame("account.trade_history", reports))
     (t,) = wired.records()
-    assert (t["type"], t["trade_id"], t["side"], t["fee"], t["liquidity"]) == (R.EXEC_TRADE, 77, -1, 0.1, R.LIQ_TAKER)
+    assert (t["type"], R.trade_id_of(t), t["side"], t["fee"], t["liquidity"]) == (R.EXEC_TRADE, 0x77, -1, 0.1, R.LIQ_TAKER)
     assert wired.executions.on_frame(b'{"channel_name": "account.trade_history", "notification": [')
     assert len(wired.records()) == 0
 

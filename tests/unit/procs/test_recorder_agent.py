@@ -58,7 +58,7 @@ def test_records_on_the_rings_become_rows_of_their_files(segs, recorder, tmp_pat
         ("set", "2", "99990@0.01|99980@0.01", "100010@0.01", "1500")
     assert [r["event"] for r in rows(tmp_path, "orders")] == ["ack", "fill"]
     (fill,) = rows(tmp_path, "fills")
-    assert (fill["trade_id"], float(fill["fee"]), float(fill["position"])) == ("5", 0.1, 0.01)
+    assert (fill["trade_id"], float(fill["fee"]), float(fill["position"])) == (f"{5:032X}", 0.1, 0.01)
     (latency,) = rows(tmp_path, "latency")
     assert (latency["count"], latency["p50_ns"]) == ("1", "1500")
 

@@ -28,7 +28,8 @@ def risk(instance):
 
 def report(exec_ring, kind, trade_id, fee, liquidity=0, side=1, price=100_000.0, amount=0.01):
     rec = np.zeros(1, R.EXEC_DTYPE)
-    rec["type"], rec["instrument_id"], rec["trade_id"], rec["side"] = kind, 0, trade_id, side
+    rec["type"], rec["instrument_id"], rec["side"] = kind, 0, side
+    rec["trade_id_hi"], rec["trade_id_lo"] = R.split_trade_id(trade_id)
     rec["price"], rec["amount"], rec["fee"], rec["liquidity"] = price, amount, fee, liquidity
     rec["remaining"], rec["position"] = 0.0, math.nan
     exec_ring.write(rec)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from shm.records import EXEC_DTYPE, EXEC_TRADE, LIQ_MAKER
+from shm.records import EXEC_DTYPE, EXEC_TRADE, LIQ_MAKER, trade_id_of
 from venue import reasons as R
 from venue.decode.account import (QuoteError, mass_quote_errors, portfolio_positions,
                                   trade_report_into)
@@ -31,7 +31,7 @@ def decode(t):
 def test_a_full_trade_report_becomes_an_exec_trade_record():
     n, rec = decode(trade())
     assert n == 1 and rec["type"] == EXEC_TRADE and rec["instrument_id"] == 3 and rec["side"] == -1
-    assert (rec["trade_id"], rec["order_id"]) == (9001, 77)
+    assert (trade_id_of(rec), rec["order_id"]) == (0x9001, 0x77)
     assert (rec["price"], rec["amount"], rec["fee"], rec["position"]) == (65000.0, 0.2, 1.3, -0.2)
     assert rec["liquidity"] == LIQ_MAKER and rec["receive_ts_ns"] == 123
     assert rec["exchange_ts_ns"] == int(1630059868.25 * 1e9)
