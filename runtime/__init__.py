@@ -9,6 +9,8 @@
 | launch.py | ``python -m runtime.launch NAME``: one pipeline process from settings.json |
 | supervisor.py | owns the segments, starts in order, watches heartbeats, restarts, stops |
 | segments.py | every segment of a pipeline instance and who reads/writes it |
+| live_params.py | the quoter's live parameters in a seqlocked shared-memory record |
+| reconnect.py | the one reconnect policy (exponential backoff, reset on success) |
 | settings.py | the validated Config plus run facts (venue URL, instruments) every process reads |
 | paper.py | a throwaway key and the embedded local exchange for paper trading |
 | main.py | ``bin/mm run``: validate, start, serve the control port, stop |

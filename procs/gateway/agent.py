@@ -27,6 +27,7 @@ import numpy as np
 
 from runtime import segments
 from runtime.agent import Agent
+from runtime.reconnect import ReconnectPolicy
 from runtime.settings import config_of, instruments_of
 from procs.gateway.executions import ExecutionsMixin
 from procs.gateway.ladder_orders import LadderOrders
@@ -51,10 +52,10 @@ class Gateway(ExecutionsMixin, Agent):
     name = "gateway"
 
     def __init__(self, instance: str, url: str, key_id: str, key_file: str, instruments, gw_conf,
-                 account: str = "", timeout_s: float = 5.0, reconnect_max_s: float = 10.0):
+                 reconnect: ReconnectPolicy, account: str = "", timeout_s: float = 5.0):
         self.instance, self.url, self.key_id, self.key_file = instance, url, key_id, key_file
         self.instruments, self.conf, self.account = instruments, gw_conf, account
-        self.timeout_s, self.reconnect_max_s = timeout_s, reconnect_max_s
+        self.timeout_s, self.reconnect = timeout_s, reconnect
         self.by_name = {i.name: i for i in instruments}
         self.client: ThalexClient | None = None
         self.q = np.zeros(1, R.QUOTE_DTYPE)
@@ -75,8 +76,7 @@ class Gateway(ExecutionsMixin, Agent):
         self.fast_sends = 0
         self.mmp_refill: dict[str, float] = {}      # product -> monotonic time to refill it
         self.live: dict[int, tuple[int, int, float]] = {}   # order id -> (instrument, side, remaining)
-        self.limits = ThalexLimits(time.monotonic_ns())
-        self.backoff_s = 0.2
+        self.limits = ThalexLimits.from_config(gw_conf, time.monotonic_ns())
         self.next_connect_s = 0.0
         self.seen = {}
         self.sent = self.rejects = self.throttled = self.connects = 0
@@ -88,8 +88,8 @@ class Gateway(ExecutionsMixin, Agent):
     def from_settings(cls, settings: dict) -> "Gateway":
         c = config_of(settings)
         return cls(settings["instance"], settings["venue_url"], settings["key_id"], settings["key_file"],
-                   instruments_of(settings), c.gateway, c.venue.account, c.venue.request_timeout_s,
-                   c.feed.reconnect_max_s)
+                   instruments_of(settings), c.gateway, ReconnectPolicy.from_config(c.venue),
+                   c.venue.account, c.venue.request_timeout_s)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -107,8 +107,7 @@ class Gateway(ExecutionsMixin, Agent):
     def on_close(self) -> None:
         if self.client is not None:
             try:   # leave nothing resting when we stop on purpose
-                self.client.cancel_mass_quote(wait=False)
-                self.client.cancel_all(timeout_s=2.0)
+                self._cancel_all_orders(timeout_s=2.0)
             except (ThalexError, ThalexConnectionError, TimeoutError):
                 pass
             self.client.close()
@@ -130,7 +129,6 @@ class Gateway(ExecutionsMixin, Agent):
             rate = client.set_cancel_on_disconnect(self.conf.cancel_on_disconnect_s)
             self.limits.set_cancel_on_disconnect(now, (rate or {}).get("message_rate", 50))
             self.client = client
-            self._arm_mmp()
             client.private_subscribe(["session.orders", "account.trade_history"]
                                      + (["session.mm_protection"] if self.conf.mass_quote else []))
             self._reconcile()
@@ -139,7 +137,7 @@ class Gateway(ExecutionsMixin, Agent):
             self.client = None
             raise
         self.connects += 1
-        self.backoff_s = 0.2
+        self.reconnect.reset()
         self.state.set("connected", 1)
         log.info("connected to %s (connection %d)", self.url, self.connects)
 
@@ -152,12 +150,11 @@ class Gateway(ExecutionsMixin, Agent):
         self.mmp_refill.clear()
 
     def _reconcile(self) -> None:
-        """Positions from the exchange onto ``exec``; leftover orders of the account cancelled."""
+        """Positions from the exchange onto ``exec``; leftover orders of the account cancelled (and
+        market-maker protection armed, which cancel_mass_quote resets)."""
         self.live.clear()
-        self.client.cancel_all()
-        for ladder in self.ladders.values():
-            ladder.clear()
-        self.tp_live.clear()
+        self._cancel_all_orders()
+        self._arm_mmp()
         self.tp_dirty.update(self.tp_desired)
         rec = np.zeros(1, R.EXEC_DTYPE)
         # Fills we may have missed while away come first (risk books each trade once, by id),
@@ -208,15 +205,24 @@ class Gateway(ExecutionsMixin, Agent):
     def _cancel_everything(self, why: str) -> None:
         log.warning("cancelling every order (%s)", why)
         self.desired.clear()
-        self.client.cancel_mass_quote()
-        n = self.client.cancel_all()
-        for ladder in self.ladders.values():
-            ladder.clear()
+        n = self._cancel_all_orders()
         log.info("cancel_all removed %s orders", n)
         self._arm_mmp()
-        self.tp_live.clear()
         if why != "kill request":     # a kill leaves nothing resting; a restart's cancel re-places it
             self.tp_dirty.update(self.tp_desired)
+
+    def _cancel_all_orders(self, timeout_s: float | None = None):
+        """The one cancel-all (stop, kill, restart, reconnect): the account's mass quotes (when we
+        mass-quote: an account that may not would refuse the call), then every order; what we knew
+        rests is forgotten. Returns cancel_all's count. cancel_mass_quote resets the MMP groups: a
+        caller that quotes on re-arms them (``_arm_mmp``)."""
+        if self.conf.mass_quote:
+            self.client.cancel_mass_quote(timeout_s=timeout_s)
+        n = self.client.cancel_all(timeout_s=timeout_s)
+        for ladder in self.ladders.values():
+            ladder.clear()
+        self.tp_live.clear()
+        return n
 
     def _drain_orders(self) -> int:
         n = 0
@@ -344,8 +350,9 @@ class Gateway(ExecutionsMixin, Agent):
 
     # ---- connection loss ---------------------------------------------------------------------
     def _lost(self, why: str) -> None:
+        delay_s = self.reconnect.next_delay_s()
         log.error("private connection lost (%s): the exchange cancels our quotes "
-                  "(cancel-on-disconnect); reconnecting in %.2fs", why, self.backoff_s)
+                  "(cancel-on-disconnect); reconnecting in %.2fs", why, delay_s)
         if self.client is not None:
             self.client.close()
         self.client = None
@@ -353,16 +360,16 @@ class Gateway(ExecutionsMixin, Agent):
         self.inflight.clear()
         self.state.set("connected", 0)
         self._publish_open()
-        self.next_connect_s = time.monotonic() + self.backoff_s
+        self.next_connect_s = time.monotonic() + delay_s
 
     def _try_reconnect(self) -> None:
         try:
             self._connect()
         except (ThalexConnectionError, ThalexError, TimeoutError, OSError) as exc:
             self.client = None
-            self.backoff_s = min(self.backoff_s * 2.0, self.reconnect_max_s)
-            self.next_connect_s = time.monotonic() + self.backoff_s
-            log.warning("reconnect failed (%s); next try in %.2fs", exc, self.backoff_s)
+            delay_s = self.reconnect.next_delay_s()
+            self.next_connect_s = time.monotonic() + delay_s
+            log.warning("reconnect failed (%s); next try in %.2fs", exc, delay_s)
 
     def report(self, counters) -> None:
         counters.set("errors", self.rejects)
