@@ -30,10 +30,11 @@ class Venue:
     key_id_env: str = "THALEX_KEY_ID"          # environment variable holding the key id
     private_key_env: str = "THALEX_PRIVATE_KEY_FILE"  # ... and the path of the RSA private key
     request_timeout_s: float = num(5.0, 0.1, 60.0, "s")
-    # One reconnect policy for the feed and the gateway (runtime/reconnect.py).
-    reconnect_min_s: float = num(0.2, 0.01, 60.0, "s, first wait after a lost connection, doubling")
-    reconnect_max_s: float = num(10.0, 0.1, 600.0, "s, longest wait between reconnect attempts")
-    sim_seed: int = num(1, 0, 2**31 - 1, "seed of the embedded exchange")
+    # One reconnect policy for the feed and the gateway (runtime/reconnect.py): the first wait
+    # after a lost connection, doubling with each failed attempt up to the longest.
+    reconnect_min_s: float = num(0.2, 0.01, 60.0, "s")
+    reconnect_max_s: float = num(10.0, 0.1, 600.0, "s")
+    sim_seed: int = num(1, 0, 2**31 - 1, "seed")                # of the embedded exchange
     sim_volatility: float = num(5.0, 0.0, 1000.0, "USD/sqrt(s)")
 
 
@@ -74,12 +75,13 @@ class Gateway:
     # Our own pacing (venue/ratelimit.py): at most this many messages in any one second, never
     # above Thalex's documented limits (the upper bounds).
     orders_per_s: float = num(float(ME_LIMIT_PERSISTENT), 2.0, float(ME_LIMIT_PERSISTENT),
-                              "matching-engine messages/s before cancel-on-disconnect")
+                              "matching-engine messages/s")     # before cancel-on-disconnect
     orders_per_s_non_persistent: float = num(float(ME_LIMIT_NON_PERSISTENT), 2.0, float(ME_LIMIT_NON_PERSISTENT),
-                                             "matching-engine messages/s after it")
+                                             "matching-engine messages/s")   # after it
     cancels_per_s: float = num(float(CANCEL_LIMIT), 2.0, float(CANCEL_LIMIT), "cancels/s")
-    throttle_cooldown_s: float = num(0.25, 0.01, 60.0, "s orders wait after a code 4, doubling with each further one")
-    throttle_cooldown_max_s: float = num(8.0, 0.01, 600.0, "s, the longest such wait")
+    # After a code 4 (throttled) orders wait this long, doubling with each further one, capped.
+    throttle_cooldown_s: float = num(0.25, 0.01, 60.0, "s")
+    throttle_cooldown_max_s: float = num(8.0, 0.01, 600.0, "s")
 
 
 @dataclass(frozen=True)

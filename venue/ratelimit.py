@@ -147,7 +147,9 @@ class ThalexLimits:
         exchange's word caps ours when it is lower.
         """
         rate = self.orders_per_s_non_persistent
-        if message_rate is not None and 1.0 < message_rate < rate:
+        # Exchange input: only a plain number between 1 and ours lowers it; anything else is ignored.
+        if isinstance(message_rate, (int, float)) and not isinstance(message_rate, bool) \
+                and 1.0 < message_rate < rate:
             rate = float(message_rate)
         self.orders.set_rate(*split_limit(rate, self.burst_fraction), now_ns)
         self.non_persistent = True

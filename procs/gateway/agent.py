@@ -127,7 +127,7 @@ class Gateway(ExecutionsMixin, Agent):
             client.login(self.key_id, self.pem, self.account or None)
             now = time.monotonic_ns()
             rate = client.set_cancel_on_disconnect(self.conf.cancel_on_disconnect_s)
-            self.limits.set_cancel_on_disconnect(now, (rate or {}).get("message_rate", 50))
+            self.limits.set_cancel_on_disconnect(now, (rate or {}).get("message_rate"))
             self.client = client
             client.private_subscribe(["session.orders", "account.trade_history"]
                                      + (["session.mm_protection"] if self.conf.mass_quote else []))

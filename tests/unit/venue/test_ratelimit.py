@@ -155,3 +155,11 @@ def test_the_exchange_reporting_a_lower_message_rate_caps_ours():
     limits = at_thalex_maxima()
     limits.set_cancel_on_disconnect(0, message_rate=20)
     assert max_in_window(sends_in(limits.try_order, 0, 3 * NS_PER_S, MS)) <= 20
+
+
+@pytest.mark.parametrize("reported", [None, "20", True, float("nan"), 0.5, 1000])
+def test_a_missing_or_odd_message_rate_from_the_exchange_leaves_ours(reported):
+    limits, reference = at_thalex_maxima(orders_per_s_non_persistent=30), at_thalex_maxima(orders_per_s_non_persistent=30)
+    limits.set_cancel_on_disconnect(0, message_rate=reported)
+    reference.set_cancel_on_disconnect(0, message_rate=30)
+    assert sends_in(limits.try_order, 0, 3 * NS_PER_S, MS) == sends_in(reference.try_order, 0, 3 * NS_PER_S, MS)
