@@ -12,7 +12,8 @@ import tomllib
 import typing
 from pathlib import Path
 
-from conf.schema import SECTIONS, Config, Process, Processes
+from conf.schema import PROCESS_NAMES, QUOTER_FROM, SECTIONS, Config, Process, Processes, quoter_from_owners
+from kernels.params import in_range, range_text
 
 CONF_DIR = Path(__file__).resolve().parent
 DEFAULT_FILE = CONF_DIR / "paper.toml"
@@ -55,19 +56,33 @@ def from_dict(data: dict, source: str) -> Config:
                 for proc in _check_keys(raw, Processes, "processes", source)})
         else:
             sections[name] = _build(cls, raw, name, source, cls())
+    # The quoter's engine takes numbers other sections own: copied in here, validated again.
+    try:
+        sections["quoter"] = quoter_from_owners(sections["quoter"], sections).validate(source)
+    except ValueError as exc:
+        raise ConfigError(f"quoter.{exc}") from None
     config = Config(source=source, **sections)
     _cross_checks(config)
     return config
 
 
 def to_dict(config: Config) -> dict:
-    """Plain JSON-able dict (tuples become lists) that :func:`from_dict` reads back."""
-    return dataclasses.asdict(config)
+    """Plain JSON-able dict (tuples become lists) that :func:`from_dict` reads back.
+
+    The quoter's numbers owned by other sections are left out: they are not [quoter] keys."""
+    out = dataclasses.asdict(config)
+    for name in QUOTER_FROM:
+        del out["quoter"][name]
+    return out
 
 
 def _check_keys(raw: dict, cls, section: str, source: str) -> list[str]:
-    allowed = [f.name for f in dataclasses.fields(cls)]
+    allowed = [f.name for f in dataclasses.fields(cls) if not (section == "quoter" and f.name in QUOTER_FROM)]
     for key in raw:
+        if section == "quoter" and key in QUOTER_FROM:
+            owner = ".".join(QUOTER_FROM[key])
+            raise ConfigError(f"quoter.{key} in {source}: {owner} is its one owner (the quoter "
+                              f"takes it from there); set {owner} instead")
         if key not in allowed:
             raise ConfigError(f"unknown key {section}.{key} in {source}: expected one of "
                               f"{', '.join(allowed)}")
@@ -96,6 +111,15 @@ def _build(cls, raw: dict, section: str, source: str, base):
 def _check_value(value, hint, f, key: str, source: str):
     def bad(expected):
         raise ConfigError(f"{key}={value!r} in {source}: {expected}")
+
+    def number(x):
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            bad("expected a number" if hint is float else "expected a list of numbers")
+        if not math.isfinite(x) and not (meta.get("infinite_ok") and x > 0):
+            bad("expected a finite number")
+        return x
+
+    meta = f.metadata
     if hint is bool:
         if not isinstance(value, bool):
             bad("expected true or false")
@@ -103,11 +127,7 @@ def _check_value(value, hint, f, key: str, source: str):
         if isinstance(value, bool) or not isinstance(value, int):
             bad("expected an integer")
     elif hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            bad("expected a number")
-        value = float(value)
-        if not math.isfinite(value) and f.name != "max_spread_ticks":
-            bad("expected a finite number")
+        value = float(number(value))
     elif hint is str:
         if not isinstance(value, str):
             bad("expected a string")
@@ -115,12 +135,15 @@ def _check_value(value, hint, f, key: str, source: str):
         if not isinstance(value, (list, tuple)) or not value:
             bad("expected a non-empty list")
         value = tuple(value)
-    lo, hi, choices = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("choices")
-    unit = f.metadata.get("unit", "")
-    if lo is not None and not lo <= value <= hi:
-        bad(f"must be within {lo}..{hi}" + (f" ({unit})" if unit else ""))
-    if choices and value not in choices:
-        bad(f"expected one of {', '.join(choices)}")
+        if "lo" in meta:
+            for x in value:
+                number(x)
+        if "max_len" in meta and len(value) > meta["max_len"]:
+            bad(f"expected at most {meta['max_len']} values")
+    if "lo" in meta and not all(in_range(meta, x) for x in (value if hint is tuple else (value,))):
+        bad(("each value " if hint is tuple else "") + "must be " + range_text(meta))
+    if "choices" in meta and value not in meta["choices"]:
+        bad(f"expected one of {', '.join(str(c) for c in meta['choices'])}")
     return value
 
 
@@ -131,13 +154,17 @@ def _cross_checks(config: Config) -> None:
     if not is_loopback(config.control.host) and not config.control.curve_secret_key_file:
         raise ConfigError(f"control.host={config.control.host!r} in {src}: binding beyond 127.0.0.1 "
                           "requires control.curve_secret_key_file (CURVE authentication)")
-    if config.feed.reconnect_min_s > config.feed.reconnect_max_s:
-        raise ConfigError(f"feed.reconnect_min_s={config.feed.reconnect_min_s} in {src}: must be <= "
-                          f"feed.reconnect_max_s ({config.feed.reconnect_max_s})")
+    if config.venue.reconnect_min_s > config.venue.reconnect_max_s:
+        raise ConfigError(f"venue.reconnect_min_s={config.venue.reconnect_min_s} in {src}: must be <= "
+                          f"venue.reconnect_max_s ({config.venue.reconnect_max_s})")
+    gw = config.gateway
+    if gw.throttle_cooldown_s > gw.throttle_cooldown_max_s:
+        raise ConfigError(f"gateway.throttle_cooldown_s={gw.throttle_cooldown_s} in {src}: must be <= "
+                          f"gateway.throttle_cooldown_max_s ({gw.throttle_cooldown_max_s})")
     url = config.venue.url
     if url != "embedded" and not url.startswith(("ws://", "wss://")):
         raise ConfigError(f"venue.url={url!r} in {src}: expected ws://..., wss://... or \"embedded\"")
-    spinners = [name for name in ("feed", "quoter", "risk", "gateway", "recorder")
+    spinners = [name for name in PROCESS_NAMES
                 if getattr(config.processes, name).idle == "busy-spin"]
     cpus = [getattr(config.processes, name).cpu for name in spinners]
     if len(set(cpus)) < len(cpus) or -1 in cpus:

@@ -1,22 +1,25 @@
 """Every configuration section as a frozen dataclass; each field's type, unit and allowed range.
 
-A field's metadata holds ``lo``/``hi`` (inclusive bounds), ``choices`` or ``unit``; conf/load.py
+Every configured number has exactly one owner here: one section, one key. A field's metadata
+holds its ``unit`` and either ``lo``/``hi`` (inclusive bounds) or ``choices``; conf/load.py
 checks every value against them and names the file, the key, the value and the range on error.
-The quoter section is kernels.params.QuoteParams itself, so the model numbers are defined once.
+The quoter section is kernels.params.QuoteParams itself, so the model numbers are defined once;
+the two engine inputs it shares with risk (``QUOTER_FROM``) are owned by [risk] and copied into
+the quoter's parameters when the configuration is built. The pipeline's processes are listed
+once, in ``PIPELINE``; [processes], the launcher, the supervisor and the doorbells derive from it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, make_dataclass, replace
 
-from kernels.params import QuoteParams
+from kernels.params import QuoteParams, setting
+from venue.ratelimit import CANCEL_LIMIT, ME_LIMIT_NON_PERSISTENT, ME_LIMIT_PERSISTENT
 
-
-def num(default, lo=None, hi=None, unit=""):
-    return field(default=default, metadata={"lo": lo, "hi": hi, "unit": unit})
+num = setting   # a number: num(default, lo, hi, unit)
 
 
 def choice(default, *choices):
-    return field(default=default, metadata={"choices": choices})
+    return setting(default, choices=choices)
 
 
 @dataclass(frozen=True)
@@ -27,13 +30,17 @@ class Venue:
     key_id_env: str = "THALEX_KEY_ID"          # environment variable holding the key id
     private_key_env: str = "THALEX_PRIVATE_KEY_FILE"  # ... and the path of the RSA private key
     request_timeout_s: float = num(5.0, 0.1, 60.0, "s")
-    sim_seed: int = num(1, 0, 2**31 - 1)
+    # One reconnect policy for the feed and the gateway (runtime/reconnect.py): the first wait
+    # after a lost connection, doubling with each failed attempt up to the longest.
+    reconnect_min_s: float = num(0.2, 0.01, 60.0, "s")
+    reconnect_max_s: float = num(10.0, 0.1, 600.0, "s")
+    sim_seed: int = num(1, 0, 2**31 - 1, "seed")                # of the embedded exchange
     sim_volatility: float = num(5.0, 0.0, 1000.0, "USD/sqrt(s)")
 
 
 @dataclass(frozen=True)
 class Risk:
-    max_position: float = num(0.1, 1e-9, 1e6, "contracts")
+    max_position: float = num(0.1, 1e-9, 1e6, "contracts")   # counting open orders; the quoter's limit too
     max_notional: float = num(50_000.0, 1.0, 1e12, "USD")
     max_order_size: float = num(0.05, 1e-9, 1e6, "contracts")
     price_band_bps: float = num(200.0, 1.0, 10_000.0, "bps of mark")
@@ -44,8 +51,19 @@ class Risk:
     reduce_at_fraction: float = num(0.8, 0.1, 1.0, "of a limit: REDUCING beyond it, HALTED at it")
     take_profit_distance: float = num(0.0, 0.0, 1e6, "USD from the average entry: resting reduce-only limit, 0 = off")
     stop_loss_distance: float = num(0.0, 0.0, 1e6, "USD from the average entry: reduce-only market when crossed, 0 = off")
-    maker_fee_rate: float = num(0.0001, -0.01, 0.01, "fraction of notional, for P&L")
-    taker_fee_rate: float = num(0.0005, -0.01, 0.01, "fraction of notional, for P&L")
+    # The fee rates, owned here: P&L until the exchange reports a fill's fee, and the quoter's fee pad.
+    maker_fee_rate: float = num(0.0001, -0.01, 0.01, "fraction of notional, negative = rebate")
+    taker_fee_rate: float = num(0.0005, -0.01, 0.01, "fraction of notional")
+
+
+# [quoter] engine inputs owned by another section: refused under [quoter], copied in from their
+# owner (section, key) when the configuration is built.
+QUOTER_FROM = {"max_position": ("risk", "max_position"), "maker_fee_rate": ("risk", "maker_fee_rate")}
+
+
+def quoter_from_owners(params: QuoteParams, sections: dict) -> QuoteParams:
+    """``params`` with each QUOTER_FROM number taken from its owner (``sections["risk"]``...)."""
+    return replace(params, **{name: getattr(sections[owner], key) for name, (owner, key) in QUOTER_FROM.items()})
 
 
 @dataclass(frozen=True)
@@ -58,10 +76,16 @@ class Gateway:
     mass_quote: bool = True                    # mass_quote if the account may, else insert/amend
     mmp_trade_amount: float = num(0.05, 0.0, 1e6, "contracts")
     mmp_quote_amount: float = num(0.05, 0.0, 1e6, "contracts")
-    orders_per_s: float = num(9.0, 0.1, 1000.0, "/s before cancel-on-disconnect")
-    orders_per_s_non_persistent: float = num(45.0, 0.1, 1000.0, "/s after it")
-    cancels_per_s: float = num(900.0, 1.0, 1000.0, "/s")
-    throttle_cooldown_s: float = num(1.0, 0.01, 60.0, "s")
+    # Our own pacing (venue/ratelimit.py): at most this many messages in any one second, never
+    # above Thalex's documented limits (the upper bounds).
+    orders_per_s: float = num(float(ME_LIMIT_PERSISTENT), 2.0, float(ME_LIMIT_PERSISTENT),
+                              "matching-engine messages/s")     # before cancel-on-disconnect
+    orders_per_s_non_persistent: float = num(float(ME_LIMIT_NON_PERSISTENT), 2.0, float(ME_LIMIT_NON_PERSISTENT),
+                                             "matching-engine messages/s")   # after it
+    cancels_per_s: float = num(float(CANCEL_LIMIT), 2.0, float(CANCEL_LIMIT), "cancels/s")
+    # After a code 4 (throttled) orders wait this long, doubling with each further one, capped.
+    throttle_cooldown_s: float = num(0.25, 0.01, 60.0, "s")
+    throttle_cooldown_max_s: float = num(8.0, 0.01, 600.0, "s")
 
     def min_cancel_on_disconnect_s(self) -> float:
         """The shortest timeout that still survives one late ping: the ping interval plus a
@@ -83,8 +107,6 @@ class Gateway:
 class Feed:
     ticker_delay: str = choice("raw", "raw", "100ms", "200ms", "500ms", "1000ms")
     stale_after_s: float = num(2.0, 0.05, 60.0, "s")
-    reconnect_min_s: float = num(0.2, 0.01, 60.0, "s")
-    reconnect_max_s: float = num(10.0, 0.1, 600.0, "s")
 
 
 @dataclass(frozen=True)
@@ -96,33 +118,50 @@ class Recorder:
 @dataclass(frozen=True)
 class Control:
     host: str = "127.0.0.1"
-    port: int = num(7755, 1, 65535)
-    pub_port: int = num(7756, 1, 65535)
+    port: int = num(7755, 1, 65535, "TCP port")
+    pub_port: int = num(7756, 1, 65535, "TCP port")
     curve_secret_key_file: str = ""            # required when host is not loopback
     curve_client_keys_dir: str = ""
 
 
 @dataclass(frozen=True)
 class Process:
-    cpu: int = num(-1, -1, 1023, "-1 = not pinned")
+    cpu: int = num(-1, -1, 1023, "CPU index, -1 = not pinned")
     idle: str = choice("backoff", "busy-spin", "yield", "backoff")
-    max_sleep_us: float = num(200.0, 1.0, 1e6, "us (backoff)")
+    max_sleep_us: float = num(200.0, 1.0, 1e6, "us, longest backoff sleep")
 
 
 @dataclass(frozen=True)
-class Processes:
-    feed: Process = Process(cpu=0)
-    quoter: Process = Process(cpu=1)
-    risk: Process = Process(cpu=1)
-    gateway: Process = Process(cpu=0)
-    recorder: Process = Process(cpu=-1, max_sleep_us=5000.0)
+class PipelineProcess:
+    """One process of the pipeline."""
+    name: str
+    agent: str          # "module:Class"; the class's from_settings(settings) builds the agent
+    belled: bool        # its producers ring its doorbell after publishing; idle, it sleeps on it
+    defaults: Process   # its [processes.<name>] values when the file does not set them
+
+
+# The one list of the pipeline's processes, in start order: consumers first, so no record is
+# published before its readers exist. Everything that names processes derives from it.
+PIPELINE = (
+    PipelineProcess("recorder", "procs.recorder:Recorder", False, Process(cpu=-1, max_sleep_us=5000.0)),
+    PipelineProcess("gateway", "procs.gateway.agent:Gateway", True, Process(cpu=0)),
+    PipelineProcess("risk", "procs.risk.agent:RiskAgent", True, Process(cpu=1)),
+    PipelineProcess("quoter", "procs.quoter:Quoter", True, Process(cpu=1)),
+    PipelineProcess("feed", "procs.feed:Feed", False, Process(cpu=0)),
+)
+PROCESS_NAMES = tuple(p.name for p in PIPELINE)
+BELLED = tuple(p.name for p in PIPELINE if p.belled)
+
+# [processes.<name>] for every process of PIPELINE.
+Processes = make_dataclass("Processes", [(p.name, Process, field(default=p.defaults)) for p in PIPELINE],
+                           frozen=True)
 
 
 @dataclass(frozen=True)
 class Config:
     source: str = "defaults"
     venue: Venue = Venue()
-    quoter: QuoteParams = QuoteParams()
+    quoter: QuoteParams = quoter_from_owners(QuoteParams(), {"risk": Risk()})
     risk: Risk = Risk()
     gateway: Gateway = Gateway()
     feed: Feed = Feed()
@@ -131,5 +170,4 @@ class Config:
     processes: Processes = Processes()
 
 
-SECTIONS = {"venue": Venue, "quoter": QuoteParams, "risk": Risk, "gateway": Gateway, "feed": Feed,
-            "recorder": Recorder, "control": Control, "processes": Processes}
+SECTIONS = {f.name: type(f.default) for f in fields(Config) if f.name != "source"}

@@ -2,7 +2,9 @@
 
 Commands post requests through the shared state (``shm.state``): the process that acts on them
 (risk for halt/resume/flatten, the gateway for kill and cancel) sees the sequence change on its
-next pass. ``status`` reads shared memory only, so it answers even when a process is dead.
+next pass. ``set`` is validated first (a refused value changes nothing) and reaches the quoter
+through its shared-memory parameters record (runtime/live_params.py). ``status`` reads shared
+memory only, so it answers even when a process is dead.
 """
 from __future__ import annotations
 
@@ -92,10 +94,8 @@ class Commands:
         if settings.get("instruments"):   # a smaller base_size must not silence the quoter
             S.check_order_sizes(S.config_of(settings).quoter, S.instruments_of(settings))
         log.warning("operator command: set %s", ", ".join(f"{k}={v!r}" for k, v in args.items()))
-        self.sup.settings = settings
-        self.sup.write_settings()
-        version = self.state.bump("params_version")
-        return {"changed": dict(args), "params_version": version}
+        seq = self.sup.apply_settings(settings)
+        return {"changed": dict(args), "params_version": seq // 2}
 
     def _wake(self, *names: str) -> None:
         bells = self.sup.segs.get("doorbells")
@@ -130,13 +130,9 @@ class Commands:
         process is dead (it keeps HALTED when it restarts)."""
         self.state.set("trading_state", HALTED)
         self.state.set("reason_text", b"kill")
-        seq = self.state.bump("kill_request_seq")
-        self._wake("gateway", "risk")
-        deadline = time.monotonic() + 3.0
-        while time.monotonic() < deadline:
-            if self.state.get("kill_done_seq") >= seq:
-                return {"kill_seq": seq, "cancelled": True}
-            time.sleep(0.005)
+        seq, cancelled = self.sup.request_cancel_all("kill", timeout_s=3.0, wake=("gateway", "risk"))
+        if cancelled:
+            return {"kill_seq": seq, "cancelled": True}
         return {"kill_seq": seq, "cancelled": False,
                 "note": "gateway did not confirm within 3s; cancel-on-disconnect still protects the account"}
 

@@ -1,74 +1,117 @@
-"""The numbers the quote engine runs on, in one frozen object (units in each comment).
+"""The numbers the quote engine runs on, in one frozen object (unit and range in each field).
 
 conf/ validates a TOML file into this; the engine copies the numbers into C fields once, so the
-hot path never looks anything up. ``validate()`` names the field, the value and the range.
+hot path never looks anything up. Each field's metadata holds its ``unit`` and either its range
+``lo``..``hi`` (inclusive, or > lo when ``lo_open``; per element for a tuple, which holds at most
+``max_len`` values) or its ``choices``; ``validate()`` checks them and the rules that tie fields together, naming the
+field, the value and what was expected.
+
+``max_position`` and ``maker_fee_rate`` are engine inputs that the configuration does not take
+under [quoter]: conf/ copies them in from their one owner ([risk]) when the settings are built.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+
+from shm.records import MAX_LEVELS
 
 from shm.records import MAX_LEVELS
 
 MODELS = ("as", "glft")
 MARKOUT_HORIZONS = (1.0, 5.0, 30.0)   # seconds after each fill at which the mid is compared
+MAX_TUPLE_LEN = 32                    # values a list-valued setting may hold (live params record)
+
+
+def setting(default, lo=None, hi=None, unit: str = "", *, lo_open=False, choices=None, max_len=None,
+            infinite_ok=False):
+    """A field with its unit and allowed range ``lo``..``hi`` (inclusive; ``lo_open``: > lo) or
+    ``choices``; a tuple holds at most ``max_len`` values, each in the range."""
+    meta = {"unit": unit}
+    if lo is not None:
+        meta.update(lo=lo, hi=hi, lo_open=lo_open)
+    if choices is not None:
+        meta["choices"] = tuple(choices)
+    if max_len is not None:
+        meta["max_len"] = max_len
+    if infinite_ok:
+        meta["infinite_ok"] = True
+    return field(default=default, metadata=meta)
+
+
+def positive(default, hi, unit: str, **kw):
+    """A number that must be > 0 (and <= ``hi``)."""
+    return setting(default, 0, hi, unit, lo_open=True, **kw)
+
+
+def in_range(meta: dict, x) -> bool:
+    return (meta["lo"] < x if meta.get("lo_open") else meta["lo"] <= x) and x <= meta["hi"]
+
+
+def range_text(meta: dict) -> str:
+    """``within lo..hi (unit)`` (or ``> lo and <= hi``) as error messages say it."""
+    unit = meta.get("unit", "")
+    text = f"> {meta['lo']} and <= {meta['hi']}" if meta.get("lo_open") else f"within {meta['lo']}..{meta['hi']}"
+    return text + (f" ({unit})" if unit else "")
 
 
 @dataclass(frozen=True)
 class QuoteParams:
     # --- model -------------------------------------------------------------------------------
-    model: str = "glft"                 # "as" (Avellaneda-Stoikov) or "glft" (Gueant closed form)
-    gamma: float = 0.05                 # risk aversion, 1/(USD x contract)
+    model: str = setting("glft", choices=MODELS)  # "as" (Avellaneda-Stoikov) or "glft" (Gueant closed form)
+    gamma: float = positive(0.05, 1e6, "1/(USD x contract)")          # risk aversion
     glft_xi_zero: bool = False          # GLFT: xi = 0 ("model B") instead of xi = gamma
-    order_unit: float = 0.001           # GLFT Delta: contracts per quote unit
-    horizon_s: float = 60.0             # AS rolling horizon for perpetuals (T - t), seconds
+    order_unit: float = positive(0.001, 1e6, "contracts")             # GLFT Delta: contracts per quote unit
+    horizon_s: float = positive(60.0, 1e9, "s")                       # AS rolling horizon for perpetuals (T - t)
     # --- volatility ----------------------------------------------------------------------------
-    vol_half_life_s: float = 30.0       # EWMA half-life, seconds
-    sigma_initial: float = 5.0          # prior sigma until data arrives, USD/sqrt(s)
-    sigma_floor: float = 0.5            # USD/sqrt(s)
-    sigma_ceiling: float = 200.0        # USD/sqrt(s)
+    vol_half_life_s: float = positive(30.0, 1e9, "s")                 # EWMA half-life
+    sigma_initial: float = setting(5.0, 0.0, 1e6, "USD/sqrt(s)")      # prior sigma until data arrives
+    sigma_floor: float = setting(0.5, 0.0, 1e6, "USD/sqrt(s)")
+    sigma_ceiling: float = setting(200.0, 0.0, 1e6, "USD/sqrt(s)")
     # --- intensity lambda(delta) = A exp(-k delta) --------------------------------------------
-    a_prior: float = 1.0                # fills/s per side until enough data
-    k_prior: float = 0.1                # 1/USD until enough data
-    intensity_depths_ticks: tuple = (0, 1, 2, 3, 5, 8, 12, 18, 25, 35)  # grid, ticks from the mid
-    intensity_window_s: float = 600.0   # rolling window, seconds
-    intensity_refit_s: float = 5.0      # refit interval, seconds
-    intensity_min_arrivals: float = 50  # arrivals in the window before a fit replaces the prior
+    a_prior: float = positive(1.0, 1e6, "fills/s per side")           # until enough data
+    k_prior: float = positive(0.1, 1e6, "1/USD")                      # until enough data
+    intensity_depths_ticks: tuple = setting((0, 1, 2, 3, 5, 8, 12, 18, 25, 35), 0, 1e6, "ticks from the mid",
+                                            max_len=MAX_TUPLE_LEN)   # the fit's grid, increasing
+    intensity_window_s: float = positive(600.0, 1e9, "s")             # rolling window
+    intensity_refit_s: float = positive(5.0, 1e9, "s")                # refit interval
+    intensity_min_arrivals: float = setting(50, 0.0, 1e12, "arrivals")  # in the window before a fit replaces the prior
     # --- volume candles -----------------------------------------------------------------------
     candles: bool = True                # let candle signals tilt gamma, kappa and the centre
-    candle_volume: float = 1.0          # contracts per candle
-    candle_max_s: float = 60.0          # a candle closes after this many seconds at most
-    candle_lookback: int = 8            # candles the signals look at
-    candle_max_multiplier: float = 2.0  # gamma and kappa stay within [1/x, x] of their base
-    candle_max_offset_frac: float = 0.5  # centre offset within +/- this x half-spread
+    candle_volume: float = positive(1.0, 1e12, "contracts")           # per candle
+    candle_max_s: float = positive(60.0, 1e9, "s")                    # a candle closes after this at most
+    candle_lookback: int = setting(8, 2, 10_000, "candles")           # the signals look at
+    candle_max_multiplier: float = setting(2.0, 1.0, 1e6, "x")        # gamma and kappa stay within [1/x, x] of their base
+    candle_max_offset_frac: float = setting(0.5, 0.0, 1.0, "x half-spread")  # centre offset within +/- this
     # --- ladder ---------------------------------------------------------------------------------
-    levels: int = MAX_LEVELS            # levels per side (1..MAX_LEVELS)
-    level_spacing_ticks: float = 1.0    # between levels, ticks
-    min_spread_ticks: float = 2.0       # total spread clamp, ticks
-    max_spread_ticks: float = 2000.0
+    levels: int = setting(MAX_LEVELS, 1, MAX_LEVELS, "levels per side")   # Thalex mass quotes hold MAX_LEVELS a side
+    level_spacing_ticks: float = positive(1.0, 1e9, "ticks")          # between levels
+    min_spread_ticks: float = positive(2.0, 1e9, "ticks")             # total spread clamp
+    max_spread_ticks: float = positive(2000.0, math.inf, "ticks", infinite_ok=True)   # inf = no clamp
     fee_aware: bool = True              # add the maker fee to each half-spread
-    maker_fee_rate: float = 0.0001      # fraction of notional (0.01 %); negative = rebate
-    base_size: float = 0.001            # contracts at level 0
-    size_multipliers: tuple = (1, 1, 1.5, 1.5, 2, 2, 2.5, 2.5, 3, 3)
-    eta: float = 0.0                    # size shaping, 1/contract
-    max_position: float = 0.1           # |position| limit, contracts, counting open orders
-    requote_tolerance_ticks: float = 1.0  # a level moving no more than this is left resting
+    maker_fee_rate: float = setting(0.0001, -0.01, 0.01, "fraction of notional")  # risk.maker_fee_rate's; < 0 = rebate
+    base_size: float = positive(0.001, 1e6, "contracts")              # at level 0
+    size_multipliers: tuple = positive((1, 1, 1.5, 1.5, 2, 2, 2.5, 2.5, 3, 3), 1e6, "x base_size",
+                                       max_len=MAX_TUPLE_LEN)        # one per level
+    eta: float = setting(0.0, 0.0, 1e6, "1/contract")                 # size shaping
+    max_position: float = positive(0.1, 1e6, "contracts")             # risk.max_position's; counting open orders
+    requote_tolerance_ticks: float = setting(1.0, 0.0, 1e9, "ticks")  # a level moving no more is left resting
     # --- quote fading near the position limit -----------------------------------------------
-    fade_start: float = 0.5             # fraction of max_position where the growing side starts fading
-    fade_ticks: float = 20.0            # how far (ticks) that side has stepped away at the limit
+    fade_start: float = setting(0.5, 0.0, 1.0, "fraction of max_position")  # where the growing side starts fading
+    fade_ticks: float = setting(20.0, 0.0, 1e9, "ticks")              # how far that side has stepped away at the limit
     # --- fast cancel in volatile markets ------------------------------------------------------
     fast_cancel: bool = True
-    fc_window_s: float = 1.0            # the mid's move is measured over this window, seconds
-    fc_move_ticks: float = 30.0         # a move beyond this many ticks triggers (0 = off)
-    fc_sigma_multiple: float = 6.0      # ... or beyond this many sigma x sqrt(window) (0 = off)
-    fc_vol_jump: float = 4.0            # sigma beyond this multiple of its slow average: both sides (0 = off)
-    fc_settle_s: float = 3.0            # quiet time before quoting the pulled side again, seconds
-    fc_widen: float = 2.0               # spread multiplier while settling
+    fc_window_s: float = positive(1.0, 1e6, "s")                      # the mid's move is measured over this window
+    fc_move_ticks: float = setting(30.0, 0.0, 1e9, "ticks")           # a move beyond this triggers (0 = off)
+    fc_sigma_multiple: float = setting(6.0, 0.0, 1e6, "sigma x sqrt(window)")  # ... or beyond this (0 = off)
+    fc_vol_jump: float = setting(4.0, 0.0, 1e6, "x slow sigma")       # sigma beyond this: both sides (0 = off)
+    fc_settle_s: float = setting(3.0, 0.0, 1e6, "s")                  # quiet time before quoting the pulled side again
+    fc_widen: float = setting(2.0, 1.0, 1e6, "x spread")              # while settling
     # --- adverse selection (markouts) ---------------------------------------------------------
     markout_widen: bool = True
-    markout_horizon_s: float = 5.0      # which markout drives the widening (1, 5 or 30 s)
-    markout_threshold: float = 2.0      # USD per contract of adverse markout tolerated
-    markout_max_widen_ticks: float = 20.0  # cap on the extra distance a side gets, ticks
+    markout_horizon_s: float = setting(5.0, unit="s", choices=MARKOUT_HORIZONS)  # which markout drives the widening
+    markout_threshold: float = setting(2.0, 0.0, 1e6, "USD per contract")  # adverse markout tolerated
+    markout_max_widen_ticks: float = setting(20.0, 0.0, 1e9, "ticks")  # cap on the extra distance a side gets
 
     # Settings each estimator is built from: the engine rebuilds an estimator (losing its state)
     # only when these change, so a live gamma or ladder change keeps sigma, A, k and the candles.
@@ -117,47 +160,26 @@ class QuoteParams:
         """Return self, or raise ValueError naming ``source``, the field, its value and the range."""
         def bad(name, expected):
             raise ValueError(f"{name}={getattr(self, name)!r} in {source}: {expected}")
-        if self.model not in MODELS:
-            bad("model", f"expected one of {', '.join(MODELS)}")
         for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, float) and not math.isfinite(v) and f.name != "max_spread_ticks":
+            v, meta = getattr(self, f.name), f.metadata
+            if isinstance(v, float) and not math.isfinite(v) and not (meta.get("infinite_ok") and v > 0):
                 bad(f.name, "must be a finite number")
-        for name in ("gamma", "order_unit", "horizon_s", "vol_half_life_s", "a_prior", "k_prior",
-                     "intensity_window_s", "intensity_refit_s", "candle_volume", "candle_max_s",
-                     "level_spacing_ticks", "min_spread_ticks", "base_size", "max_position"):
-            if not getattr(self, name) > 0:
-                bad(name, "must be > 0")
-        for name in ("sigma_initial", "sigma_floor", "eta", "requote_tolerance_ticks",
-                     "intensity_min_arrivals", "fade_ticks", "fc_move_ticks", "fc_sigma_multiple",
-                     "fc_vol_jump", "fc_settle_s", "markout_threshold", "markout_max_widen_ticks"):
-            if not getattr(self, name) >= 0:
-                bad(name, "must be >= 0")
+            if "choices" in meta and v not in meta["choices"]:
+                bad(f.name, f"expected one of {', '.join(str(c) for c in meta['choices'])}")
+            if "lo" not in meta:
+                continue
+            values = v if isinstance(v, tuple) else (v,)
+            if "max_len" in meta and len(values) > meta["max_len"]:
+                bad(f.name, f"holds at most {meta['max_len']} values")
+            if not all(in_range(meta, x) for x in values):
+                bad(f.name, ("each value " if isinstance(v, tuple) else "") + "must be " + range_text(meta))
         if not self.sigma_floor <= self.sigma_ceiling:
             bad("sigma_ceiling", f"must be >= sigma_floor ({self.sigma_floor})")
         if not self.min_spread_ticks <= self.max_spread_ticks:
             bad("max_spread_ticks", f"must be >= min_spread_ticks ({self.min_spread_ticks})")
-        if not 1 <= self.levels <= MAX_LEVELS:
-            bad("levels", f"must be 1..{MAX_LEVELS} (Thalex mass quotes hold {MAX_LEVELS} a side)")
-        if len(self.size_multipliers) < self.levels or min(self.size_multipliers) <= 0:
+        if len(self.size_multipliers) < self.levels:
             bad("size_multipliers", f"need {self.levels} values > 0, one per level")
         d = self.intensity_depths_ticks
-        if len(d) < 2 or d[0] < 0 or any(b <= a for a, b in zip(d, d[1:])):
+        if len(d) < 2 or any(b <= a for a, b in zip(d, d[1:])):
             bad("intensity_depths_ticks", "need >= 2 increasing depths >= 0")
-        if self.candle_lookback < 2:
-            bad("candle_lookback", "must be >= 2")
-        if not self.candle_max_multiplier >= 1:
-            bad("candle_max_multiplier", "must be >= 1")
-        if not 0 <= self.candle_max_offset_frac <= 1:
-            bad("candle_max_offset_frac", "must be within 0..1")
-        if not 0 <= self.fade_start <= 1:
-            bad("fade_start", "must be within 0..1 (a fraction of max_position)")
-        if not self.fc_window_s > 0:
-            bad("fc_window_s", "must be > 0")
-        if not self.fc_widen >= 1:
-            bad("fc_widen", "must be >= 1")
-        if self.markout_horizon_s not in MARKOUT_HORIZONS:
-            bad("markout_horizon_s", "must be 1, 5 or 30 (the markout horizons tracked)")
-        if not -0.01 <= self.maker_fee_rate <= 0.01:
-            bad("maker_fee_rate", "must be within -0.01..0.01 (a fraction of notional)")
         return self

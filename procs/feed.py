@@ -5,10 +5,10 @@ configured instrument; the frame decoder turns each notification into fixed reco
 straight into the rings (one parse per frame, nothing else allocated). When no ticker arrives
 for ``stale_after_s`` it republishes the last record of each instrument with MD_FLAG_STALE (the
 quoter pulls its quotes) and raises ``md_stale`` in the shared state. A lost connection is
-retried with exponential backoff (``reconnect_min_s`` doubling to ``reconnect_max_s``); every
-reconnect resubscribes and forgets the book state. A ticker channel the exchange did not
-subscribe is a SubscriptionError naming it: the first connect fails the start, a reconnect is
-retried (the data stays stale, so nothing is quoted meanwhile).
+retried on the one reconnect policy (runtime/reconnect.py: [venue] ``reconnect_min_s`` doubling
+to ``reconnect_max_s``); every reconnect resubscribes and forgets the book state. A ticker
+channel the exchange did not subscribe is a SubscriptionError naming it: the first connect fails
+the start, a reconnect is retried (the data stays stale, so nothing is quoted meanwhile).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import numpy as np
 
 from runtime import segments
 from runtime.agent import Agent
+from runtime.reconnect import ReconnectPolicy
 from runtime.settings import config_of, instruments_of
 from venue.client import ThalexClient
 from venue.subscriptions import subscribe_checked
@@ -37,12 +38,11 @@ class Feed(Agent):
     waits_in_work = True   # do_work blocks on the socket (at most wait_s): data wakes it at once
 
     def __init__(self, instance: str, url: str, instruments, ticker_delay: str, stale_after_s: float,
-                 reconnect_min_s: float, reconnect_max_s: float, timeout_s: float = 5.0,
-                 wait_s: float = 0.005):
+                 reconnect: ReconnectPolicy, timeout_s: float = 5.0, wait_s: float = 0.005):
         self.instance, self.url, self.instruments = instance, url, instruments
         self.ticker_delay = ticker_delay
         self.stale_after_ns = int(stale_after_s * 1e9)
-        self.reconnect_min_s, self.reconnect_max_s = reconnect_min_s, reconnect_max_s
+        self.reconnect = reconnect
         self.timeout_s, self.wait_s = timeout_s, wait_s
         self.client: ThalexClient | None = None
         self.md = np.zeros(1, MD_DTYPE)
@@ -57,7 +57,6 @@ class Feed(Agent):
                 self.channels.append(channel)
         self.last_md_ns = 0
         self.stale = True
-        self.backoff_s = reconnect_min_s
         self.next_connect_s = 0.0
         self.connects = 0
         self.published = 0
@@ -66,8 +65,8 @@ class Feed(Agent):
     def from_settings(cls, settings: dict) -> "Feed":
         c = config_of(settings)
         return cls(settings["instance"], settings["venue_url"], instruments_of(settings),
-                   c.feed.ticker_delay, c.feed.stale_after_s, c.feed.reconnect_min_s,
-                   c.feed.reconnect_max_s, c.venue.request_timeout_s)
+                   c.feed.ticker_delay, c.feed.stale_after_s, ReconnectPolicy.from_config(c.venue),
+                   c.venue.request_timeout_s)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -96,7 +95,7 @@ class Feed(Agent):
             log.error("public/subscribe left out %s: going on without", ", ".join(missing))
         self.client = client
         self.connects += 1
-        self.backoff_s = self.reconnect_min_s
+        self.reconnect.reset()
         self.last_md_ns = time.monotonic_ns()
         log.info("connected to %s, subscribed %s", self.url, ", ".join(self.channels))
 
@@ -169,19 +168,20 @@ class Feed(Agent):
                 rec["flags"] = flags      # (not &= ~STALE: -2 does not fit the u16 field)
 
     def _lost(self, why: str) -> None:
-        log.error("public connection lost (%s); reconnecting in %.2fs", why, self.backoff_s)
+        delay_s = self.reconnect.next_delay_s()
+        log.error("public connection lost (%s); reconnecting in %.2fs", why, delay_s)
         if self.client is not None:
             self.client.close()
         self.client = None
-        self.next_connect_s = time.monotonic() + self.backoff_s
+        self.next_connect_s = time.monotonic() + delay_s
 
     def _try_reconnect(self) -> None:
         try:
             self._connect()
         except (ThalexConnectionError, ThalexError, TimeoutError, OSError) as exc:
-            self.backoff_s = min(self.backoff_s * 2.0, self.reconnect_max_s)
-            self.next_connect_s = time.monotonic() + self.backoff_s
-            log.warning("reconnect to %s failed (%s); next try in %.2fs", self.url, exc, self.backoff_s)
+            delay_s = self.reconnect.next_delay_s()
+            self.next_connect_s = time.monotonic() + delay_s
+            log.warning("reconnect to %s failed (%s); next try in %.2fs", self.url, exc, delay_s)
 
     def report(self, counters) -> None:
         counts = self.decoder.counts

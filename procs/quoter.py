@@ -6,22 +6,23 @@ feed the markouts, whose averages (and the guard's state) go to the shared state
 the risk process on the one-to-one ``quotes`` ring and to the recorder on ``quote_log``. The
 inventory is the position the risk process keeps in the shared state, so the quoter and the
 limits agree on one number. A full ``quotes`` ring is counted and the newest set is retried on
-the next pass (older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE`` bumps
-``params_version``; the quoter then rereads settings.json and hands the engines new parameters,
-keeping their estimator state.
+the next pass (older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE`` reaches
+it through the shared-memory parameters record (runtime/live_params.py): once per pass the
+quoter compares the record's sequence with the last it took, and when it moved hands the engines
+the new parameters, which keep their estimator state. The quoter's max_position and maker fee
+are [risk]'s, copied into its parameters when the configuration is built.
 """
 from __future__ import annotations
 
-import json
 import logging
 import time
-from pathlib import Path
 
 import numpy as np
 
 from kernels.quote import ENGINE_PULLED, QuoteEngine
 from runtime import segments
 from runtime.agent import Agent
+from runtime.live_params import LiveParamsReader
 from runtime.settings import config_of, instruments_of
 from shm.doorbell import Doorbells
 from shm.one_to_one import FULL
@@ -34,10 +35,9 @@ log = logging.getLogger("quoter")
 class Quoter(Agent):
     name = "quoter"
 
-    def __init__(self, instance: str, instruments, params, max_position: float, run_dir: Path | None = None):
-        self.instance, self.instruments, self.run_dir = instance, instruments, run_dir
-        limited = params.__class__(**{**vars(params), "max_position": min(params.max_position, max_position)})
-        self.engines = [QuoteEngine(limited, i.tick_size, i.amount_tick, i.min_amount, i.expiry_s)
+    def __init__(self, instance: str, instruments, params):
+        self.instance, self.instruments, self.params = instance, instruments, params
+        self.engines = [QuoteEngine(params, i.tick_size, i.amount_tick, i.min_amount, i.expiry_s)
                         for i in instruments]
         self.md = np.zeros(1, MD_DTYPE)
         self.trades = np.zeros(64, TRADE_DTYPE)
@@ -48,13 +48,10 @@ class Quoter(Agent):
         self.pending = {}          # instrument id -> QuoteSet not yet accepted by a full ring
         self.seq = 0
         self.published = self.pulls = self.ring_full = self.lapped = 0
-        self.params_version = 0
 
     @classmethod
-    def from_settings(cls, settings: dict, run_dir: Path | None = None) -> "Quoter":
-        c = config_of(settings)
-        return cls(settings["instance"], instruments_of(settings), c.quoter, c.risk.max_position,
-                   Path(settings["run_dir"]) if "run_dir" in settings else run_dir)
+    def from_settings(cls, settings: dict) -> "Quoter":
+        return cls(settings["instance"], instruments_of(settings), config_of(settings).quoter)
 
     def on_start(self) -> None:
         self.md_ring = segments.reader(self.instance, "md")
@@ -66,13 +63,14 @@ class Quoter(Agent):
         self.bells = Doorbells.attach(self.instance)
         self.ring_risk = self.bells.bell("risk").ring
         self.positions = self.state.table["position"][0]   # a view: always the current value
-        self.params_version = self.state.get("params_version")
+        self.live_params = LiveParamsReader.attach(self.instance)
         self.fast_cancels = self.state.get("fast_cancels")
         self.state.table["markout"][0][:len(self.engines)] = np.nan
 
     def on_close(self) -> None:
         self.positions = self.ring_risk = None
-        for name in ("md_ring", "trades_ring", "exec_ring", "quotes_ring", "quote_log", "state", "bells"):
+        for name in ("md_ring", "trades_ring", "exec_ring", "quotes_ring", "quote_log", "state", "bells",
+                     "live_params"):
             if hasattr(self, name):
                 getattr(self, name).close()
 
@@ -104,9 +102,9 @@ class Quoter(Agent):
             if e["type"] == EXEC_FILL and iid < len(self.engines):
                 self.engines[iid].on_fill(int(e["side"]), float(e["price"]), int(e["exchange_ts_ns"]) * 1e-9)
         work += n
+        if self.live_params.changed():      # one atomic load a pass; between batches, never mid-batch
+            self._take_params()
         if work == 0:
-            if self.state.get("params_version") != self.params_version:
-                self._reload_params()
             now = time.monotonic_ns()
             if now >= self.next_status_ns:
                 self._publish_status()
@@ -148,17 +146,15 @@ class Quoter(Agent):
                 return
             del self.pending[iid]
 
-    def _reload_params(self) -> None:
-        self.params_version = self.state.get("params_version")
-        if self.run_dir is None:
-            return
-        settings = json.loads((self.run_dir / "settings.json").read_text())
-        c = config_of(settings)
-        params = c.quoter.__class__(**{**vars(c.quoter),
-                                       "max_position": min(c.quoter.max_position, c.risk.max_position)})
+    def _take_params(self) -> None:
+        """New parameters from shared memory to every engine (estimators keep their state)."""
+        params = self.live_params.take()
+        if params is None or params == self.params:
+            return     # nothing new, a torn copy (taken next pass), refused, or what we run already
         for engine in self.engines:
             engine.set_params(params)
-        log.info("parameters reloaded (version %d)", self.params_version)
+        self.params = params
+        log.info("parameters changed (version %d)", self.live_params.taken // 2)
 
     def report(self, counters) -> None:
         counters.set("ring_full", self.ring_full)

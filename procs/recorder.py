@@ -40,6 +40,7 @@ import numpy as np
 
 from runtime.agent import Agent
 from runtime import segments
+from runtime.settings import config_of
 from shm.counters import Counters
 from shm.records import (EXEC_ACK, EXEC_CANCEL, EXEC_FILL, EXEC_REJECT, EXEC_AMEND, EXEC_TRADE,
                          MD_FLAG_STALE, MD_TICKER, MD_BOOK, QUOTE_SET, trade_id_of)
@@ -82,6 +83,12 @@ class Recorder(Agent):
         self.latencies: list[int] = []
         self.trade_ids: set[int] = set()   # exact u128 ids; reports are replayed on reconnect: record once
         self.files, self.writers = {}, {}
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "Recorder":
+        return cls(settings["instance"], settings["run_dir"],
+                   flush_interval_s=config_of(settings).recorder.flush_interval_s,
+                   n_instruments=len(settings.get("instruments", [])) or 1)
 
     def on_start(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,8 @@
 | parent_death.py | every process (and the embedded exchange) dies with its supervisor |
 | account_lock.py | one pipeline per venue, key and account: an flock held by all its processes |
 | segments.py | every segment of a pipeline instance and who reads/writes it |
+| live_params.py | the quoter's live parameters in a seqlocked shared-memory record |
+| reconnect.py | the one reconnect policy (exponential backoff, reset on success) |
 | settings.py | the validated Config plus run facts (venue URL, instruments) every process reads |
 | paper.py | a throwaway key and the embedded local exchange for paper trading |
 | main.py | ``bin/mm run``: validate, start, serve the control port, stop |

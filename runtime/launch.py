@@ -2,47 +2,35 @@
 [--supervisor-pid PID]``.
 
 Reads the effective settings the supervisor wrote to ``<run_dir>/settings.json`` (plain numbers,
-validated before anything started), builds the agent, registers its counters slot and hands it
-to a Runner that pins the CPU and applies the idle strategy named in the settings. With
-``--supervisor-pid`` the process dies with its supervisor (runtime/parent_death.py).
+validated before anything started), builds the agent named in conf.schema.PIPELINE, registers its
+counters slot and hands it to a Runner that pins the CPU and applies the idle strategy named in
+the settings (a belled process sleeps on its doorbell). With ``--supervisor-pid`` the process
+dies with its supervisor (runtime/parent_death.py).
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
 from pathlib import Path
 
 from runtime import parent_death
+from conf.schema import BELLED, PIPELINE, PROCESS_NAMES
 from runtime.runner import Runner
 from shm.counters import Counters
 from runtime.idle import make_idle
 
-AGENTS = ("feed", "quoter", "risk", "gateway", "recorder")
-BELLED = ("quoter", "risk", "gateway")   # consumers whose producers ring them (shm/doorbell.pyx)
+AGENTS = {p.name: p.agent for p in PIPELINE}    # process name -> "module:Class" (conf.schema.PIPELINE)
 
 
-def build_agent(name: str, settings: dict, run_dir: Path):
-    instance = settings["instance"]
-    if name == "recorder":
-        from procs.recorder import Recorder
-        rec = settings.get("recorder", {})
-        return Recorder(instance, run_dir, flush_interval_s=rec.get("flush_interval_s", 1.0),
-                        n_instruments=len(settings.get("instruments", [])) or 1)
-    if name == "feed":
-        from procs.feed import Feed
-        return Feed.from_settings(settings)
-    if name == "quoter":
-        from procs.quoter import Quoter
-        return Quoter.from_settings(settings)
-    if name == "risk":
-        from procs.risk.agent import RiskAgent
-        return RiskAgent.from_settings(settings)
-    if name == "gateway":
-        from procs.gateway.agent import Gateway
-        return Gateway.from_settings(settings)
-    raise ValueError(f"process {name!r}: expected one of {AGENTS}")
+def build_agent(name: str, settings: dict):
+    """The agent of process ``name``, built by its class's ``from_settings``."""
+    if name not in AGENTS:
+        raise ValueError(f"process {name!r}: expected one of {', '.join(PROCESS_NAMES)}")
+    module, cls = AGENTS[name].split(":")
+    return getattr(importlib.import_module(module), cls).from_settings(settings)
 
 
 def setup_logging(name: str, run_dir: Path, level: str = "INFO") -> None:
@@ -57,7 +45,7 @@ def setup_logging(name: str, run_dir: Path, level: str = "INFO") -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="runtime.launch")
-    p.add_argument("name", choices=AGENTS)
+    p.add_argument("name", choices=PROCESS_NAMES)
     p.add_argument("--run-dir", required=True, type=Path)
     p.add_argument("--slot", required=True, type=int)
     p.add_argument("--supervisor-pid", type=int, help="die with this process (our parent)")
@@ -68,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     settings = json.loads((a.run_dir / "settings.json").read_text())
+    settings.setdefault("run_dir", str(a.run_dir))
     (a.run_dir / "logs").mkdir(parents=True, exist_ok=True)
     setup_logging(a.name, a.run_dir, settings.get("log_level", "INFO"))
     proc = settings["process_runtime"][a.name]
@@ -79,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         from shm.doorbell import Doorbells
         bells = Doorbells.attach(settings["instance"])
         idle_params.update(doorbell=bells.bell(a.name), max_spins=2, max_yields=1)
-    runner = Runner(build_agent(a.name, settings, a.run_dir), make_idle(proc.get("idle", "backoff"), **idle_params),
+    runner = Runner(build_agent(a.name, settings), make_idle(proc.get("idle", "backoff"), **idle_params),
                     counters=slot, cpu=proc.get("cpu", -1), supervisor_pid=a.supervisor_pid)
     runner.install_signal_handlers()
     code = runner.run()

@@ -39,11 +39,14 @@ from runtime.supervisor import Supervisor
 from venue.client import ThalexClient
 
 log = logging.getLogger("mm")
-LIVE_SECTIONS = ("quoter",)   # what `set` may change while running (the quoter rereads it)
+LIVE_SECTIONS = ("quoter",)   # what `set` may change while running (shared memory: runtime/live_params.py)
 
 
 def validate_set(settings: dict, key: str, value) -> dict:
-    """``set SECTION.KEY=VALUE`` on the running settings, validated like the file; new settings."""
+    """``set SECTION.KEY=VALUE`` on the running settings, validated like the file; new settings.
+
+    Nothing is applied here: the caller hands the result to Supervisor.apply_settings, so a
+    refused value (ValueError, naming the key, the value and the range) changes nothing."""
     if "." not in key:
         raise ValueError(f"{key!r}: expected SECTION.KEY, e.g. quoter.gamma")
     section = key.split(".", 1)[0]

@@ -9,13 +9,16 @@ The supervisor creates them all (and is their owner), each process attaches to t
     orders     one-to-one  QuoteSet      risk -> gateway (approved ladders and commands)
     exec       broadcast   ExecEvent     gateway -> quoter, risk, recorder
     counters   table       per-process health (shm.counters)
-    doorbells  table       one futex bell per consumer (shm.doorbell): rung after publishing
+    doorbells  table       one futex bell per belled process of conf.schema.PIPELINE (shm.doorbell)
     state      table       trading state, commands, positions, P&L (shm.state)
+    params     seqlock     the quoter's live parameters: supervisor -> quoter (runtime.live_params)
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from conf.schema import BELLED
+from runtime.live_params import LiveParamsWriter
 from shm.broadcast import BroadcastReader, BroadcastWriter, StrictBroadcastReader
 from shm.counters import Counters
 from shm.doorbell import Doorbells
@@ -53,7 +56,8 @@ def create_all(instance: str) -> dict:
             made[spec.name] = cls.create(segment_name(instance, spec.name), spec.dtype, spec.capacity)
         made["counters"] = Counters.create(instance)
         made["state"] = SharedState.create(instance)
-        made["doorbells"] = Doorbells.create(instance)
+        made["doorbells"] = Doorbells.create(instance, BELLED)
+        made["params"] = LiveParamsWriter.create(instance)
     except BaseException:
         for seg in made.values():
             seg.close()

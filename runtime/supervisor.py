@@ -1,14 +1,16 @@
 """The supervisor: owns the segments, starts the processes in order, watches, restarts, stops.
 
 Start: sweep segments of dead earlier runs of this instance, create every segment (it is their
-only owner), write the effective settings to the run directory, then start the processes
-consumers-first (recorder, gateway, risk, quoter, feed) so no record is published before its
-readers exist, each waiting for its heartbeat before the next starts.
+only owner), write the effective settings to the run directory and the quoter's parameters to
+their shared-memory record, then start the processes in the order of conf.schema.PIPELINE
+(consumers first, so no record is published before its readers exist), each waiting for its
+heartbeat before the next starts. A validated live ``set`` goes through ``apply_settings``.
 
 Watch: a process that exited, or whose heartbeat is older than ``heartbeat_timeout_s``, is killed
-by pid, the gateway is asked to cancel every order (the gateway itself dying is covered by the
-exchange's cancel-on-disconnect, and its ``quoting`` flag is cleared here), and the process is
-started again; restarts are counted.
+by pid, the gateway is asked to cancel every order (``request_cancel_all``, the one way any
+cancel-all is asked for; the gateway itself dying is covered by the exchange's
+cancel-on-disconnect, and its ``quoting`` flag is cleared here), and the process is started
+again; restarts are counted.
 
 Every process is told the supervisor's pid and dies with it (runtime/parent_death.py), and
 inherits ``inherit_fds`` (the account lock, runtime/account_lock.py).
@@ -27,16 +29,16 @@ import sys
 import time
 from pathlib import Path
 
+from conf.schema import PROCESS_NAMES
 from runtime import segments
-from runtime.launch import AGENTS
+from runtime.settings import config_of
 from shm.counters import STATE_RUNNING, STATE_STARTING
 from shm.segment import SHM_DIR, list_segments, mapped_by, sweep
 
 log = logging.getLogger("supervisor")
 
-START_ORDER = ("recorder", "gateway", "risk", "quoter", "feed")
-assert set(START_ORDER) == set(AGENTS)
-SLOTS = {name: i for i, name in enumerate(START_ORDER)}
+START_ORDER = PROCESS_NAMES                     # conf.schema.PIPELINE lists them in start order
+SLOTS = {name: i for i, name in enumerate(START_ORDER)}   # each one's row in the counters table
 
 
 class Child:
@@ -93,6 +95,17 @@ class Supervisor:
         tmp.write_text(json.dumps(self.settings, indent=2, sort_keys=True))
         os.replace(tmp, self.run_dir / "settings.json")
 
+    def publish_params(self) -> int:
+        """The quoter's parameters from the running settings into shared memory; their sequence."""
+        return self.segs["params"].publish(config_of(self.settings).quoter)
+
+    def apply_settings(self, settings: dict) -> int:
+        """Run with validated ``settings`` from now on (a live ``set``): settings.json for restarts
+        and the record, the quoter's parameters through shared memory; returns their sequence."""
+        self.settings = settings
+        self.write_settings()
+        return self.publish_params()
+
     # ---- processes -------------------------------------------------------------------------
     def command(self, name: str) -> list[str]:
         """The command line of process ``name`` (runtime/launch.py reads the run's settings)."""
@@ -124,6 +137,7 @@ class Supervisor:
     def start(self) -> None:
         self.create_segments()
         self.write_settings()
+        self.publish_params()
         for name in START_ORDER:
             self.spawn(name)
             self.wait_running(name)
@@ -151,19 +165,26 @@ class Supervisor:
             if why:
                 self.restart(name, why)
 
-    def request_cancel_all(self, timeout_s: float = 3.0) -> bool:
-        """Ask the gateway to cancel every order; True once it confirmed."""
-        seq = self.state.bump("cancel_request_seq")
-        self.segs["doorbells"].bell("gateway").ring()
+    def request_cancel_all(self, kind: str = "cancel", timeout_s: float = 3.0,
+                           wake: tuple = ("gateway",)) -> tuple[int, bool]:
+        """Ask the gateway to cancel every order of the account and wait for its word: the one way
+        a cancel-all is asked for. ``kind`` "cancel" (before a restart or a stop) or "kill" (the
+        operator's: the take-profit is not placed again); ``wake`` the processes that act on it.
+        Returns (request sequence, True once the gateway confirmed)."""
+        if kind not in ("cancel", "kill"):
+            raise ValueError(f"cancel-all kind={kind!r}: expected 'cancel' or 'kill'")
+        seq = self.state.bump(f"{kind}_request_seq")
+        for name in wake:
+            self.segs["doorbells"].bell(name).ring()
         if not self.children["gateway"].alive():
-            return False
+            return seq, False
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.state.get("cancel_done_seq") >= seq:
-                return True
+            if self.state.get(f"{kind}_done_seq") >= seq:
+                return seq, True
             time.sleep(0.005)
-        log.error("gateway did not confirm cancel-all within %.1fs", timeout_s)
-        return False
+        log.error("gateway did not confirm the %s cancel-all within %.1fs", kind, timeout_s)
+        return seq, False
 
     def restart(self, name: str, why: str) -> None:
         child = self.children[name]

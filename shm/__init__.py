@@ -3,6 +3,7 @@
 One module per idea: ``one_to_one`` (lossless SPSC ring), ``broadcast`` (one writer, many
 readers), ``records`` (every record layout, drawn), ``descriptor`` (every offset),
 ``segment`` (naming, header, lifecycle, sweep), ``counters`` (per-process health),
-``state`` (trading state and operator requests), ``doorbell`` (futex wake-ups). The wait
+``state`` (trading state and operator requests), ``doorbell`` (futex wake-ups), ``seqlock``
+(one record replaced whole by one writer, copied by readers without a lock). The wait
 strategies that use the doorbells live with the process runtime (runtime/idle.py).
 """

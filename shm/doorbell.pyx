@@ -1,7 +1,9 @@
 """Doorbells: sleep until another process publishes, without polling.
 
 A table segment ``mm.<instance>.doorbells`` holds one 128-byte slot per consumer: a 32-bit
-``seq`` and, one cache line later, a 32-bit ``waiters`` count. The protocol:
+``seq``, the consumer's name (bytes 8-39, written once by the creator, so this module holds no
+list of processes: the supervisor passes conf.schema.BELLED) and, one cache line later, a 32-bit
+``waiters`` count. The protocol:
 
     consumer                                  producer
     seen = bell.armed()   # before looking     publish the record (release)
@@ -22,8 +24,8 @@ from shm.descriptor import KIND_TABLE
 from shm.segment import Segment, segment_name
 
 SLOT_SIZE = 128
+NAME_OFFSET, NAME_BYTES = 8, 32
 WAITERS_OFFSET = 64
-SLOTS = {"quoter": 0, "risk": 1, "gateway": 2, "recorder": 3, "feed": 4}
 
 
 cdef class Doorbell:
@@ -66,21 +68,40 @@ class Doorbells:
     def __init__(self, segment):
         self.segment = segment
         self._bells = {}
+        base = segment.layout.records
+        self.slots = {}                # name -> slot index, as the creator wrote them
+        for i in range(segment.layout.capacity):
+            at = base + i * SLOT_SIZE + NAME_OFFSET
+            name = bytes(segment.buf[at:at + NAME_BYTES]).rstrip(b"\0").decode()
+            if name:
+                self.slots[name] = i
 
     @classmethod
-    def create(cls, instance: str, slots: int = 8):
-        return cls(Segment.create(segment_name(instance, "doorbells"), KIND_TABLE, SLOT_SIZE, slots))
+    def create(cls, instance: str, names):
+        """One bell per name in ``names`` (the processes that sleep on one), in that order."""
+        names = tuple(names)
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"doorbells {names!r}: expected distinct names, at least one")
+        segment = Segment.create(segment_name(instance, "doorbells"), KIND_TABLE, SLOT_SIZE, len(names))
+        for i, name in enumerate(names):
+            raw = name.encode()
+            if not 0 < len(raw) <= NAME_BYTES:
+                segment.release()
+                raise ValueError(f"doorbell name {name!r}: expected 1..{NAME_BYTES} bytes")
+            at = segment.layout.records + i * SLOT_SIZE + NAME_OFFSET
+            segment.buf[at:at + len(raw)] = raw
+        return cls(segment)
 
     @classmethod
     def attach(cls, instance: str):
         return cls(Segment.attach(segment_name(instance, "doorbells"), KIND_TABLE, SLOT_SIZE))
 
     def bell(self, name: str) -> Doorbell:
-        """The bell of process ``name`` (one of SLOTS)."""
-        if name not in SLOTS:
-            raise ValueError(f"doorbell {name!r}: expected one of {', '.join(SLOTS)}")
+        """The bell of process ``name`` (one of the names the table was created with)."""
+        if name not in self.slots:
+            raise ValueError(f"doorbell {name!r}: expected one of {', '.join(self.slots)}")
         if name not in self._bells:
-            self._bells[name] = Doorbell(self, SLOTS[name])
+            self._bells[name] = Doorbell(self, self.slots[name])
         return self._bells[name]
 
     def close(self):

@@ -33,7 +33,6 @@ from sim.keys import make_key_pair
 from testkit.exchange import Client, running_sim
 from testkit.pipeline import Pipeline, free_port_pair
 
-AGENTS = ("feed", "quoter", "risk", "gateway", "recorder")
 # (kind, weight): process kills dominate; the supervisor is killed less often (a full restart).
 DEFAULT_FAULTS = (("kill:feed", 2), ("kill:quoter", 2), ("kill:risk", 3), ("kill:gateway", 2),
                   ("kill:recorder", 1), ("kill:supervisor", 1), ("drop:public", 1),

@@ -7,9 +7,15 @@ sustained" and its exact window is not documented, so each bucket is sized to st
 one-second window: a bucket of ``rate`` tokens/s and ``burst`` tokens lets through at most
 ``burst + rate * T`` messages in T seconds, and ``ThalexLimits`` picks ``burst + rate == limit``.
 
+The rates themselves are configured once ([gateway] orders_per_s, orders_per_s_non_persistent,
+cancels_per_s in conf/schema.py) and each must be at most the Thalex limit below: these constants
+are the documented maxima that the configuration is checked against, nothing paces at them unless
+configured to.
+
 When the exchange still answers error code 4 (throttled) the order bucket goes into a cooldown
-that doubles with every further code 4 and resets after an accepted order, capped. Cancels are
-never held back by the cooldown: pulling quotes matters more than sparing one more error reply.
+(``throttle_cooldown_s``) that doubles with every further code 4 and resets after an accepted
+order, capped (``throttle_cooldown_max_s``). Cancels are never held back by the cooldown: pulling
+quotes matters more than sparing one more error reply.
 
 Every call takes the caller's ``now_ns`` (``time.monotonic_ns()``) so the hot path reads the clock
 once, and tests drive time by hand. Nothing here allocates beyond Python's own number objects.
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 NS_PER_S = 1_000_000_000
 
+# Thalex's documented maxima (THALEX_API.md section 6), per connection:
 ME_LIMIT_PERSISTENT = 10      # matching-engine messages/s on a persistent session
 ME_LIMIT_NON_PERSISTENT = 50  # after set_cancel_on_disconnect
 CANCEL_LIMIT = 1000           # cancel requests/s
@@ -90,22 +97,33 @@ class ThalexLimits:
     """The three Thalex buckets of one connection plus the throttle cooldown.
 
     ``try_order`` for matching-engine messages, ``try_cancel`` for cancels; ``on_throttled`` when
-    a reply carries error code 4, ``on_accepted`` when an order message succeeded.
+    a reply carries error code 4, ``on_accepted`` when an order message succeeded. Each rate is
+    the most messages let through in any one second (messages/s), at most the Thalex maximum.
     """
 
-    __slots__ = ("orders", "cancels", "burst_fraction", "non_persistent", "cooldown_base_ns",
-                 "cooldown_cap_ns", "_cooldown_until_ns", "_throttle_streak", "throttled_count")
+    __slots__ = ("orders", "cancels", "burst_fraction", "non_persistent", "orders_per_s",
+                 "orders_per_s_non_persistent", "cooldown_base_ns", "cooldown_cap_ns",
+                 "_cooldown_until_ns", "_throttle_streak", "throttled_count")
 
-    def __init__(self, now_ns: int = 0, *, burst_fraction: float = 0.2,
-                 cooldown_base_s: float = 0.25, cooldown_cap_s: float = 8.0):
+    def __init__(self, now_ns: int = 0, *, orders_per_s: float, orders_per_s_non_persistent: float,
+                 cancels_per_s: float, cooldown_base_s: float, cooldown_cap_s: float,
+                 burst_fraction: float = 0.2):
+        for name, rate, maximum in (("orders_per_s", orders_per_s, ME_LIMIT_PERSISTENT),
+                                    ("orders_per_s_non_persistent", orders_per_s_non_persistent,
+                                     ME_LIMIT_NON_PERSISTENT),
+                                    ("cancels_per_s", cancels_per_s, CANCEL_LIMIT)):
+            if not 1.0 < rate <= maximum:
+                raise ValueError(f"{name}={rate}: expected more than 1 and at most {maximum} (the Thalex limit)")
         if not 0.0 < burst_fraction < 1.0:
             raise ValueError(f"burst_fraction={burst_fraction}: expected 0 < burst_fraction < 1")
         if not 0.0 < cooldown_base_s <= cooldown_cap_s:
             raise ValueError(f"cooldown_base_s={cooldown_base_s}, cooldown_cap_s={cooldown_cap_s}: "
                              "expected 0 < base <= cap")
         self.burst_fraction = burst_fraction
-        self.orders = TokenBucket(*split_limit(ME_LIMIT_PERSISTENT, burst_fraction), now_ns)
-        self.cancels = TokenBucket(*split_limit(CANCEL_LIMIT, burst_fraction), now_ns)
+        self.orders_per_s = float(orders_per_s)
+        self.orders_per_s_non_persistent = float(orders_per_s_non_persistent)
+        self.orders = TokenBucket(*split_limit(self.orders_per_s, burst_fraction), now_ns)
+        self.cancels = TokenBucket(*split_limit(float(cancels_per_s), burst_fraction), now_ns)
         self.non_persistent = False
         self.cooldown_base_ns = int(cooldown_base_s * NS_PER_S)
         self.cooldown_cap_ns = int(cooldown_cap_s * NS_PER_S)
@@ -113,18 +131,32 @@ class ThalexLimits:
         self._throttle_streak = 0
         self.throttled_count = 0
 
-    # ---- session mode ---------------------------------------------------------------------
-    def set_cancel_on_disconnect(self, now_ns: int, message_rate: float = ME_LIMIT_NON_PERSISTENT) -> None:
-        """The session became non-persistent: the order bucket moves to ``message_rate``/s.
+    @classmethod
+    def from_config(cls, gateway, now_ns: int = 0) -> "ThalexLimits":
+        """From a [gateway] section (conf.schema.Gateway): the one place its pacing numbers are read."""
+        return cls(now_ns, orders_per_s=gateway.orders_per_s,
+                   orders_per_s_non_persistent=gateway.orders_per_s_non_persistent,
+                   cancels_per_s=gateway.cancels_per_s, cooldown_base_s=gateway.throttle_cooldown_s,
+                   cooldown_cap_s=gateway.throttle_cooldown_max_s)
 
-        ``message_rate`` is what ``private/set_cancel_on_disconnect`` returned (50 on Thalex).
+    # ---- session mode ---------------------------------------------------------------------
+    def set_cancel_on_disconnect(self, now_ns: int, message_rate: float | None = None) -> None:
+        """The session became non-persistent: orders move to the configured non-persistent rate.
+
+        ``message_rate`` is what ``private/set_cancel_on_disconnect`` returned (50 on Thalex): the
+        exchange's word caps ours when it is lower.
         """
-        self.orders.set_rate(*split_limit(message_rate, self.burst_fraction), now_ns)
+        rate = self.orders_per_s_non_persistent
+        # Exchange input: only a plain number between 1 and ours lowers it; anything else is ignored.
+        if isinstance(message_rate, (int, float)) and not isinstance(message_rate, bool) \
+                and 1.0 < message_rate < rate:
+            rate = float(message_rate)
+        self.orders.set_rate(*split_limit(rate, self.burst_fraction), now_ns)
         self.non_persistent = True
 
     def set_persistent(self, now_ns: int) -> None:
         """Back to the persistent rate (a new connection starts persistent)."""
-        self.orders.set_rate(*split_limit(ME_LIMIT_PERSISTENT, self.burst_fraction), now_ns)
+        self.orders.set_rate(*split_limit(self.orders_per_s, self.burst_fraction), now_ns)
         self.non_persistent = False
 
     # ---- taking -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import numpy as np
 
 from runtime import segments
 from runtime.agent import Agent
+from runtime.reconnect import ReconnectPolicy
 from runtime.settings import config_of, instruments_of
 from procs.gateway.executions import Executions
 from procs.gateway.exits import Exits
@@ -46,12 +47,12 @@ class Gateway(Agent):
     name = "gateway"
 
     def __init__(self, instance: str, url: str, key_id: str, key_file: str, instruments, gw_conf,
-                 account: str = "", timeout_s: float = 5.0, reconnect_max_s: float = 10.0):
+                 reconnect: ReconnectPolicy, account: str = "", timeout_s: float = 5.0):
         self.instance, self.url, self.key_id, self.key_file = instance, url, key_id, key_file
         self.instruments, self.conf, self.account = instruments, gw_conf, account
-        self.timeout_s, self.reconnect_max_s = timeout_s, reconnect_max_s
+        self.timeout_s, self.reconnect = timeout_s, reconnect
         self.q = np.zeros(1, R.QUOTE_DTYPE)
-        self.limits = ThalexLimits(time.monotonic_ns())
+        self.limits = ThalexLimits.from_config(gw_conf, time.monotonic_ns())
         self.seen = {}             # request name -> last sequence handled
         # Built in on_start, once the rings and the shared state are attached.
         self.session = self.quoting = self.exits = self.executions = self.open_orders = None
@@ -60,8 +61,8 @@ class Gateway(Agent):
     def from_settings(cls, settings: dict) -> "Gateway":
         c = config_of(settings)
         return cls(settings["instance"], settings["venue_url"], settings["key_id"], settings["key_file"],
-                   instruments_of(settings), c.gateway, c.venue.account, c.venue.request_timeout_s,
-                   c.feed.reconnect_max_s)
+                   instruments_of(settings), c.gateway, ReconnectPolicy.from_config(c.venue),
+                   c.venue.account, c.venue.request_timeout_s)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -93,7 +94,7 @@ class Gateway(Agent):
                                self.executions.reject, mmp)
         self.exits = Exits(instruments, limits, new_cid, self.executions.reject)
         self.session = Session(self.url, self.key_id, private_key, self.account, self.timeout_s,
-                               self.reconnect_max_s, conf, instruments, limits, self.state, self.executions,
+                               self.reconnect, conf, instruments, limits, self.state, self.executions,
                                self.open_orders, self.quoting, self.exits, mmp)
 
     def on_close(self) -> None:

@@ -6,8 +6,8 @@ subscriptions, then reconciliation before quoting again: fills we may have misse
 from the trade history, the exchange's positions are published on ``exec`` as EXEC_POSITION
 (risk adopts them) and every leftover order of the account is cancelled.
 
-A lost connection leaves the quotes to cancel-on-disconnect and retries with a backoff doubling
-from 0.2 s to ``reconnect_max_s``. A tripped protection group (MmpRefills) is refilled after
+A lost connection leaves the quotes to cancel-on-disconnect and retries on the one reconnect
+policy (runtime/reconnect.py, from [venue]). A tripped protection group (MmpRefills) is refilled after
 MMP_REFILL_S, and its newest ladders are sent again. ``cancel_everything`` (operator kill,
 supervisor cancel before a restart) pulls the mass quotes and every order at once.
 """
@@ -23,7 +23,6 @@ from venue.errors import ThalexConnectionError, ThalexError
 
 log = logging.getLogger("gateway")
 MMP_REFILL_S = 1.0
-FIRST_BACKOFF_S = 0.2
 
 
 class MmpRefills:
@@ -48,12 +47,12 @@ class MmpRefills:
 
 class Session:
     def __init__(self, url: str, key_id: str, private_key, account: str, timeout_s: float,
-                 reconnect_max_s: float, conf, instruments, limits, state, executions, open_orders,
+                 reconnect, conf, instruments, limits, state, executions, open_orders,
                  quoting, exits, mmp: MmpRefills):
         """
         url, key_id, private_key, account   where and as whom to log in ("" account: the key's own)
         timeout_s        bound on connecting and on every blocking call, s
-        reconnect_max_s  cap of the reconnect backoff, s
+        reconnect        the ReconnectPolicy (runtime/reconnect.py)
         conf             the gateway section (cancel_on_disconnect_s, mass_quote, mmp amounts)
         limits           ThalexLimits (non-persistent rate after cancel-on-disconnect)
         state            SharedState (``connected``)
@@ -61,12 +60,11 @@ class Session:
         mmp              MmpRefills
         """
         self.url, self.key_id, self.private_key, self.account = url, key_id, private_key, account
-        self.timeout_s, self.reconnect_max_s = timeout_s, reconnect_max_s
+        self.timeout_s, self.reconnect = timeout_s, reconnect
         self.conf, self.instruments, self.limits, self.state = conf, instruments, limits, state
         self.executions, self.open_orders, self.quoting, self.exits = executions, open_orders, quoting, exits
         self.mmp = mmp
         self.client: ThalexClient | None = None
-        self.backoff_s = FIRST_BACKOFF_S
         self.next_connect_s = 0.0
         self.connects = 0
 
@@ -78,9 +76,9 @@ class Session:
             client.login(self.key_id, self.private_key, self.account or None)
             now = time.monotonic_ns()
             rate = client.set_cancel_on_disconnect(self.conf.cancel_on_disconnect_s)
-            self.limits.set_cancel_on_disconnect(now, (rate or {}).get("message_rate", 50))
+            # The exchange's message_rate may only lower our configured pace (venue/ratelimit.py).
+            self.limits.set_cancel_on_disconnect(now, (rate or {}).get("message_rate"))
             self.client = client
-            self.arm_mmp()
             self.subscribe(client)
             self.reconcile()
         except BaseException:
@@ -88,7 +86,7 @@ class Session:
             self.client = None
             raise
         self.connects += 1
-        self.backoff_s = FIRST_BACKOFF_S
+        self.reconnect.reset()
         self.state.set("connected", 1)
         log.info("connected to %s (connection %d)", self.url, self.connects)
 
@@ -115,11 +113,11 @@ class Session:
             log.error("private/subscribe left out %s: going on without", ", ".join(missing))
 
     def reconcile(self) -> None:
-        """Positions from the exchange onto ``exec``; leftover orders of the account cancelled."""
+        """Positions from the exchange onto ``exec``; leftover orders of the account cancelled (and
+        market-maker protection armed, which cancel_mass_quote resets)."""
         self.open_orders.live.clear()
-        self.client.cancel_all()
-        self.quoting.forget_resting()
-        self.exits.forget_resting()
+        self.cancel_all_orders()
+        self.arm_mmp()
         # Fills we may have missed while away come first (risk books each trade once, by id),
         # then the exchange's positions, which risk adopts when they differ from its own.
         history = self.client.trade_history(limit=1000) or {}
@@ -143,25 +141,35 @@ class Session:
     def cancel_everything(self, why: str) -> None:
         log.warning("cancelling every order (%s)", why)
         self.quoting.desired.clear()
-        self.client.cancel_mass_quote()
-        n = self.client.cancel_all()
-        self.quoting.forget_resting()
+        # A kill leaves nothing resting; a restart's cancel re-places the take-profits.
+        n = self.cancel_all_orders(replace_exits=why != "kill request")
         log.info("cancel_all removed %s orders", n)
         self.arm_mmp()
-        # A kill leaves nothing resting; a restart's cancel re-places the take-profits.
-        self.exits.forget_resting(replace=why != "kill request")
+
+    def cancel_all_orders(self, timeout_s: float | None = None, replace_exits: bool = True):
+        """The one cancel-all (stop, kill, restart, reconnect): the account's mass quotes (when we
+        mass-quote: an account that may not would refuse the call), then every order; what we knew
+        rests is forgotten. Returns cancel_all's count. cancel_mass_quote resets the MMP groups: a
+        caller that quotes on re-arms them (``arm_mmp``)."""
+        if self.conf.mass_quote:
+            self.client.cancel_mass_quote(timeout_s=timeout_s)
+        n = self.client.cancel_all(timeout_s=timeout_s)
+        self.quoting.forget_resting()
+        self.exits.forget_resting(replace=replace_exits)
+        return n
 
     # ---- losing it ---------------------------------------------------------------------------
     def lost(self, why: str) -> None:
+        delay_s = self.reconnect.next_delay_s()
         log.error("private connection lost (%s): the exchange cancels our quotes "
-                  "(cancel-on-disconnect); reconnecting in %.2fs", why, self.backoff_s)
+                  "(cancel-on-disconnect); reconnecting in %.2fs", why, delay_s)
         if self.client is not None:
             self.client.close()
         self.client = None
         self.open_orders.forget_all()
         self.state.set("connected", 0)
         self.open_orders.publish()
-        self.next_connect_s = time.monotonic() + self.backoff_s
+        self.next_connect_s = time.monotonic() + delay_s
 
     def reconnect_due(self) -> bool:
         return time.monotonic() >= self.next_connect_s
@@ -171,16 +179,15 @@ class Session:
             self.connect()
         except (ThalexConnectionError, ThalexError, TimeoutError, OSError, ValueError) as exc:
             self.client = None
-            self.backoff_s = min(self.backoff_s * 2.0, self.reconnect_max_s)
-            self.next_connect_s = time.monotonic() + self.backoff_s
-            log.warning("reconnect failed (%s); next try in %.2fs", exc, self.backoff_s)
+            delay_s = self.reconnect.next_delay_s()
+            self.next_connect_s = time.monotonic() + delay_s
+            log.warning("reconnect failed (%s); next try in %.2fs", exc, delay_s)
 
     def close(self) -> None:
         """Leave nothing resting when we stop on purpose, then close the socket."""
         if self.client is not None:
             try:
-                self.client.cancel_mass_quote(wait=False)
-                self.client.cancel_all(timeout_s=2.0)
+                self.cancel_all_orders(timeout_s=2.0)
             except (ThalexError, ThalexConnectionError, TimeoutError):
                 pass
             self.client.close()

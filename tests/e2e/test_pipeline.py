@@ -121,7 +121,7 @@ def test_a_bad_configuration_is_refused_before_anything_starts(tmp_path):
 
 
 def test_the_position_limit_holds_while_the_market_trends_hard(tmp_path):
-    mm = Pipeline(tmp_path, "--set", "risk.max_position=0.01", "--set", "quoter.max_position=0.01",
+    mm = Pipeline(tmp_path, "--set", "risk.max_position=0.01",
                   "--set", "quoter.base_size=0.002", "--set", "venue.sim_seed=5")
     try:
         mm.wait(lambda s: s["quoting"], 20, "quoting")

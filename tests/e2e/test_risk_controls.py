@@ -34,7 +34,7 @@ def states_until(mm, predicate, timeout_s):
 def test_a_losing_trend_goes_through_reducing_to_halted_on_the_stop_loss(tmp_path):
     mm = Pipeline(tmp_path, "--set", "risk.stop_loss=30", "--set", "risk.reduce_at_fraction=0.2",
                   "--set", "risk.max_drawdown=0", "--set", "risk.max_position=0.3",
-                  "--set", "risk.max_order_size=0.05", "--set", "quoter.max_position=0.3",
+                  "--set", "risk.max_order_size=0.05",
                   "--set", "quoter.base_size=0.01", "--set", "risk.max_notional=100000", *UNGUARDED,
                   "--set", "gateway.mmp_trade_amount=5", "--set", "gateway.mmp_quote_amount=5")
     try:
@@ -59,7 +59,7 @@ def test_a_losing_trend_goes_through_reducing_to_halted_on_the_stop_loss(tmp_pat
 def test_a_drawdown_from_the_high_water_mark_halts(tmp_path):
     mm = Pipeline(tmp_path, "--set", "risk.stop_loss=0", "--set", "risk.max_drawdown=5.0",
                   "--set", "quoter.base_size=0.01", "--set", "risk.max_position=0.3",
-                  "--set", "quoter.max_position=0.3", "--set", "risk.max_order_size=0.05",
+                  "--set", "risk.max_order_size=0.05",
                   "--set", "risk.max_notional=100000", *UNGUARDED,
                   "--set", "gateway.mmp_trade_amount=5", "--set", "gateway.mmp_quote_amount=5")
     try:
@@ -103,7 +103,7 @@ def exchange_pnl(mm):
 
 def test_our_pnl_equals_the_exchanges_after_hundreds_of_fills_and_a_reconnect(tmp_path):
     mm = Pipeline(tmp_path, "--set", "risk.stop_loss=0", "--set", "risk.max_drawdown=0",
-                  "--set", "risk.max_position=0.05", "--set", "quoter.max_position=0.05",
+                  "--set", "risk.max_position=0.05",
                   "--set", "gateway.mmp_trade_amount=50", "--set", "gateway.mmp_quote_amount=50")
     try:
         mm.wait(lambda s: s["quoting"], 20, "quoting")

@@ -13,6 +13,7 @@ from shm import records as R
 from still_market import BTC
 from venue.decode.frame import KIND_ORDERS, FrameDecoder
 from venue.ratelimit import ThalexLimits
+from conf.schema import Gateway as GatewayConf
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -23,7 +24,7 @@ class LiveLadder:
     def __init__(self, client):
         self.client = client
         self.cids = iter(range(500, 10_000))
-        self.ladder = LadderOrders(BTC, ThalexLimits(time.monotonic_ns()), lambda: next(self.cids))
+        self.ladder = LadderOrders(BTC, ThalexLimits.from_config(GatewayConf(), time.monotonic_ns()), lambda: next(self.cids))
         self.decoder = FrameDecoder(np.zeros(1, R.MD_DTYPE), instrument_ids={BTC: 0})
         self.decoder.add("session.orders", 0)
         self.fills = 0.0

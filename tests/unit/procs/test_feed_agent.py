@@ -8,6 +8,7 @@ from runtime import segments
 from shm import records as R
 
 from agent_kit import BTC, MARK, drain, wait_until
+from runtime.reconnect import ReconnectPolicy
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -22,7 +23,7 @@ def readers(segs, instance):
 
 @pytest.fixture
 def feed(segs, instance, sim, readers):
-    f = Feed(instance, sim.url, [BTC], "raw", stale_after_s=0.5, reconnect_min_s=0.05, reconnect_max_s=0.2)
+    f = Feed(instance, sim.url, [BTC], "raw", stale_after_s=0.5, reconnect=ReconnectPolicy(0.05, 0.2))
     f.on_start()
     yield f
     f.on_close()
@@ -77,7 +78,7 @@ def test_a_dropped_connection_is_reconnected_and_resubscribed(feed, readers, sim
 
 
 def test_a_wrong_url_fails_the_start(segs, instance):
-    f = Feed(instance, "ws://127.0.0.1:9/ws/api/v2", [BTC], "raw", 0.5, 0.05, 0.2, timeout_s=1.0)
+    f = Feed(instance, "ws://127.0.0.1:9/ws/api/v2", [BTC], "raw", 0.5, ReconnectPolicy(0.05, 0.2), timeout_s=1.0)
     try:
         with pytest.raises(Exception, match="cannot connect to ws://127.0.0.1:9"):
             f.on_start()

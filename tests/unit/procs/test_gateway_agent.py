@@ -10,6 +10,7 @@ from runtime import segments
 from shm import records as R
 
 from agent_kit import BEST_BID, BTC, drain, gateway_conf, ladder, wait_until
+from runtime.reconnect import ReconnectPolicy
 
 pytestmark = pytest.mark.timeout(60)
 BIDS, ASKS = [99_990.0, 99_980.0], [100_010.0, 100_020.0]
@@ -24,8 +25,8 @@ def exec_reader(segs, instance):
 
 def start_gateway(instance, sim, account, **conf) -> Gateway:
     kid, private, _ = account
-    gw = Gateway(instance, sim.url, kid, str(private), [BTC], gateway_conf(**conf), timeout_s=5.0,
-                 reconnect_max_s=1.0)
+    gw = Gateway(instance, sim.url, kid, str(private), [BTC], gateway_conf(**conf), ReconnectPolicy(0.2, 1.0),
+                 timeout_s=5.0)
     gw.on_start()
     return gw
 
@@ -170,7 +171,7 @@ def test_a_wrong_key_fails_the_start_with_the_exchanges_reason(segs, sim, instan
     from sim.keys import make_key_pair
     kid, _, _ = account
     _, other_private, _ = make_key_pair(tmp_path / "other")
-    gw = Gateway(instance, sim.url, kid, str(other_private), [BTC], gateway_conf(), timeout_s=5.0)
+    gw = Gateway(instance, sim.url, kid, str(other_private), [BTC], gateway_conf(), ReconnectPolicy(0.2, 1.0), timeout_s=5.0)
     try:
         with pytest.raises(Exception, match="token rejected"):
             gw.on_start()

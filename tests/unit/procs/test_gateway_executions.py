@@ -22,6 +22,7 @@ from venue.ratelimit import ThalexLimits
 from venue.token import load_private_key
 
 from agent_kit import BTC, BEST_BID, drain, wait_until
+from conf.schema import Gateway as GatewayConf
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -35,7 +36,7 @@ class Wiring:
         self.bell = segs["doorbells"].bell("risk")
         self.open_orders = OpenOrders(1, segs["state"])
         self.mmp = MmpRefills()
-        self.limits = ThalexLimits(time.monotonic_ns())
+        self.limits = ThalexLimits.from_config(GatewayConf(), time.monotonic_ns())
         decoder = FrameDecoder(np.zeros(1, R.MD_DTYPE), exec_out=np.zeros(64, R.EXEC_DTYPE),
                                instrument_ids={BTC.name: BTC.id})
         decoder.add("session.orders", 0)
@@ -169,7 +170,7 @@ def test_a_refusal_is_a_reject_record_and_a_throttle_starts_the_cooldown(wired):
 
 
 def test_without_mass_quoting_a_filled_out_order_empties_its_ladder_level(segs, instance):
-    limits = ThalexLimits(time.monotonic_ns())
+    limits = ThalexLimits.from_config(GatewayConf(), time.monotonic_ns())
     cids = iter(range(10, 100))
     ladder = LadderOrders(BTC.name, limits, lambda: next(cids))
     ladder.levels[1][0], ladder.orders[10] = 10, [1, 0, 99_990.0, 0.01]

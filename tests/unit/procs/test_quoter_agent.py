@@ -10,13 +10,14 @@ from runtime import segments
 from shm import records as R
 
 from agent_kit import BTC, MARK, drain, execution, ticker
+import dataclasses
 
 PARAMS = QuoteParams()
 
 
 @pytest.fixture
 def quoter(segs, instance):
-    q = Quoter(instance, [BTC], PARAMS, max_position=0.1)
+    q = Quoter(instance, [BTC], dataclasses.replace(PARAMS, max_position=0.1))
     q.on_start()
     yield q
     q.on_close()
@@ -54,7 +55,7 @@ def test_market_records_become_a_ladder_around_the_mid_on_quotes_and_on_quote_lo
 def test_the_inventory_risk_publishes_skews_the_ladder_down_when_long(segs, instance, quote_log):
     flat, long = [], []
     for position, out in ((0.0, flat), (0.08, long)):
-        q = Quoter(instance, [BTC], PARAMS, max_position=0.1)
+        q = Quoter(instance, [BTC], dataclasses.replace(PARAMS, max_position=0.1))
         q.on_start()
         try:
             segs["state"].table["position"][0][0] = position
@@ -73,7 +74,7 @@ def test_stale_market_data_pulls_the_quotes_once(segs, quoter):
 
 
 def test_a_full_quotes_ring_keeps_the_newest_set_and_retries_it(segs, instance):
-    quoter = Quoter(instance, [BTC], QuoteParams(fast_cancel=False), max_position=0.1)
+    quoter = Quoter(instance, [BTC], QuoteParams(fast_cancel=False, max_position=0.1))
     quoter.on_start()
     capacity = segs["quotes"].capacity
     for k in range(capacity + 40):            # a steady trend, and nobody drains ``quotes``

@@ -40,5 +40,6 @@ class PassCounter(Agent):
 
 
 if __name__ == "__main__":
-    launch.build_agent = lambda name, settings, run_dir: PassCounter(name, settings["instance"], run_dir)
+    run_dir = Path(sys.argv[sys.argv.index("--run-dir") + 1])
+    launch.build_agent = lambda name, settings: PassCounter(name, settings["instance"], run_dir)
     sys.exit(launch.main())

@@ -17,6 +17,7 @@ from venue.client import ThalexClient
 from venue.errors import SubscriptionError
 
 from conftest import scripted_server
+from runtime.reconnect import ReconnectPolicy
 
 pytestmark = pytest.mark.timeout(60)
 BTC = Instrument(0, "BTC-PERPETUAL", "FBTCUSD", 1.0, 0.001, 0.001, 0.0)
@@ -42,7 +43,7 @@ def exchange(granted):
 
 
 def feed(url) -> Feed:
-    return Feed("unused", url, [BTC], "raw", 2.0, 0.2, 10.0, timeout_s=5.0)
+    return Feed("unused", url, [BTC], "raw", 2.0, ReconnectPolicy(0.2, 10.0), timeout_s=5.0)
 
 
 def test_the_feed_refuses_to_run_without_its_ticker_naming_the_channel():
