@@ -19,10 +19,10 @@ A market that really moved beyond the band keeps sending records that agree with
 new level is accepted and logged. Times: exchange and wall clock in Unix ns, ``mono_ns`` from
 ``time.monotonic_ns()``; prices USD; bands in basis points.
 
-Logging says what matters once: the first refusal after good data is logged with its reason and
-numbers; when good data returns, how many records were refused in between. The episodes
-themselves are throttled (the first ten, then every hundredth), so a peer that alternates good
-and bad records cannot flood the log.
+Logging says what matters once: within an episode (refusals between two good records of an
+instrument) the first refusal of each reason is logged with its numbers, and when good data
+returns, how many records were refused. Per reason, only the first ten episodes and then every
+hundredth are logged, so a peer that alternates good and bad records cannot flood the log.
 """
 from __future__ import annotations
 
@@ -81,7 +81,9 @@ class MdChecks:
         self.refused = [0] * n           # refused since the last good record (0: data is good)
         self.last_reason = [OK] * n
         self.counts = [0] * len(REASON_NAMES)
-        self.episodes = 0
+        self.episodes = [0] * len(REASON_NAMES)   # per reason: episodes it appeared in
+        self._seen = [0] * n             # reasons (bits) seen in the instrument's current episode
+        self._logged = [False] * n       # something of the current episode was logged
 
     # ---- the checks ----------------------------------------------------------------------------
     def check_md(self, md: np.ndarray, wall_ns: int, mono_ns: int) -> int:
@@ -100,9 +102,11 @@ class MdChecks:
         if kind == MD_TICKER:
             self.good_mark[iid] = mark
         if self.refused[iid]:
-            log.info("%s: market data plausible again after %d refused record(s)", self.names[iid],
-                     self.refused[iid])
-            self.refused[iid] = 0
+            if self._logged[iid]:
+                log.info("%s: market data plausible again after %d refused record(s)", self.names[iid],
+                         self.refused[iid])
+            self.refused[iid] = self._seen[iid] = 0
+            self._logged[iid] = False
             self.last_reason[iid] = OK
         return OK
 
@@ -168,12 +172,15 @@ class MdChecks:
 
     def _refuse(self, iid: int, reason: int, detail: str) -> int:
         self.counts[reason] += 1
-        if not self.refused[iid]:
-            self.episodes += 1
-            if self.episodes <= LOG_FIRST or self.episodes % LOG_EVERY == 0:
-                log.warning("%s: market data refused (%s: %s); quoting continues from the last good "
-                            "data, and stops if nothing plausible arrives", self.names[iid],
-                            REASON_NAMES[reason], detail)
+        if not self._seen[iid] & (1 << reason):
+            self._seen[iid] |= 1 << reason
+            self.episodes[reason] += 1
+            n = self.episodes[reason]
+            if n <= LOG_FIRST or n % LOG_EVERY == 0:
+                self._logged[iid] = True
+                log.warning("%s: market data refused (%s: %s; episode #%d of this reason); quoting "
+                            "goes on from the last good data and stops if nothing plausible arrives",
+                            self.names[iid], REASON_NAMES[reason], detail, n)
         self.refused[iid] += 1
         self.last_reason[iid] = reason
         return reason

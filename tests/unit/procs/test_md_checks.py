@@ -119,3 +119,17 @@ def test_the_trades_snapshot_is_history_and_writes_nothing(decoder):
     assert (decoder.count, decoder.history) == (0, 100) and not decoder.rejected()
     del frame["snapshot"]
     assert decoder.decode(orjson.dumps(frame), 1) == 0 and decoder.history == 0 and decoder.count == 64
+
+
+def test_a_peer_alternating_good_and_bad_records_cannot_flood_the_log(decoder, caplog):
+    c = checks()
+    with caplog.at_level(logging.INFO, logger="feed"):
+        for i in range(500):
+            check(c, decoder, ts=NOW_S + i * 1e-3)
+            check(c, decoder, ts=NOW_S + 1e6)                       # clock_ahead, a new episode each time
+        check(c, decoder, mark=1_000_000.0, ts=NOW_S + 1)          # another reason is still logged
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 10 + 5 + 1, len(warnings)              # first ten, every hundredth, off_band
+    assert "off_band" in warnings[-1]
+    assert len([r for r in caplog.records if r.levelno == logging.INFO]) == 14   # the last is not over
+    assert c.counts[CLOCK_AHEAD] == 500
