@@ -133,3 +133,18 @@ def test_a_peer_alternating_good_and_bad_records_cannot_flood_the_log(decoder, c
     assert "off_band" in warnings[-1]
     assert len([r for r in caplog.records if r.levelno == logging.INFO]) == 14   # the last is not over
     assert c.counts[CLOCK_AHEAD] == 500
+
+
+def test_the_feed_takes_its_limits_from_the_feed_section():
+    import conf
+    from procs.feed import Feed
+    from runtime import settings as S
+    listing = [{"instrument_name": "BTC-PERPETUAL", "product": "FBTCUSD", "tick_size": 1, "volume_tick_size": 0.001,
+                "min_order_amount": 0.001, "type": "perpetual", "underlying": "BTCUSD"}]
+    config = conf.load(None, ["feed.max_clock_skew_s=0.5", "feed.max_data_age_s=30", "feed.price_band_bps=200",
+                              "feed.index_band_bps=800", "feed.reanchor_after_s=9"])
+    settings = S.build(config, instance="t", venue_url="ws://127.0.0.1:1/ws/api/v2", key_id="K", key_file="/k",
+                       instruments=S.instruments_from_venue(("BTC-PERPETUAL",), listing))
+    k = Feed.from_settings(settings).checks.kernel
+    assert (k.ahead_ns, k.behind_ns, k.reanchor_ns) == (500_000_000, 30 * 10**9, 9 * 10**9)
+    assert (k.band, k.index_band) == pytest.approx((0.02, 0.08))
