@@ -29,6 +29,7 @@ from venue.errors import ThalexConnectionError, ThalexError
 from venue.decode.frame import KIND_BOOK, KIND_INDEX, KIND_TICKER, KIND_TRADES, FrameDecoder
 from venue.reasons import NOT_NOTIFICATION
 from shm.doorbell import Doorbells
+from conf.schema import Feed as FeedConfig
 from procs.md_checks import REASON_NAMES, MdChecks
 from shm.records import MD_DTYPE, MD_FLAG_IMPLAUSIBLE, MD_FLAG_STALE, MD_TICKER, TRADE_DTYPE
 from shm.state import SharedState
@@ -52,7 +53,8 @@ class Feed(Agent):
         self.md = np.zeros(1, MD_DTYPE)
         self.trades = np.zeros(64, TRADE_DTYPE)
         self.last_md = np.zeros(len(instruments), MD_DTYPE)   # last record per instrument
-        self.checks = checks or MdChecks([i.name for i in instruments], 1.0, 10.0, 500.0, 1000.0, 5.0)
+        # the [feed] defaults unless given (tests, from_settings)
+        self.checks = checks or MdChecks.from_config([i.name for i in instruments], FeedConfig())
         self.decoder = FrameDecoder(self.md, self.trades,
                                     instrument_ids={i.name: i.id for i in instruments})
         self.channels = []
@@ -75,8 +77,7 @@ class Feed(Agent):
         c = config_of(settings)
         f = c.feed
         instruments = instruments_of(settings)
-        checks = MdChecks([i.name for i in instruments], f.max_clock_skew_s, f.max_data_age_s,
-                          f.price_band_bps, f.index_band_bps, f.reanchor_after_s)
+        checks = MdChecks.from_config([i.name for i in instruments], f)
         return cls(settings["instance"], settings["venue_url"], instruments, f.ticker_delay,
                    f.stale_after_s, f.reconnect_min_s, f.reconnect_max_s, c.venue.request_timeout_s,
                    checks=checks)

@@ -65,6 +65,12 @@ class MdChecks:
         self._logged = [False] * len(names)       # something of the current episode was logged
         self._trade_logged = [0] * len(REASON_NAMES)
 
+    @classmethod
+    def from_config(cls, names: list[str], feed) -> "MdChecks":
+        """From the ``[feed]`` section (conf.schema.Feed), the one owner of these numbers."""
+        return cls(names, feed.max_clock_skew_s, feed.max_data_age_s, feed.price_band_bps,
+                   feed.index_band_bps, feed.reanchor_after_s)
+
     @property
     def counts(self) -> list[int]:
         """Refusals by reason code (index 0 unused)."""
