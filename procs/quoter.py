@@ -160,7 +160,8 @@ class Quoter(Agent):
             if why:
                 log.warning("%s: not quoting: %s", self.instruments[iid].name, NOT_QUOTING_NAMES.get(why, why))
             else:
-                log.info("%s: quoting again", self.instruments[iid].name)
+                log.info("%s: quoting (was: %s)", self.instruments[iid].name,
+                         NOT_QUOTING_NAMES.get(int(self.not_quoting[iid]), self.not_quoting[iid]))
             self.not_quoting[iid] = why
 
     def _retry_pending(self) -> None:
