@@ -1,8 +1,9 @@
 """``bin/mm-bench feed``: Thalex ticker frames decoded into a real shared-memory broadcast ring.
 
 Ours: ``FrameDecoder.decode`` (one orjson parse, dict channel lookup, validation, one
-``struct.pack_into`` into a reused MD record) then ``BroadcastWriter.write`` into an ``md`` ring,
-as the feed process does. Baseline, same frames, same run: the plain way, ``json.loads`` and the
+``struct.pack_into`` into a reused MD record), the plausibility checks against the wall clock and
+the last good mark (procs/md_checks.py), then ``BroadcastWriter.write`` into an ``md`` ring, as
+the feed process does (``decode_only``: the decoder alone). Baseline, same frames, same run: the plain way, ``json.loads`` and the
 same checks into a fresh Python dict per frame. Both on one core, one process, frames already in
 memory as bytes (the socket is not timed). Target (DESIGN.md): at least 200k frames/s.
 After the timed loops the ring's newest record and the decoder's reject counts are checked, so a
@@ -18,6 +19,7 @@ import uuid
 
 from bench._thalex_frames import TICKER_CHANNEL, ticker_stream
 from bench.result import Result
+from procs.md_checks import MdChecks
 from venue.decode.frame import FrameDecoder
 from shm.broadcast import BroadcastReader, BroadcastWriter
 from shm.records import MD_DTYPE, empty
@@ -31,17 +33,27 @@ def add_arguments(parser) -> None:
                         help="feed: frames per timed run (default 1,000,000; --quick 50,000)")
 
 
-def _decode_into_ring(frames: list[bytes], n: int, writer: BroadcastWriter) -> tuple[float, FrameDecoder]:
+def _decode_into_ring(frames: list[bytes], n: int, writer: BroadcastWriter,
+                      checks: MdChecks) -> tuple[float, FrameDecoder]:
     md = empty(MD_DTYPE)
     decoder = FrameDecoder(md)
-    decoder.add(TICKER_CHANNEL, 1)
-    decode, write, clock = decoder.decode, writer.write, time.monotonic_ns
+    decoder.add(TICKER_CHANNEL, 0)
+    decode, write, clock, check = decoder.decode, writer.write, time.monotonic_ns, checks.check_md
     m = len(frames)
+    # The recorded frames' clock: their exchange times must look current to the checks.
+    wall, skew = time.time_ns, time.time_ns() - int(orjson_ts(frames[-1]) * 1e9)
     start = time.perf_counter()
     for i in range(n):
-        if decode(frames[i % m], clock()) == 0:
+        if i % m == 0:
+            checks.forget_order()        # the stream starts over: its times go back
+        now = clock()
+        if decode(frames[i % m], now) == 0 and check(md, wall() - skew, now) == 0:
             write(md)
     return n / (time.perf_counter() - start), decoder
+
+
+def orjson_ts(frame: bytes) -> float:
+    return json.loads(frame)["notification"]["mark_timestamp"]
 
 
 def _decode_only(frames: list[bytes], n: int) -> float:
@@ -90,11 +102,14 @@ def run(args) -> list[Result]:
     writer = BroadcastWriter.create(name, MD_DTYPE, 65536)
     try:
         reader = BroadcastReader.attach(name, MD_DTYPE)
-        _decode_into_ring(frames, min(n, 20_000), writer)  # warm-up: caches, branch predictors, pages
+        checks = MdChecks(["BTC-PERPETUAL"], 1.0, 3600.0, 500.0, 1000.0, 5.0)
+        _decode_into_ring(frames, min(n, 20_000), writer, checks)  # warm-up: caches, branch predictors, pages
         _plain_python(frames, min(n, 20_000))
         baseline, latest = _plain_python(frames, n)
-        ours, decoder = _decode_into_ring(frames, n, writer)
+        ours, decoder = _decode_into_ring(frames, n, writer, checks)
         decode_only = _decode_only(frames, n)
+        if any(checks.counts):
+            raise RuntimeError(f"feed benchmark: the checks refused frames: {checks.counts}")
         _check(decoder, writer, reader, frames[(n - 1) % len(frames)], latest)
         reader.close()
     finally:

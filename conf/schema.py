@@ -107,6 +107,12 @@ class Gateway:
 class Feed:
     ticker_delay: str = choice("raw", "raw", "100ms", "200ms", "500ms", "1000ms")
     stale_after_s: float = num(2.0, 0.05, 60.0, "s")
+    # What market data may claim before the feed refuses it (procs/md_checks.py).
+    max_clock_skew_s: float = num(1.0, 0.01, 60.0, "s an exchange timestamp may be ahead of our clock")
+    max_data_age_s: float = num(10.0, 0.1, 3600.0, "s an exchange timestamp may be behind our clock")
+    price_band_bps: float = num(500.0, 1.0, 10_000.0, "bps a mark may move from the last good one; bid/ask/trades from the mark")
+    index_band_bps: float = num(1_000.0, 1.0, 10_000.0, "bps a mark may differ from its index (dated futures: basis)")
+    reanchor_after_s: float = num(5.0, 0.1, 600.0, "s of out-of-band but self-consistent data before it is the new level")
 
 
 @dataclass(frozen=True)

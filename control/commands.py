@@ -14,7 +14,7 @@ import re
 import time
 
 from runtime import settings as S
-from shm.state import HALTED, TRADING_STATE_NAMES
+from shm.state import HALTED, MD_REFUSED_NAMES, NOT_QUOTING_NAMES, TRADING_STATE_NAMES
 
 log = logging.getLogger("control")
 
@@ -52,6 +52,10 @@ class Commands:
             "quoting": bool(s["quoting"]),
             "connected": bool(s["connected"]),
             "md_stale": bool(s["md_stale"]),
+            # why each instrument quotes nothing right now (absent while it quotes)
+            "not_quoting": {name: NOT_QUOTING_NAMES.get(s["not_quoting"][i], str(s["not_quoting"][i]))
+                            for i, name in enumerate(instruments) if s["not_quoting"][i]},
+            "md_refused": dict(zip(MD_REFUSED_NAMES, s["md_refused"])),
             "processes": self.sup.processes(),
             "positions": positions,
             "open_orders": {name: {"bid": s["open_bid"][i], "ask": s["open_ask"][i]}

@@ -70,6 +70,8 @@ def render(cmd: str, result) -> str:
         f"pnl        realised {pnl.get('realised', 0):.2f}  unrealised {pnl.get('unrealised', 0):.2f}  "
         f"fees {pnl.get('fees', 0):.2f}  equity {pnl.get('equity', 0):.2f} USD",
     ]
+    for name, why in (r.get("not_quoting") or {}).items():
+        lines.append(f"not quoting {name}: {why}")
     for name, pos in (r.get("positions") or {}).items():
         oo = (r.get("open_orders") or {}).get(name, {})
         lines.append(f"position   {name:<16} {pos:+.6f}  open bid {oo.get('bid', 0):.6f}  "

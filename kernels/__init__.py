@@ -13,12 +13,13 @@ against both and ``bin/mm-bench kernels`` times both.
     guard        fast cancel: a sharp move or a volatility jump pulls the exposed side
     markout      the mid after each of our fills (1, 5, 30 s): adverse selection per side
     quote        QuoteEngine: the quoter's single entry point, fills a QuoteSet record
+    plausibility the feed's checks of market data against our clock and the last good data
 """
 import importlib
 from types import SimpleNamespace
 
 MODULES = ("avellaneda", "glft", "volatility", "intensity", "candles", "ladder", "guard", "markout",
-           "quote")
+           "quote", "plausibility")
 
 
 def implementation(kind: str = "cython") -> SimpleNamespace:

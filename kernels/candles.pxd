@@ -6,7 +6,7 @@ cdef class VolumeCandles:
     cdef readonly int lookback
     cdef readonly double w_gamma_vol, w_gamma_exhaustion, w_kappa_vol
     cdef readonly double w_offset_momentum, w_offset_reversal, max_multiplier, max_offset_frac
-    cdef readonly long long n_closed
+    cdef readonly long long n_closed, clock_resets
     cdef readonly double momentum, reversal, volatility, exhaustion
     cdef double[:, ::1] _closed        # ring of closed candles: open, high, low, close, volume, buy volume
     # the candle being built
@@ -17,5 +17,6 @@ cdef class VolumeCandles:
     cpdef tuple adjust(self, double base_gamma, double base_kappa, double half_spread)
     cdef void adjust_c(self, double base_gamma, double base_kappa, double half_spread,
                        double *gamma, double *kappa, double *offset) noexcept nogil
+    cdef void _check_clock(self, double t_s) noexcept
     cdef void _close_candle(self) noexcept
     cdef void _compute_signals(self) noexcept

@@ -15,6 +15,10 @@ whenever a candle closes:
 :meth:`adjust` turns them into gamma, kappa and a reservation-price offset, recomputed from the
 base values every time (never compounding) and clamped: gamma and kappa multipliers within
 [1/max_multiplier, max_multiplier], the offset within +/- max_offset_frac x half_spread (USD).
+
+Time is input and may lie: a time before the open candle's start (the clock stepped back) moves
+its start there, so its age counts from the new clock instead of waiting for the old one to come
+round again (``clock_resets`` counts them); a step forward of any size just closes it as old.
 """
 from libc.math cimport fabs, isfinite, sqrt, tanh
 
@@ -51,12 +55,14 @@ cdef class VolumeCandles:
         self.n_closed = 0
         self.momentum = self.reversal = self.volatility = self.exhaustion = 0.0
         self._volume = 0.0
+        self.clock_resets = 0
 
     cpdef bint on_trade(self, double price, double amount, int side, double t_s) noexcept:
         """Add a public trade (USD, contracts, +1 buyer-initiated / -1 seller); True if a candle closed."""
         cdef bint closed = False
         if not (isfinite(price) and price > 0.0 and isfinite(amount) and amount > 0.0 and isfinite(t_s)):
             return False
+        self._check_clock(t_s)
         if self._volume > 0.0 and t_s - self._start_t_s >= self.max_duration_s:
             self._close_candle()
             closed = True
@@ -81,10 +87,18 @@ cdef class VolumeCandles:
 
     cpdef bint on_time(self, double t_s) noexcept:
         """Close the open candle if it is older than max_duration_s; True if it closed."""
+        if not isfinite(t_s):
+            return False
+        self._check_clock(t_s)
         if self._volume > 0.0 and t_s - self._start_t_s >= self.max_duration_s:
             self._close_candle()
             return True
         return False
+
+    cdef void _check_clock(self, double t_s) noexcept:
+        if self._volume > 0.0 and t_s < self._start_t_s:
+            self._start_t_s = t_s
+            self.clock_resets += 1
 
     cdef void _close_candle(self) noexcept:
         cdef long long slot = self.n_closed % self.lookback

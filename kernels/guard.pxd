@@ -15,5 +15,6 @@ cdef class MoveGuard:
     cdef int _capacity, _head, _count
     cdef readonly double until_s
     cdef readonly int state
-    cdef readonly long long triggers
+    cdef readonly long long triggers, clock_resets
     cpdef int update(self, double mid, double t_s, double sigma) noexcept
+    cdef void _reset_clock(self, double t_s) noexcept

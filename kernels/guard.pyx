@@ -9,6 +9,13 @@ allocation) and triggers when, within that window,
   not a level: a market that stays volatile is quoted wider by the model, not pulled forever).
 A trigger holds for ``settle_s`` seconds after the last triggering update; the caller pulls the
 side(s) named by ``state`` and widens the rest until it returns to GUARD_CALM.
+
+Time is input too, and it does not always move forward. A sample a little older than the newest
+one (no more than ``window_s``) counts as simultaneous with it. A step back further than that is
+a clock discontinuity (a bogus future stamp before it, or a clock reset): the window is forgotten,
+and a pull in force settles ``settle_s`` after the new time, so neither a calm nor a pulled state
+can freeze until the old clock is reached again (``clock_resets`` counts them). A step forward
+of any size only ages the window out and lets a pull settle.
 """
 from libc.math cimport isfinite, sqrt
 
@@ -36,15 +43,21 @@ cdef class MoveGuard:
         self.until_s = float("-inf")
         self.state = GUARD_CALM
         self.triggers = 0
+        self.clock_resets = 0
 
     cpdef int update(self, double mid, double t_s, double sigma) noexcept:
         """Take the mid (USD) at t_s (s) and sigma (USD/sqrt(s)); returns the GUARD_* state."""
         cdef int i, idx, n, found = GUARD_CALM
         cdef double lo, hi, threshold, limit, base_sigma = sigma
+        cdef double newest
         if not (isfinite(mid) and mid > 0 and isfinite(t_s)):
             return self.state
-        if self._count and t_s < self._t[(self._head - 1 + self._capacity) % self._capacity]:
-            return self.state
+        if self._count:
+            newest = self._t[(self._head - 1 + self._capacity) % self._capacity]
+            if t_s < newest - self.window_s:
+                self._reset_clock(t_s)
+            elif t_s < newest:
+                t_s = newest          # out of order by less than the window: simultaneous
         self._t[self._head], self._mid[self._head], self._sigma[self._head] = t_s, mid, sigma
         self._head = (self._head + 1) % self._capacity
         if self._count < self._capacity:
@@ -82,3 +95,10 @@ cdef class MoveGuard:
         elif self.state != GUARD_CALM and t_s >= self.until_s:
             self.state = GUARD_CALM
         return self.state
+
+    cdef void _reset_clock(self, double t_s) noexcept:
+        # The clock went back beyond the window: what the window held is on another clock.
+        self._count = 0
+        self.clock_resets += 1
+        if self.state != GUARD_CALM:
+            self.until_s = t_s + self.settle_s

@@ -10,6 +10,7 @@ cdef class IntensityEstimator:
     cdef readonly double prior_a, prior_k
     cdef readonly double a, k          # current estimate: the prior until the first good fit
     cdef readonly long long fits, arrivals
+    cdef readonly long long clock_resets   # time stepped back by more than a bucket: window forgotten
     cdef double _mid, _last_t_s, _next_refit_s
     cdef long long _bucket             # absolute bucket number of _last_t_s
     cdef double _sweep_t_s, _sweep_depth
@@ -20,4 +21,7 @@ cdef class IntensityEstimator:
     cpdef bint maybe_refit(self, double t_s) noexcept
     cpdef bint refit(self) noexcept
     cdef void _advance(self, double t_s) noexcept
+    cdef long long _slot(self, long long bucket) noexcept
+    cdef void _forget(self) noexcept
+    cdef void _reset_clock(self, double t_s) noexcept
     cdef double _tilted_mean(self, double k) noexcept

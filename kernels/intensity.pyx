@@ -11,6 +11,12 @@ A(k) = N / (2 tau S(k)) with N = sum n_j and S(k) = sum exp(-k delta_j); the pro
 strictly decreasing in k (its derivative is minus a variance), so bisection finds the unique
 root in [k_min, k_max]. Until ``min_arrivals`` arrivals are in the window the configured prior
 (A, k) stands, and a later thin window keeps the last good fit: quoting never waits on a warm-up.
+
+Time is input and may lie. An event a little older than the newest (within one bucket) is booked
+in the current bucket with no exposure. A step back by more than a bucket is a clock
+discontinuity: the window is forgotten (counts and exposure belong to the other clock), the
+refit timer restarts and the last fit stands (``clock_resets`` counts them). A step forward past
+the whole window forgets it too; a smaller one accrues exposure as usual.
 """
 from libc.math cimport exp, fabs, floor, isfinite, log
 
@@ -53,6 +59,7 @@ cdef class IntensityEstimator:
         self.a, self.k = prior_a, prior_k
         self.fits = 0
         self.arrivals = 0
+        self.clock_resets = 0
         self._mid = float("nan")
         self._last_t_s = float("nan")
         self._next_refit_s = float("-inf")
@@ -74,27 +81,47 @@ cdef class IntensityEstimator:
             self._bucket = <long long>floor(t_s / self.bucket_s)
             return
         if t_s <= self._last_t_s:
+            if t_s < self._last_t_s - self.bucket_s:
+                self._reset_clock(t_s)
             return
         target = <long long>floor(t_s / self.bucket_s)
         if target - self._bucket > self.n_buckets:
             # A gap longer than the window: everything before it has expired.
-            self._counts[:, :] = 0.0
-            self._exposure[:] = 0.0
+            self._forget()
             self._bucket = target
             self._last_t_s = target * self.bucket_s
         while self._bucket < target:
             end = (self._bucket + 1) * self.bucket_s
             if isfinite(self._mid):
-                self._exposure[self._bucket % self.n_buckets] += end - self._last_t_s
+                self._exposure[self._slot(self._bucket)] += end - self._last_t_s
             self._last_t_s = end
             self._bucket += 1
-            b = self._bucket % self.n_buckets
+            b = self._slot(self._bucket)
             self._exposure[b] = 0.0
             for j in range(self.n_depths):
                 self._counts[b, j] = 0.0
         if isfinite(self._mid):
-            self._exposure[self._bucket % self.n_buckets] += t_s - self._last_t_s
+            self._exposure[self._slot(self._bucket)] += t_s - self._last_t_s
         self._last_t_s = t_s
+
+    cdef long long _slot(self, long long bucket) noexcept:
+        # The ring slot of an absolute bucket number; C's % keeps the sign, and a clock that
+        # lies can put the bucket below zero.
+        cdef long long b = bucket % self.n_buckets
+        return b + self.n_buckets if b < 0 else b
+
+    cdef void _forget(self) noexcept:
+        self._counts[:, :] = 0.0
+        self._exposure[:] = 0.0
+
+    cdef void _reset_clock(self, double t_s) noexcept:
+        # The clock went back: what the window holds was counted on another clock.
+        self._forget()
+        self._bucket = <long long>floor(t_s / self.bucket_s)
+        self._last_t_s = t_s
+        self._next_refit_s = float("-inf")
+        self._sweep_t_s = float("nan")
+        self.clock_resets += 1
 
     cpdef void on_mid(self, double mid, double t_s) noexcept:
         """The mid (USD) at t_s (s): exposure accrues only while a valid mid is known."""
@@ -122,7 +149,7 @@ cdef class IntensityEstimator:
             self.arrivals += 1
             floor_depth = -1.0
             self._sweep_t_s, self._sweep_side, self._sweep_depth = t_s, side, depth
-        b = self._bucket % self.n_buckets
+        b = self._slot(self._bucket)
         for j in range(self.n_depths):
             if self._depths[j] > depth:
                 break
@@ -131,10 +158,12 @@ cdef class IntensityEstimator:
 
     cpdef bint maybe_refit(self, double t_s) noexcept:
         """Refit if ``refit_interval_s`` has passed since the last attempt; True if (A, k) changed."""
+        if not isfinite(t_s):
+            return False
+        self._advance(t_s)            # first: a clock reset restarts the refit timer
         if not t_s >= self._next_refit_s:
             return False
         self._next_refit_s = t_s + self.refit_interval_s
-        self._advance(t_s)
         return self.refit()
 
     cpdef bint refit(self) noexcept:

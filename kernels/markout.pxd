@@ -10,7 +10,7 @@ cdef class Markout:
     cdef double[:, ::1] _avg              # [side (0 buys, 1 sells), horizon] EWMA, USD per contract
     cdef long long[:, ::1] _count
     cdef readonly double alpha
-    cdef readonly long long dropped
+    cdef readonly long long dropped, clock_resets   # clock_resets: fills restamped (see the .pyx)
     cpdef void on_fill(self, int side, double price, double t_s) noexcept
     cpdef int on_mid(self, double mid, double t_s) noexcept
     cpdef double average(self, int side, int horizon_index) noexcept

@@ -7,6 +7,12 @@ horizon keeps its own cursor and resolves fills in time order as mids arrive, so
 O(1) amortised and allocates nothing. Per side and horizon an EWMA (weight ``alpha`` per fill)
 is the figure the quoter widens on and the status shows. A ring overflow (more unresolved fills
 than ``capacity``) drops the oldest and counts it.
+
+Time is input and may lie. A pending fill stamped later than a mid's time by more than the
+longest horizon is on another clock (a bogus future stamp, or the clock stepped back since): it
+is restamped at that mid's time, so it resolves on the clock the mids keep instead of holding
+every later fill back until the old clock comes round (``clock_resets`` counts them). Mids may
+step forward by any amount: what is due resolves.
 """
 from libc.math cimport NAN, isfinite
 
@@ -30,6 +36,7 @@ cdef class Markout:
         self._avg = np.zeros((2, h.size))
         self._count = np.zeros((2, h.size), dtype=np.int64)
         self.dropped = 0
+        self.clock_resets = 0
 
     cpdef void on_fill(self, int side, double price, double t_s) noexcept:
         """One of our fills: side +1 bought / -1 sold, price USD, time s."""
@@ -49,12 +56,15 @@ cdef class Markout:
         """The mid (USD) at t_s: resolves every horizon now due; returns how many it resolved."""
         cdef int j, k, n = 0
         cdef long long slot
-        cdef double value
-        if not (isfinite(mid) and mid > 0):
+        cdef double value, longest = self._horizons[self.n_horizons - 1]
+        if not (isfinite(mid) and mid > 0 and isfinite(t_s)):
             return 0
         for j in range(self.n_horizons):
             while self._resolved[j] < self._next:
                 slot = self._resolved[j] % self.capacity
+                if self._fill_t[slot] > t_s + longest:
+                    self._fill_t[slot] = t_s
+                    self.clock_resets += 1
                 if self._fill_t[slot] + self._horizons[j] > t_s:
                     break
                 value = self._fill_side[slot] * (mid - self._fill_price[slot])

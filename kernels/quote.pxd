@@ -33,12 +33,18 @@ cdef class QuoteEngine:
     cdef int _last_n_bids, _last_n_asks
     cdef readonly bint pulled
     cdef readonly object params
+    # ---- the market clock (s): exchange time where it advances, receive time where it does not ----
+    cdef readonly double market_time_s
+    cdef double _receive_s
+    cdef long long _exchange_ts_ns
+    cdef readonly long long clock_resyncs
 
     cpdef void on_trade(self, double price, double amount, int side, double t_s) noexcept
     cpdef void on_fill(self, int side, double price, double t_s) noexcept
     cpdef int quote(self, object md, double inventory, double open_bid, double open_ask, object out) except -1
     cdef void _model(self, double fair, double q, double gamma, double kappa, double a, double sigma,
                      double t_s, double *r, double *half) noexcept
+    cdef double _market_time(self, const MdRecord *md) noexcept
     cdef double _tau(self, double t_s) noexcept
     cdef void _fill_header(self, const MdRecord *md, double inventory, unsigned short kind,
                            unsigned int reason, QuoteSet *out) noexcept

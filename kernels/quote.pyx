@@ -15,6 +15,13 @@ inventory, non-finite model output). A pull is reported once; the next good reco
 again. Public trades go to :meth:`on_trade`.
 
 Units: prices USD, amounts and inventory contracts, times from the record (ns) used in seconds.
+
+The estimators run on one market clock (:attr:`QuoteEngine.market_time_s`, Unix seconds): the
+record's exchange time where it advances, and our receive time since the previous record where
+it does not, because Thalex computes the mark (and its ``mark_timestamp``) about once a second
+while raw tickers arrive far more often. When a new exchange time falls behind that clock by more
+than CLOCK_RESYNC_S (the clock was carried forward by a bogus stamp) the clock steps back to it;
+every estimator copes with a step back (``clock_resyncs`` counts them).
 """
 from libc.math cimport fabs, isfinite
 from libc.string cimport memcpy, memset
@@ -36,13 +43,16 @@ cnp.import_array()
 
 # Engine statuses (what quote() did), apart from the record types QUOTE_SET / QUOTE_PULL it writes.
 ENGINE_UNCHANGED, ENGINE_PUBLISHED, ENGINE_PULLED = 0, 1, 2
+CLOCK_RESYNC_S = 5.0    # exchange time this far behind the market clock: follow it back
+cdef double _CLOCK_RESYNC_S = CLOCK_RESYNC_S
 
 cdef int MD_SIZE = R.MD_DTYPE.itemsize
 cdef int QUOTE_SIZE = R.QUOTE_DTYPE.itemsize
 cdef int TRADE_SIZE = R.TRADE_DTYPE.itemsize
 cdef unsigned short T_QUOTE_SET = R.QUOTE_SET, T_QUOTE_PULL = R.QUOTE_PULL
-cdef unsigned short FLAG_STALE = R.MD_FLAG_STALE
+cdef unsigned short FLAG_STALE = R.MD_FLAG_STALE, FLAG_IMPLAUSIBLE = R.MD_FLAG_IMPLAUSIBLE
 cdef unsigned int REASON_STALE = R.QUOTE_REASON_STALE, REASON_NO_PRICE = R.QUOTE_REASON_NO_PRICE
+cdef unsigned int REASON_IMPLAUSIBLE = R.QUOTE_REASON_IMPLAUSIBLE
 cdef unsigned int REASON_CROSSED = R.QUOTE_REASON_CROSSED_BOOK, REASON_BAD_INPUT = R.QUOTE_REASON_BAD_INPUT
 cdef unsigned int REASON_MODEL = R.QUOTE_REASON_MODEL
 cdef unsigned int FLAG_FAST_CANCEL = R.QUOTE_FLAG_FAST_CANCEL
@@ -81,6 +91,10 @@ cdef class QuoteEngine:
         self.set_params(params)
         self._last_n_bids = self._last_n_asks = 0
         self.pulled = False
+        self.market_time_s = float("nan")
+        self._receive_s = 0.0
+        self._exchange_ts_ns = 0
+        self.clock_resyncs = 0
 
     def set_params(self, params):
         """Take new parameters (validated). Estimators restart only when their own settings change."""
@@ -148,7 +162,6 @@ cdef class QuoteEngine:
         cdef double offset = 0.0, r, half, bid0, ask0, a, adverse
         cdef int n_bids, n_asks, gstate = GUARD_CALM
         cdef unsigned int reason = 0, mask
-        t_s = (md.exchange_ts_ns if md.exchange_ts_ns > 0 else md.receive_ts_ns) * 1e-9
 
         if usable(bb) and usable(ba):
             mid = 0.5 * (bb + ba)
@@ -160,9 +173,10 @@ cdef class QuoteEngine:
             mid = 0.0
             reason = REASON_NO_PRICE
         if md.flags & FLAG_STALE:
-            reason = REASON_STALE
+            reason = REASON_IMPLAUSIBLE if md.flags & FLAG_IMPLAUSIBLE else REASON_STALE
         if reason:
             return self._pull(md, inventory, reason, out)
+        t_s = self._market_time(md)
         sigma = self.vol.update(mid, t_s)
         self.intensity.on_mid(mid, t_s)
         self.intensity.maybe_refit(t_s)
@@ -224,6 +238,27 @@ cdef class QuoteEngine:
         memcpy(self._last_ask_amount, out.ask_amount, sizeof(double) * MM_MAX_LEVELS)
         self._last_n_bids, self._last_n_asks = n_bids, n_asks
         return ENGINE_PUBLISHED
+
+    cdef double _market_time(self, const MdRecord *md) noexcept:
+        # Seconds on the market clock (module doc). Only a changed exchange time is news: a mark
+        # that stays put (once a second, or stalled) leaves the clock to our receive time.
+        cdef double exchange_s = md.exchange_ts_ns * 1e-9, receive_s = md.receive_ts_ns * 1e-9
+        cdef double t, step
+        if not isfinite(self.market_time_s):
+            t = exchange_s if md.exchange_ts_ns > 0 else receive_s
+        else:
+            step = receive_s - self._receive_s
+            t = self.market_time_s + (step if step > 0.0 else 0.0)
+            if md.exchange_ts_ns > 0 and md.exchange_ts_ns != self._exchange_ts_ns:
+                if exchange_s > t:
+                    t = exchange_s
+                elif exchange_s < t - _CLOCK_RESYNC_S:
+                    t = exchange_s
+                    self.clock_resyncs += 1
+        self.market_time_s = t
+        self._receive_s = receive_s
+        self._exchange_ts_ns = md.exchange_ts_ns
+        return t
 
     cdef void _model(self, double fair, double q, double gamma, double kappa, double a, double sigma,
                      double t_s, double *r, double *half) noexcept:

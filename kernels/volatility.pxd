@@ -5,5 +5,6 @@ cdef class EwmaVariance:
     cdef readonly double variance          # USD^2 / s, before the floor/ceiling clamp
     cdef readonly double last_mid, last_t_s
     cdef readonly long long samples        # accepted moves since creation
+    cdef readonly long long clock_resets   # time stepped back or gapped: re-based, not counted
     cpdef double update(self, double mid, double t_s) noexcept
     cpdef double sigma(self) noexcept

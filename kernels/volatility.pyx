@@ -4,10 +4,18 @@ Each accepted sample adds (delta s)^2 / delta t (USD^2/s) with weight 1 - lambda
 lambda = 2^(-delta t / half_life_s): old information fades by half every half-life whatever the
 sampling rate, so per-event and fixed-clock sampling agree. Use the mid, not trade prices: the
 bid-ask bounce of trades inflates the estimate.
+
+Time is input and may lie. A sample whose time did not advance waits (its move is counted by
+the next later sample). A step back in time, or forward by more than MAX_GAP_HALF_LIVES
+half-lives, is a clock discontinuity, not a move: the sample becomes the new base point and the
+variance is kept (one sample across a huge gap would carry almost all the weight and, divided by
+a bogus dt, wipe the estimate out). ``clock_resets`` counts them.
 """
 from libc.math cimport exp, isfinite, sqrt
 
 cdef double LN2 = 0.6931471805599453
+MAX_GAP_HALF_LIVES = 4.0    # a longer gap would give one sample > 94 % of the weight
+cdef double _MAX_GAP_HALF_LIVES = MAX_GAP_HALF_LIVES
 
 
 cdef class EwmaVariance:
@@ -33,12 +41,14 @@ cdef class EwmaVariance:
         self.last_mid = float("nan")
         self.last_t_s = float("nan")
         self.samples = 0
+        self.clock_resets = 0
 
     cpdef double update(self, double mid, double t_s) noexcept:
         """Take the mid (USD) at time t_s (s); return sigma (USD/sqrt(s)).
 
         A non-finite or non-positive mid is ignored; so is a sample whose time did not advance
-        (its move is counted by the next sample with a later time).
+        (its move is counted by the next sample with a later time). A step back in time or a gap
+        beyond MAX_GAP_HALF_LIVES half-lives re-bases on this sample without updating.
         """
         cdef double dt, ds, lam
         if not (isfinite(mid) and mid > 0.0 and isfinite(t_s)):
@@ -48,7 +58,12 @@ cdef class EwmaVariance:
             self.last_t_s = t_s
             return self.sigma()
         dt = t_s - self.last_t_s
-        if dt <= 0.0:
+        if dt == 0.0:
+            return self.sigma()
+        if dt < 0.0 or dt > _MAX_GAP_HALF_LIVES * self.half_life_s:
+            self.last_mid = mid
+            self.last_t_s = t_s
+            self.clock_resets += 1
             return self.sigma()
         ds = mid - self.last_mid
         lam = exp(-LN2 * dt / self.half_life_s)

@@ -2,13 +2,19 @@
 
 Subscribes ``ticker.<instrument>.<delay>`` and ``recent_trades.<instrument>.single`` for every
 configured instrument; the frame decoder turns each notification into fixed records written
-straight into the rings (one parse per frame, nothing else allocated). When no ticker arrives
-for ``stale_after_s`` it republishes the last record of each instrument with MD_FLAG_STALE (the
-quoter pulls its quotes) and raises ``md_stale`` in the shared state. A lost connection is
-retried on the one reconnect policy (runtime/reconnect.py: [venue] ``reconnect_min_s`` doubling
-to ``reconnect_max_s``); every reconnect resubscribes and forgets the book state. A ticker
-channel the exchange did not subscribe is a SubscriptionError naming it: the first connect fails
-the start, a reconnect is retried (the data stays stale, so nothing is quoted meanwhile).
+straight into the rings (one parse per frame, nothing else allocated). Well-formed records that
+lie (a timestamp far from our clock, out of order, a price outside the plausibility band) are
+refused by procs/md_checks.py: counted, logged once per episode, never published. The first
+recent_trades notification of a subscription is history and is skipped (logged at info).
+
+When an instrument has had no publishable record for ``stale_after_s`` the feed republishes its
+last record with MD_FLAG_STALE, plus MD_FLAG_IMPLAUSIBLE when records kept arriving but were
+refused (the quoter pulls its quotes and says why), and raises ``md_stale`` in the shared state;
+the next good record resumes quoting. A lost connection is retried on the one reconnect policy
+(runtime/reconnect.py: [venue] ``reconnect_min_s`` doubling to ``reconnect_max_s``); every
+reconnect resubscribes and forgets the book state. A ticker channel the exchange did not
+subscribe is a SubscriptionError naming it: the first connect fails the start, a reconnect is
+retried (the data stays stale, so nothing is quoted meanwhile).
 """
 from __future__ import annotations
 
@@ -27,7 +33,9 @@ from venue.errors import ThalexConnectionError, ThalexError
 from venue.decode.frame import KIND_BOOK, KIND_INDEX, KIND_TICKER, KIND_TRADES, FrameDecoder
 from venue.reasons import NOT_NOTIFICATION
 from shm.doorbell import Doorbells
-from shm.records import MD_DTYPE, MD_FLAG_STALE, TRADE_DTYPE
+from conf.schema import Feed as FeedConfig
+from procs.md_checks import REASON_NAMES, MdChecks
+from shm.records import MD_DTYPE, MD_FLAG_IMPLAUSIBLE, MD_FLAG_STALE, MD_TICKER, TRADE_DTYPE
 from shm.state import SharedState
 
 log = logging.getLogger("feed")
@@ -38,7 +46,8 @@ class Feed(Agent):
     waits_in_work = True   # do_work blocks on the socket (at most wait_s): data wakes it at once
 
     def __init__(self, instance: str, url: str, instruments, ticker_delay: str, stale_after_s: float,
-                 reconnect: ReconnectPolicy, timeout_s: float = 5.0, wait_s: float = 0.005):
+                 reconnect: ReconnectPolicy, timeout_s: float = 5.0, wait_s: float = 0.005,
+                 checks: MdChecks | None = None):
         self.instance, self.url, self.instruments = instance, url, instruments
         self.ticker_delay = ticker_delay
         self.stale_after_ns = int(stale_after_s * 1e9)
@@ -48,6 +57,8 @@ class Feed(Agent):
         self.md = np.zeros(1, MD_DTYPE)
         self.trades = np.zeros(64, TRADE_DTYPE)
         self.last_md = np.zeros(len(instruments), MD_DTYPE)   # last record per instrument
+        # the [feed] defaults unless given (tests, from_settings)
+        self.checks = checks or MdChecks.from_config([i.name for i in instruments], FeedConfig())
         self.decoder = FrameDecoder(self.md, self.trades,
                                     instrument_ids={i.name: i.id for i in instruments})
         self.channels = []
@@ -55,8 +66,11 @@ class Feed(Agent):
             for channel in (f"ticker.{inst.name}.{ticker_delay}", f"recent_trades.{inst.name}.single"):
                 self.decoder.add(channel, inst.id)
                 self.channels.append(channel)
-        self.last_md_ns = 0
-        self.stale = True
+        n = len(instruments)
+        self.last_good_ns = [0] * n        # monotonic ns of each instrument's last published record
+        self.stale_flags = [0] * n         # flags of the stale record published; 0 = none yet, -1 = fresh
+        self.stale = True                  # some instrument is stale (``md_stale`` in the state)
+        self.history_skipped = 0
         self.next_connect_s = 0.0
         self.connects = 0
         self.published = 0
@@ -64,9 +78,12 @@ class Feed(Agent):
     @classmethod
     def from_settings(cls, settings: dict) -> "Feed":
         c = config_of(settings)
-        return cls(settings["instance"], settings["venue_url"], instruments_of(settings),
-                   c.feed.ticker_delay, c.feed.stale_after_s, ReconnectPolicy.from_config(c.venue),
-                   c.venue.request_timeout_s)
+        f = c.feed
+        instruments = instruments_of(settings)
+        checks = MdChecks.from_config([i.name for i in instruments], f)
+        return cls(settings["instance"], settings["venue_url"], instruments, f.ticker_delay,
+                   f.stale_after_s, ReconnectPolicy.from_config(c.venue), c.venue.request_timeout_s,
+                   checks=checks)
 
     # ---- lifecycle -------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -83,6 +100,7 @@ class Feed(Agent):
         try:
             client.frame_hook = self._on_frame
             self.decoder.reset_books()
+            self.checks.forget_order()
             # Subscribe succeeds even when channels were refused: without a ticker there is
             # nothing to quote from (SubscriptionError names it); missing trades only slow the
             # intensity estimate and are logged.
@@ -96,7 +114,6 @@ class Feed(Agent):
         self.client = client
         self.connects += 1
         self.reconnect.reset()
-        self.last_md_ns = time.monotonic_ns()
         log.info("connected to %s, subscribed %s", self.url, ", ".join(self.channels))
 
     def on_close(self) -> None:
@@ -134,38 +151,77 @@ class Feed(Agent):
             return True           # counted and logged by the decoder; never escapes
         kind = d.kind
         if kind == KIND_TICKER or kind == KIND_BOOK or kind == KIND_INDEX:
-            self.md["publish_ts_ns"] = time.monotonic_ns()
-            self.md_ring.write(self.md)
+            md = self.md
+            now = time.monotonic_ns()
+            if self.checks.check_md(md, time.time_ns(), now):
+                return True       # refused: counted and logged by the checks, never published
+            md["publish_ts_ns"] = now
+            self.md_ring.write(md)
             self.ring_quoter()
-            iid = int(self.md["instrument_id"][0])
+            iid = int(md["instrument_id"][0])
             if iid < len(self.last_md):
-                self.last_md[iid] = self.md[0]
-            self.last_md_ns = time.monotonic_ns()
+                self.last_md[iid] = md[0]
+                self.last_good_ns[iid] = now
+                if self.stale_flags[iid] >= 0:
+                    self.stale_flags[iid] = -1
+                    log.info("%s: market data flowing", self.instruments[iid].name)
+                    self._update_stale_state()
             self.published += 1
-            if self.stale:
-                self.stale = False
-                self.state.set("md_stale", 0)
-                log.info("market data flowing")
-        elif kind == KIND_TRADES and d.count:
-            self.trades_ring.write_batch(self.trades[:d.count])
-            self.ring_quoter()
+        elif kind == KIND_TRADES:
+            if d.count:
+                self._write_trades(d.count)
+            elif d.history:
+                self.history_skipped += d.history
+                log.info("recent_trades snapshot: %d past trades skipped (history, not new flow)",
+                         d.history)
         return True
 
+    def _write_trades(self, n: int) -> None:
+        trades, check, wall_ns = self.trades, self.checks.check_trade, time.time_ns()
+        kept = 0
+        for i in range(n):
+            if check(trades[i:i + 1], wall_ns) == 0:
+                if kept != i:
+                    trades[kept] = trades[i]
+                kept += 1
+        if kept:
+            self.trades_ring.write_batch(trades[:kept])
+            self.ring_quoter()
+
     def _check_stale(self, now_ns: int) -> None:
-        if self.stale or now_ns - self.last_md_ns < self.stale_after_ns:
-            return
-        self.stale = True
-        self.state.set("md_stale", 1)
-        log.warning("no market data for %.1fs: marking it stale", (now_ns - self.last_md_ns) / 1e9)
-        for i in range(len(self.last_md)):
-            rec = self.last_md[i:i + 1]
-            if rec["type"][0]:
-                flags = rec["flags"][0]
-                rec["flags"] = flags | MD_FLAG_STALE
-                rec["receive_ts_ns"] = now_ns
-                self.md_ring.write(rec)
-                self.ring_quoter()
-                rec["flags"] = flags      # (not &= ~STALE: -2 does not fit the u16 field)
+        """Mark each instrument stale that had nothing publishable for ``stale_after_ns``."""
+        for iid in range(len(self.last_md)):
+            if now_ns - self.last_good_ns[iid] < self.stale_after_ns:
+                continue
+            flags = MD_FLAG_STALE | (MD_FLAG_IMPLAUSIBLE if self.checks.refused[iid] else 0)
+            if self.stale_flags[iid] == flags:
+                continue
+            rec = self.last_md[iid:iid + 1].copy()   # the last good record stays as it was
+            if not rec["type"][0]:
+                if not self.checks.refused[iid]:
+                    continue      # nothing ever arrived: there is nothing to pull yet
+                rec["type"], rec["instrument_id"] = MD_TICKER, iid   # refused from the first record on
+                rec["best_bid_price"] = rec["best_ask_price"] = rec["mark_price"] = np.nan
+            rec["flags"] = int(rec["flags"][0]) | flags
+            rec["receive_ts_ns"] = rec["publish_ts_ns"] = now_ns
+            self.md_ring.write(rec)
+            self.ring_quoter()
+            was_stale = self.stale_flags[iid] > 0
+            self.stale_flags[iid] = flags
+            if flags & MD_FLAG_IMPLAUSIBLE:
+                log.warning("%s: nothing plausible for %.1fs (last refusal: %s): marking it stale",
+                            self.instruments[iid].name, (now_ns - self.last_good_ns[iid]) / 1e9,
+                            REASON_NAMES[self.checks.last_reason[iid]])
+            elif not was_stale:
+                log.warning("%s: no market data for %.1fs: marking it stale", self.instruments[iid].name,
+                            (now_ns - self.last_good_ns[iid]) / 1e9)
+            self._update_stale_state()
+
+    def _update_stale_state(self) -> None:
+        stale = any(f >= 0 for f in self.stale_flags)
+        if stale != self.stale:
+            self.stale = stale
+            self.state.set("md_stale", int(stale))
 
     def _lost(self, why: str) -> None:
         delay_s = self.reconnect.next_delay_s()
@@ -186,3 +242,4 @@ class Feed(Agent):
     def report(self, counters) -> None:
         counts = self.decoder.counts
         counters.set("malformed", sum(counts) - counts[NOT_NOTIFICATION])
+        self.state.table["md_refused"][0] = self.checks.counts[1:]

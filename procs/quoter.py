@@ -27,9 +27,10 @@ from runtime.settings import config_of, instruments_of
 from shm.doorbell import Doorbells
 from shm.one_to_one import FULL
 from shm.records import EXEC_DTYPE, EXEC_FILL, MD_DTYPE, QUOTE_DTYPE, QUOTE_FLAG_FAST_CANCEL, TRADE_DTYPE
-from shm.state import SharedState
+from shm.state import NOT_QUOTING_EMPTY_LADDER, NOT_QUOTING_GUARD, NOT_QUOTING_NAMES, NOT_QUOTING_NO_DATA, SharedState
 
 log = logging.getLogger("quoter")
+GUARD_PULL_BOTH = 3   # kernels/guard.pxd
 
 
 class Quoter(Agent):
@@ -66,9 +67,11 @@ class Quoter(Agent):
         self.live_params = LiveParamsReader.attach(self.instance)
         self.fast_cancels = self.state.get("fast_cancels")
         self.state.table["markout"][0][:len(self.engines)] = np.nan
+        self.not_quoting = self.state.table["not_quoting"][0]   # a view: status reads it live
+        self.not_quoting[:len(self.engines)] = NOT_QUOTING_NO_DATA
 
     def on_close(self) -> None:
-        self.positions = self.ring_risk = None
+        self.positions = self.ring_risk = self.not_quoting = None
         for name in ("md_ring", "trades_ring", "exec_ring", "quotes_ring", "quote_log", "state", "bells",
                      "live_params"):
             if hasattr(self, name):
@@ -89,6 +92,7 @@ class Quoter(Agent):
             status = engines[iid].quote(md, float(self.positions[iid]), 0.0, 0.0, out)
             if status:
                 self._publish(iid, status)
+                self._note_why_not_quoting(iid, status)
         n = self.trades_ring.read_batch(self.trades)
         for t in self.trades[:n]:
             iid = int(t["instrument_id"])
@@ -139,6 +143,24 @@ class Quoter(Agent):
         else:
             self.pending.pop(iid, None)
         self.ring_risk()
+
+    def _note_why_not_quoting(self, iid: int, status: int) -> None:
+        """``not_quoting[iid]`` for status: the pull's reason, or why a published ladder is empty."""
+        out = self.out
+        if status == ENGINE_PULLED:
+            why = int(out["reason"][0])
+        elif out["n_bids"][0] or out["n_asks"][0]:
+            why = 0
+        else:
+            guard = self.engines[iid].guard
+            why = NOT_QUOTING_GUARD if guard is not None and guard.state == GUARD_PULL_BOTH else NOT_QUOTING_EMPTY_LADDER
+        if why != self.not_quoting[iid]:
+            if why:
+                log.warning("%s: not quoting: %s", self.instruments[iid].name, NOT_QUOTING_NAMES.get(why, why))
+            else:
+                log.info("%s: quoting (was: %s)", self.instruments[iid].name,
+                         NOT_QUOTING_NAMES.get(int(self.not_quoting[iid]), self.not_quoting[iid]))
+            self.not_quoting[iid] = why
 
     def _retry_pending(self) -> None:
         for iid in list(self.pending):

@@ -84,6 +84,7 @@ MD_TICKER, MD_BOOK, MD_TRADE, MD_INDEX = 1, 2, 3, 4
 MD_FLAG_STALE = 1  # feed saw no data for longer than its staleness limit
 MD_FLAG_NO_BID = 2  # the bid side is empty: best_bid_price is NaN, best_bid_amount 0
 MD_FLAG_NO_ASK = 4  # the ask side is empty: best_ask_price is NaN, best_ask_amount 0
+MD_FLAG_IMPLAUSIBLE = 8  # with STALE: data kept arriving but the feed refused it (clock, order, band)
 
 TRADE_PUBLIC = 1
 
@@ -95,6 +96,7 @@ QUOTE_FLAG_FAST_CANCEL = 2  # this set pulls a side because the market just jump
 # Why a QuoteSet is a PULL (its ``reason``): the quoter had nothing it could safely quote from.
 QUOTE_REASON_NONE, QUOTE_REASON_STALE, QUOTE_REASON_NO_PRICE = 0, 1, 2
 QUOTE_REASON_CROSSED_BOOK, QUOTE_REASON_BAD_INPUT, QUOTE_REASON_MODEL = 3, 4, 5
+QUOTE_REASON_IMPLAUSIBLE = 6  # the feed refused every recent record (procs/md_checks.py)
 # What the risk process changed in a QuoteSet before approving it (bits in ``reason``).
 RISK_TRIM_POSITION, RISK_TRIM_NOTIONAL, RISK_TRIM_ORDER_SIZE = 1 << 8, 1 << 9, 1 << 10
 RISK_PRICE_BAND, RISK_REDUCING, RISK_HALTED, RISK_PAUSED = 1 << 11, 1 << 12, 1 << 13, 1 << 14

@@ -9,9 +9,11 @@ One record in segment ``mm.<instance>.state``. Every field has exactly one write
 - gateway: ``quoting``, ``connected``, ``kill_done_seq``, ``cancel_done_seq``, ``open_bid``/``open_ask``,
   ``send_p50_ns``/``send_p99_ns`` (market record received -> ladder sent, last 1000 ladders) and
   the same for fast cancels (``fast_send_*``, ``fast_sends``).
-- feed: ``md_stale``.
+- feed: ``md_stale``, ``md_refused`` (records refused as implausible, by reason: clock ahead,
+  too old, out of order, off band; procs/md_checks.py).
 - quoter: ``fast_cancels``, ``guard_state`` and ``markout`` [instrument, side (0 our buys, 1 our
-  sells), horizon (1, 5, 30 s)] in USD per contract (NaN until a fill has been marked out).
+  sells), horizon (1, 5, 30 s)] in USD per contract (NaN until a fill has been marked out), and
+  ``not_quoting`` [instrument]: why its last ladder quotes nothing (NOT_QUOTING_NAMES; 0 = it quotes).
 
 Readers poll it once per pass; it is small and sits in its own segment, so polling it costs a
 cache line or two. Instruments are indexed by ``instrument_id`` (0..MAX_INSTRUMENTS-1).
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shm import records as R
 from shm.descriptor import KIND_TABLE
 from shm.records import describe
 from shm.segment import Segment, segment_name
@@ -28,6 +31,18 @@ MAX_INSTRUMENTS = 8
 
 ACTIVE, REDUCING, HALTED = 0, 1, 2
 TRADING_STATE_NAMES = {ACTIVE: "ACTIVE", REDUCING: "REDUCING", HALTED: "HALTED"}
+
+# Why an instrument quotes nothing (``not_quoting``): 1..6 are the QuoteSet PULL reasons
+# (shm.records QUOTE_REASON_*), the rest the quoter's own.
+NOT_QUOTING_GUARD, NOT_QUOTING_NO_DATA, NOT_QUOTING_EMPTY_LADDER = 7, 8, 9
+NOT_QUOTING_NAMES = {R.QUOTE_REASON_NONE: "", R.QUOTE_REASON_STALE: "stale data",
+                     R.QUOTE_REASON_NO_PRICE: "no price", R.QUOTE_REASON_CROSSED_BOOK: "crossed book",
+                     R.QUOTE_REASON_BAD_INPUT: "bad inventory input",
+                     R.QUOTE_REASON_MODEL: "model output not finite",
+                     R.QUOTE_REASON_IMPLAUSIBLE: "implausible price",
+                     NOT_QUOTING_GUARD: "guard pulling both sides", NOT_QUOTING_NO_DATA: "no market data yet",
+                     NOT_QUOTING_EMPTY_LADDER: "empty ladder"}
+MD_REFUSED_NAMES = ("clock_ahead", "too_old", "out_of_order", "off_band")
 
 STATE_DTYPE = describe("SharedState", [
     ("trading_state", "<u4"), ("reason", "<u4"), ("paused", "<u4"), ("quoting", "<u4"),
@@ -45,6 +60,7 @@ STATE_DTYPE = describe("SharedState", [
     ("markout", f"({MAX_INSTRUMENTS},2,3)<f8"),
     ("send_p50_ns", "<i8"), ("send_p99_ns", "<i8"), ("fast_send_p50_ns", "<i8"), ("fast_send_p99_ns", "<i8"),
     ("fast_sends", "<u8"),
+    ("not_quoting", f"({MAX_INSTRUMENTS},)<u1"), ("md_refused", f"({len(MD_REFUSED_NAMES)},)<u4"),
 ], 1024)
 
 

@@ -11,11 +11,18 @@ They need no login but are answered only on loopback connections. Each changes o
     sim/portfolio {account}        positions, open orders and summary of an account
     sim/latency {clear?}           tick-to-order samples {"samples_ns": [...]}
     sim/register_key {key_id, public_key}  accept logins with one more API key (PEM text)
+    sim/inject_public {frames, repeat?, interval_s?, pad_bytes?}  send these raw text frames, as
+                                   they are, to every public (not logged-in) connection but the
+                                   caller's: ``repeat`` times, ``interval_s`` apart; "$NOW" in a
+                                   frame becomes the Unix time at sending; ``pad_bytes`` trailing
+                                   spaces make a frame oversized (JSON allows them). For tests of
+                                   market data that lies: bad JSON, absurd prices, bogus times.
     sim/options {...}              read, or change, the running options (volatility, drift,
                                    maker_fee, taker_fee, flow_rate, reach_bps)
 """
 from __future__ import annotations
 
+import asyncio
 import time
 
 from . import params as P
@@ -23,6 +30,9 @@ from .errors import ApiError, INVALID_REQUEST
 from .ratelimit import CANCEL_METHODS, ORDER_METHODS
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+MAX_INJECTED_FRAMES = 10_000          # per call, frames x repeat
+MAX_PAD_BYTES = 64 << 20
+NOW_TOKEN = "$NOW"
 TUNABLE = {"volatility": "market", "drift": "market", "flow_rate": "market",
            "reach_bps": "market", "maker_fee": "engine", "taker_fee": "engine"}
 
@@ -99,6 +109,8 @@ def handle(app, conn, method: str, p: dict):
         pem = P.string(p, "public_key", required=True)
         app.auth.register(kid, pem.encode())
         return {"key_id": kid}
+    if method == "sim/inject_public":
+        return _inject_public(app, conn, p)
     if method == "sim/options":
         for name, value in p.items():
             if name not in TUNABLE:
@@ -110,4 +122,31 @@ def handle(app, conn, method: str, p: dict):
                 for name, where in TUNABLE.items()}
     raise ApiError(31, f"method {method!r}: unknown (sim/ methods: drop_connections, "
                        "delay_replies, reject_next, throttle, stall_feed, trend, trade, "
-                       "portfolio, latency, register_key, options)")
+                       "portfolio, latency, register_key, inject_public, options)")
+
+
+def _inject_public(app, caller, p: dict) -> dict:
+    frames = P.require(p, "frames")
+    if not isinstance(frames, list) or not frames or not all(isinstance(f, str) for f in frames):
+        raise ApiError(INVALID_REQUEST, f"frames={str(frames)[:80]!r}: expected a non-empty list of strings")
+    repeat = P.integer(p, "repeat", 1, MAX_INJECTED_FRAMES) or 1
+    if len(frames) * repeat > MAX_INJECTED_FRAMES:
+        raise ApiError(INVALID_REQUEST, f"frames x repeat = {len(frames) * repeat}: expected at most "
+                                        f"{MAX_INJECTED_FRAMES}")
+    interval_s = _seconds(p, "interval_s") if "interval_s" in p else 0.0
+    pad = " " * (P.integer(p, "pad_bytes", 0, MAX_PAD_BYTES) or 0)
+
+    def send() -> int:
+        targets = [c for c in app.connections if c is not caller and not c.session.logged_in]
+        for text in frames:
+            if NOW_TOKEN in text:
+                text = text.replace(NOW_TOKEN, repr(round(time.time(), 6)))
+            for conn in targets:
+                conn.send_text(text + pad)
+        return len(targets)
+
+    reached = send()
+    loop = asyncio.get_running_loop()
+    for i in range(1, repeat):
+        loop.call_later(i * interval_s, send)
+    return {"connections": reached, "frames": len(frames) * repeat}

@@ -26,11 +26,13 @@ class VolumeCandles:
         self.n_closed = 0
         self.momentum = self.reversal = self.volatility = self.exhaustion = 0.0
         self._volume = 0.0
+        self.clock_resets = 0
 
     def on_trade(self, price, amount, side, t_s):
         if not (math.isfinite(price) and price > 0 and math.isfinite(amount) and amount > 0
                 and math.isfinite(t_s)):
             return False
+        self._check_clock(t_s)
         closed = False
         if self._volume > 0.0 and t_s - self._start_t_s >= self.max_duration_s:
             self._close_candle()
@@ -53,10 +55,18 @@ class VolumeCandles:
         return closed
 
     def on_time(self, t_s):
+        if not math.isfinite(t_s):
+            return False
+        self._check_clock(t_s)
         if self._volume > 0.0 and t_s - self._start_t_s >= self.max_duration_s:
             self._close_candle()
             return True
         return False
+
+    def _check_clock(self, t_s):
+        if self._volume > 0.0 and t_s < self._start_t_s:
+            self._start_t_s = t_s
+            self.clock_resets += 1
 
     def _close_candle(self):
         self._closed[self.n_closed % self.lookback] = (

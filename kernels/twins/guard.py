@@ -20,13 +20,18 @@ class MoveGuard:
         self._capacity, self._head, self._count = capacity, 0, 0
         self.until_s = -math.inf
         self.state, self.triggers = GUARD_CALM, 0
+        self.clock_resets = 0
 
     def update(self, mid, t_s, sigma):
         if not (math.isfinite(mid) and mid > 0 and math.isfinite(t_s)):
             return self.state
         cap = self._capacity
-        if self._count and t_s < self._t[(self._head - 1) % cap]:
-            return self.state
+        if self._count:
+            newest = self._t[(self._head - 1) % cap]
+            if t_s < newest - self.window_s:
+                self._reset_clock(t_s)
+            elif t_s < newest:
+                t_s = newest
         self._t[self._head], self._mid[self._head], self._sigma[self._head] = t_s, mid, sigma
         self._head = (self._head + 1) % cap
         self._count = min(self._count + 1, cap)
@@ -59,3 +64,9 @@ class MoveGuard:
         elif self.state != GUARD_CALM and t_s >= self.until_s:
             self.state = GUARD_CALM
         return self.state
+
+    def _reset_clock(self, t_s):
+        self._count = 0
+        self.clock_resets += 1
+        if self.state != GUARD_CALM:
+            self.until_s = t_s + self.settle_s

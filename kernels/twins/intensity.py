@@ -31,6 +31,7 @@ class IntensityEstimator:
         self.prior_a, self.prior_k = float(prior_a), float(prior_k)
         self.a, self.k = self.prior_a, self.prior_k
         self.fits = self.arrivals = 0
+        self.clock_resets = 0
         self._mid = self._last_t_s = self._sweep_t_s = math.nan
         self._next_refit_s = -math.inf
         self._bucket = 0
@@ -47,11 +48,12 @@ class IntensityEstimator:
             self._bucket = math.floor(t_s / self.bucket_s)
             return
         if t_s <= self._last_t_s:
+            if t_s < self._last_t_s - self.bucket_s:
+                self._reset_clock(t_s)
             return
         target = math.floor(t_s / self.bucket_s)
         if target - self._bucket > self.n_buckets:
-            self._counts = [[0.0] * self.n_depths for _ in range(self.n_buckets)]
-            self._exposure = [0.0] * self.n_buckets
+            self._forget()
             self._bucket = target
             self._last_t_s = target * self.bucket_s
         while self._bucket < target:
@@ -66,6 +68,18 @@ class IntensityEstimator:
         if math.isfinite(self._mid):
             self._exposure[self._bucket % self.n_buckets] += t_s - self._last_t_s
         self._last_t_s = t_s
+
+    def _forget(self):
+        self._counts = [[0.0] * self.n_depths for _ in range(self.n_buckets)]
+        self._exposure = [0.0] * self.n_buckets
+
+    def _reset_clock(self, t_s):
+        self._forget()
+        self._bucket = math.floor(t_s / self.bucket_s)
+        self._last_t_s = t_s
+        self._next_refit_s = -math.inf
+        self._sweep_t_s = math.nan
+        self.clock_resets += 1
 
     def on_mid(self, mid, t_s):
         if not math.isfinite(t_s):
@@ -96,10 +110,12 @@ class IntensityEstimator:
                 row[j] += 1.0
 
     def maybe_refit(self, t_s):
+        if not math.isfinite(t_s):
+            return False
+        self._advance(t_s)
         if not t_s >= self._next_refit_s:
             return False
         self._next_refit_s = t_s + self.refit_interval_s
-        self._advance(t_s)
         return self.refit()
 
     def refit(self):

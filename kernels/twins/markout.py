@@ -17,6 +17,7 @@ class Markout:
         self._avg = [[0.0] * len(h), [0.0] * len(h)]
         self._count = [[0] * len(h), [0] * len(h)]
         self.dropped = 0
+        self.clock_resets = 0
 
     def on_fill(self, side, price, t_s):
         if side not in (1, -1) or not (math.isfinite(price) and price > 0 and math.isfinite(t_s)):
@@ -29,12 +30,18 @@ class Markout:
         self._next += 1
 
     def on_mid(self, mid, t_s):
-        if not (math.isfinite(mid) and mid > 0):
+        if not (math.isfinite(mid) and mid > 0 and math.isfinite(t_s)):
             return 0
         n = 0
+        longest = self._horizons[-1]
         for j, h in enumerate(self._horizons):
             while self._resolved[j] < self._next:
-                ft, fp, fs = self._fills[self._resolved[j] % self.capacity]
+                slot = self._resolved[j] % self.capacity
+                ft, fp, fs = self._fills[slot]
+                if ft > t_s + longest:
+                    ft = t_s
+                    self._fills[slot] = (ft, fp, fs)
+                    self.clock_resets += 1
                 if ft + h > t_s:
                     break
                 value = fs * (mid - fp)

@@ -17,6 +17,7 @@ from kernels.twins.volatility import EwmaVariance
 # Engine statuses (what quote() did), apart from the record types QUOTE_SET / QUOTE_PULL it writes.
 ENGINE_UNCHANGED, ENGINE_PUBLISHED, ENGINE_PULLED = 0, 1, 2
 N = R.MAX_LEVELS
+CLOCK_RESYNC_S = 5.0
 ESTIMATORS = {"vol": EwmaVariance, "intensity": IntensityEstimator, "candles": VolumeCandles,
               "guard": MoveGuard, "markout": Markout}
 
@@ -44,6 +45,10 @@ class QuoteEngine:
         self.set_params(params)
         self._last = {"bid": ([0.0] * N, [0.0] * N, 0), "ask": ([0.0] * N, [0.0] * N, 0)}
         self.pulled = False
+        self.market_time_s = math.nan
+        self._receive_s = 0.0
+        self._exchange_ts_ns = 0
+        self.clock_resyncs = 0
 
     def set_params(self, params):
         p = params.validate()
@@ -81,8 +86,6 @@ class QuoteEngine:
         o = _record(out, R.QUOTE_DTYPE, "out")
         p = self.params
         bb, ba = float(m["best_bid_price"]), float(m["best_ask_price"])
-        ts = int(m["exchange_ts_ns"])
-        t_s = (ts if ts > 0 else int(m["receive_ts_ns"])) * 1e-9
         reason = 0
         if _usable(bb) and _usable(ba):
             mid = 0.5 * (bb + ba)
@@ -93,9 +96,11 @@ class QuoteEngine:
         else:
             mid, reason = 0.0, R.QUOTE_REASON_NO_PRICE
         if int(m["flags"]) & R.MD_FLAG_STALE:
-            reason = R.QUOTE_REASON_STALE
+            reason = (R.QUOTE_REASON_IMPLAUSIBLE if int(m["flags"]) & R.MD_FLAG_IMPLAUSIBLE
+                      else R.QUOTE_REASON_STALE)
         if reason:
             return self._pull(m, inventory, reason, o)
+        t_s = self._market_time(int(m["exchange_ts_ns"]), int(m["receive_ts_ns"]))
         sigma = self.vol.update(mid, t_s)
         self.intensity.on_mid(mid, t_s)
         self.intensity.maybe_refit(t_s)
@@ -159,6 +164,21 @@ class QuoteEngine:
         self.pulled = False
         self._last = {"bid": (bp, bamt, n_bids), "ask": (ap, aamt, n_asks)}
         return ENGINE_PUBLISHED
+
+    def _market_time(self, exchange_ns, receive_ns):
+        exchange_s, receive_s = exchange_ns * 1e-9, receive_ns * 1e-9
+        if not math.isfinite(self.market_time_s):
+            t = exchange_s if exchange_ns > 0 else receive_s
+        else:
+            t = self.market_time_s + max(receive_s - self._receive_s, 0.0)
+            if exchange_ns > 0 and exchange_ns != self._exchange_ts_ns:
+                if exchange_s > t:
+                    t = exchange_s
+                elif exchange_s < t - CLOCK_RESYNC_S:
+                    t = exchange_s
+                    self.clock_resyncs += 1
+        self.market_time_s, self._receive_s, self._exchange_ts_ns = t, receive_s, exchange_ns
+        return t
 
     @staticmethod
     def _header(m, inventory, kind, reason, o):

@@ -2,6 +2,7 @@
 import math
 
 LN2 = math.log(2.0)
+MAX_GAP_HALF_LIVES = 4.0
 
 
 class EwmaVariance:
@@ -20,6 +21,7 @@ class EwmaVariance:
         self.last_mid = math.nan
         self.last_t_s = math.nan
         self.samples = 0
+        self.clock_resets = 0
 
     def update(self, mid, t_s):
         if not (math.isfinite(mid) and mid > 0.0 and math.isfinite(t_s)):
@@ -28,7 +30,11 @@ class EwmaVariance:
             self.last_mid, self.last_t_s = mid, t_s
             return self.sigma()
         dt = t_s - self.last_t_s
-        if dt <= 0.0:
+        if dt == 0.0:
+            return self.sigma()
+        if dt < 0.0 or dt > MAX_GAP_HALF_LIVES * self.half_life_s:
+            self.last_mid, self.last_t_s = mid, t_s
+            self.clock_resets += 1
             return self.sigma()
         ds = mid - self.last_mid
         lam = math.exp(-LN2 * dt / self.half_life_s)

@@ -173,3 +173,19 @@ def test_a_grouped_book_merges_levels_into_usd_buckets_and_keeps_the_depth(conne
     bids = [p for p, _, _ in snap["bid_changes"]]
     asks = [p for p, _, _ in snap["ask_changes"]]
     assert bids == [99990, 99980, 99970] and asks == [100010, 100020, 100030]
+
+
+def test_the_recent_trades_snapshot_is_the_history_before_subscribing_oldest_first(sim, connect):
+    for amount in (0.001, 0.002, 0.003):
+        sim.call("sim/trade", {"instrument": BTC, "direction": "buy", "amount": amount})
+    client = connect()
+    channel = f"recent_trades.{BTC}.single"
+    client.call("public/subscribe", {"channels": [channel]})
+    snap = client.wait_for(lambda m: m["channel_name"] == channel, 5)
+    assert snap["snapshot"] is True and 3 <= len(snap["notification"]) <= 100
+    assert [row[1] for row in snap["notification"][-3:]] == [0.001, 0.002, 0.003]
+    times = [row[3] for row in snap["notification"]]
+    assert times == sorted(times)
+    sim.call("sim/trade", {"instrument": BTC, "direction": "sell", "amount": 0.004})
+    new = client.wait_for(lambda m: m["channel_name"] == channel, 5)
+    assert "snapshot" not in new and [row[1] for row in new["notification"]] == [0.004]

@@ -10,6 +10,10 @@ buffer and how many) and never raises on bad input: every rejection is counted i
 
 Channels are added by name (``add("ticker.BTC-PERPETUAL.100ms", 7)``); the kind follows from
 the prefix. Nothing is allocated per frame beyond orjson's objects and Python's numbers.
+
+The first recent_trades notification after a subscribe (``"snapshot": true``) is history: the
+last trades before we subscribed. It is not new flow and must not reach the estimators, so it
+writes no records (``count`` 0) and ``history`` says how many rows it skipped; it is not an error.
 """
 from __future__ import annotations
 
@@ -57,6 +61,7 @@ class FrameDecoder:
         self.kind = 0      # kind of the last frame written (KIND_*)
         self.count = 0     # records written by the last frame
         self.seq = 0       # records written so far; each record's seq field
+        self.history = 0   # rows of the last trades frame skipped as a snapshot (history)
         self._log = RejectLog(log)
 
     # ---- channels -----------------------------------------------------------------------------
@@ -106,7 +111,7 @@ class FrameDecoder:
         elif kind == KIND_BOOK:
             n = self._book(channel, payload, iid, msg, receive_ts_ns, seq)
         elif kind == KIND_TRADES:
-            n = self._trades(channel, payload, iid, receive_ts_ns, seq)
+            n = self._trades(channel, payload, iid, msg, receive_ts_ns, seq)
         elif kind == KIND_INDEX:
             n = index_into(payload, iid, self.md_out, receive_ts_ns, seq)
         else:
@@ -125,7 +130,13 @@ class FrameDecoder:
             self._reject(TRUNCATED, channel)
         return n
 
-    def _trades(self, channel: str, payload, iid: int, receive_ts_ns: int, seq: int) -> int:
+    def _trades(self, channel: str, payload, iid: int, msg: dict, receive_ts_ns: int, seq: int) -> int:
+        if msg.get("snapshot") is True:
+            if type(payload) is not list:
+                return -NOT_OBJECT
+            self.history = len(payload)
+            return 0
+        self.history = 0
         n = trades_into(payload, iid, self.trades_out, receive_ts_ns, seq, self.instrument_ids or None)
         if n >= 0 and len(payload) > len(self.trades_out):
             self._reject(TRUNCATED, channel)

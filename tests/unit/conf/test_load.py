@@ -54,6 +54,11 @@ def test_the_overrides_design_md_names_apply():
     ("processes.quoter.idle=spin", "processes.quoter.idle='spin' in .*: expected one of busy-spin"),
     ("venue.url=http://x", "venue.url='http://x' in .*: expected ws://"),
     ("risk.max_position", "expected SECTION.KEY=VALUE"),
+    ("feed.max_clock_skew_s=0", "feed.max_clock_skew_s=0.0 in .*: must be within 0.01..60.0 (s an exchange timestamp may be ahead of our clock)"),
+    ("feed.max_data_age_s=1e9", "feed.max_data_age_s=1000000000.0 in .*: must be within 0.1..3600.0"),
+    ("feed.price_band_bps=0", "feed.price_band_bps=0.0 in .*: must be within 1.0..10000.0"),
+    ("feed.index_band_bps=nan", "feed.index_band_bps=nan in .*: expected a finite number"),
+    ("feed.reanchor_after_s=-1", "feed.reanchor_after_s=-1.0 in .*: must be within 0.1..600.0"),
 ])
 def test_each_bad_value_stops_the_start_naming_key_value_and_range(override, message):
     with pytest.raises(conf.ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")

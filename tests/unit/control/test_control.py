@@ -86,6 +86,8 @@ def test_mmctl_renders_status_readably():
                              "processes": [{"name": "quoter", "pid": 1, "cpu": 1, "alive": True,
                                             "heartbeat_age_s": 0.01, "restarts": 0, "errors": 0}]})
     assert "ACTIVE" in text and "BTC-PERPETUAL" in text and "+0.002000" in text and "quoter" in text
+    why = render("status", {"trading_state": "ACTIVE", "not_quoting": {"BTC-PERPETUAL": "implausible price"}})
+    assert "not quoting BTC-PERPETUAL: implausible price" in why
 
 
 @pytest.mark.timeout(30)
