@@ -1,6 +1,6 @@
 """Build the Cython extensions of shm/ and kernels/ with one set of compiler directives.
 
-Every ``*.pyx`` under shm/, kernels/ and testkit/ becomes an extension module of the same dotted name, so a
+Every ``*.pyx`` under shm/, kernels/, testkit/ and backtest/ becomes an extension module of the same dotted name, so a
 new kernel needs no edit here.
 """
 from pathlib import Path
@@ -10,7 +10,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 ROOT = Path(__file__).resolve().parent
-PACKAGES = ("shm", "kernels", "testkit")
+PACKAGES = ("shm", "kernels", "testkit", "backtest")
 
 COMPILER_DIRECTIVES = {
     "language_level": 3,

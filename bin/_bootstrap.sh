@@ -59,13 +59,13 @@ PY
     local stale=""
     if [ ! -f "$built" ]; then
         stale=yes
-    elif [ -n "$(find "$MM_ROOT/shm" "$MM_ROOT/kernels" "$MM_ROOT/testkit" "$MM_ROOT/setup.py" \
+    elif [ -n "$(find "$MM_ROOT/shm" "$MM_ROOT/kernels" "$MM_ROOT/testkit" "$MM_ROOT/backtest" "$MM_ROOT/setup.py" \
                  \( -name '*.pyx' -o -name '*.pxd' -o -name '*.h' -o -name setup.py \) \
                  -newer "$built" -print -quit)" ]; then
         stale=yes
     else
         local pyx
-        for pyx in "$MM_ROOT"/shm/*.pyx "$MM_ROOT"/kernels/*.pyx "$MM_ROOT"/testkit/*.pyx; do
+        for pyx in "$MM_ROOT"/shm/*.pyx "$MM_ROOT"/kernels/*.pyx "$MM_ROOT"/testkit/*.pyx "$MM_ROOT"/backtest/*.pyx; do
             [ -e "$pyx" ] || continue
             compgen -G "${pyx%.pyx}.*.so" >/dev/null || { stale=yes; break; }
         done
