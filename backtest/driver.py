@@ -162,7 +162,7 @@ class Backtest:
                 o.leaves = amount
             if self.w:
                 self.w.row("orders", (local_ts, REPORT_NAMES[kind], 0, side, oid, price, amount,
-                                      int(r["reason"]), "exchange"))
+                                      int(r["reason"])))
 
     # ---- a new ladder from the engine ------------------------------------------------------
     def _quote(self) -> None:
@@ -203,7 +203,7 @@ class Backtest:
             name = ACTION_NAMES[action]
             self.counts[name] += 1
             if self.w:
-                self.w.row("orders", (now, name, 0, side, oid, price, amount, 0, "sent"))
+                self.w.row("orders", (now, name, 0, side, oid, price, amount, 0))
 
     def _cancel_all(self) -> None:
         self._send(diff(self.orders, 1, [], self._next_oid, True, self.tick) +

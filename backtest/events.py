@@ -28,8 +28,8 @@ EVENT_DTYPE = np.dtype([("exch_ts", "<i8"), ("local_ts", "<i8"), ("price", "<f8"
 ACTION_INSERT, ACTION_AMEND, ACTION_CANCEL = 1, 2, 3
 ACTION_NAMES = {ACTION_INSERT: "insert", ACTION_AMEND: "amend", ACTION_CANCEL: "cancel"}
 REPORT_ACK, REPORT_REJECT, REPORT_CANCELLED, REPORT_FILL, REPORT_AMENDED = 1, 2, 3, 4, 5
-REPORT_NAMES = {REPORT_ACK: "ack", REPORT_REJECT: "reject", REPORT_CANCELLED: "cancel",
-                REPORT_FILL: "fill", REPORT_AMENDED: "amend"}
+REPORT_NAMES = {REPORT_ACK: "ack", REPORT_REJECT: "reject", REPORT_CANCELLED: "cancelled",
+                REPORT_FILL: "fill", REPORT_AMENDED: "amended"}
 # Reject reasons (REPORT_REJECT.reason)
 REJECT_POST_ONLY, REJECT_UNKNOWN_ORDER, REJECT_DUPLICATE_ID = 1, 2, 3
 

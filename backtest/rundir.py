@@ -2,9 +2,9 @@
 so bin/mm-report reads it unchanged) plus summary.json.
 
 Differences from a live run, by design: ``time_ns`` is the simulated clock (Unix ns of the data),
-not time.monotonic_ns(); orders.csv has one more column, ``origin``: ``sent`` rows are our order
-actions (insert, amend, cancel) at the local time they were sent, ``exchange`` rows the answers
-(ack, amend, cancel, reject, fill) at the local time they arrived; fills.csv ``time_ns`` is the
+not time.monotonic_ns(); orders.csv holds our order actions (event insert, amend, cancel) at
+the local time they were sent, and the exchange's answers (ack, amended, cancelled, reject,
+fill) at the local time they reached us; fills.csv ``time_ns`` is the
 exchange's time of the fill. md.csv holds the local top of book at most every 100 ms.
 """
 from __future__ import annotations
@@ -26,8 +26,7 @@ class RunWriter:
         for name in FILES:
             f = open(self.dir / f"{name}.csv", "w", newline="", buffering=1 << 16)
             self.files[name], self.w[name] = f, csv.writer(f, lineterminator="\n")
-            header = list(HEADERS[name]) + (["origin"] if name == "orders" else [])
-            self.w[name].writerow(header)
+            self.w[name].writerow(HEADERS[name])
         (self.dir / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True))
         (self.dir / "clock.json").write_text(json.dumps({"monotonic_ns": 0, "unix_ns": 0}))
 

@@ -13,6 +13,7 @@ Seeded: the same arguments write byte-identical files.
 from __future__ import annotations
 
 import gzip
+import io
 import math
 from pathlib import Path
 
@@ -29,8 +30,12 @@ def synthesize(out: Path, hours: float = 1.0, seed: int = 1, sigma: float = 5.0,
     rng = np.random.default_rng(seed)
     steps = int(round(hours * 3600.0 / dt_s))
     dt_ns = int(round(dt_s * 1e9))
-    opener = (lambda p: gzip.open(p.with_suffix(".csv.gz"), "wt", newline="", mtime=0)) if compress \
-        else (lambda p: open(p, "w", newline=""))
+    def opener(p):
+        if not compress:
+            return open(p, "w", newline="")
+        # mtime=0 and no file name in the header: the same arguments give the same bytes.
+        raw = gzip.GzipFile(filename="", mode="wb", fileobj=open(p.with_suffix(".csv.gz"), "wb"), mtime=0)
+        return io.TextIOWrapper(raw, newline="")
     decimals = max(0, -int(math.floor(math.log10(tick)))) if tick < 1 else 0
     lot_decimals = max(0, -int(math.floor(math.log10(lot))))
     fmt_p = f"{{:.{decimals}f}}"
