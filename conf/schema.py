@@ -164,6 +164,22 @@ Processes = make_dataclass("Processes", [(p.name, Process, field(default=p.defau
 
 
 @dataclass(frozen=True)
+class Backtest:
+    """bin/mm-backtest: the exchange model's rules and the instrument the data is quoted in."""
+    queue_model: str = choice("risk_averse", "risk_averse", "power", "log_prob")
+    queue_power: float = num(2.0, 0.01, 100.0, "exponent of the power queue model")
+    entry_latency_ms: float = num(2.0, 0.0, 60_000.0, "ms, our order -> the exchange")
+    response_latency_ms: float = num(2.0, 0.0, 60_000.0, "ms, the exchange's answer -> us")
+    feed_latency_ms: float = num(2.0, 0.0, 60_000.0, "ms, market data -> us (CSV data)")
+    partial_fills: bool = False
+    requote_interval_ms: float = num(0.0, 0.0, 3_600_000.0, "ms, 0 = on every market update")
+    tick_size: float = num(1.0, 1e-9, 1e6, "USD")
+    amount_tick: float = num(0.001, 1e-9, 1e6, "contracts")
+    min_amount: float = num(0.001, 1e-9, 1e6, "contracts")
+    seed: int = num(1, 0, 2**31 - 1)
+
+
+@dataclass(frozen=True)
 class Config:
     source: str = "defaults"
     venue: Venue = Venue()
@@ -174,6 +190,7 @@ class Config:
     recorder: Recorder = Recorder()
     control: Control = Control()
     processes: Processes = Processes()
+    backtest: Backtest = Backtest()
 
 
 SECTIONS = {f.name: type(f.default) for f in fields(Config) if f.name != "source"}

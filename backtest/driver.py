@@ -1,0 +1,260 @@
+"""The backtest driver: market data -> replay core (exchange model + the live QuoteEngine) ->
+the live pre-trade limits and trading state -> order actions -> back into the core.
+
+The strategy is the live one: the QuoteEngine (kernels/quote.pyx) decides, procs/risk/limits.py
+approves (position, size, notional, price band, REDUCING, HALTED), procs/risk/trading_state.py
+moves ACTIVE/REDUCING/HALTED on P&L and position, procs/risk/position.py books fills (FIFO lots,
+fees). Position and order state change only when the exchange's answer reaches us.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from backtest.core import Core
+from backtest.core_twin import Core as CoreTwin
+from backtest.events import (ACTION_NAMES, QUEUE_MODELS, REPORT_AMENDED, REPORT_CANCELLED, REPORT_FILL,
+                             REPORT_NAMES, REPORT_REJECT, STOP_DATA, STOP_END, STOP_QUOTE, STOP_UNTIL)
+from backtest.ladder_orders import OpenOrder, diff
+from backtest.rundir import RunWriter
+from conf.load import to_dict
+from kernels.quote import QuoteEngine
+from procs.risk.limits import Limits, approve
+from procs.risk.position import PositionBook
+from procs.risk.trading_state import TradingState
+from shm import records as R
+from shm.state import TRADING_STATE_NAMES
+
+SAMPLE_NS = 1_000_000_000      # pnl.csv and the trading state's P&L limits: every simulated second
+MD_ROW_NS = 100_000_000        # md.csv: the local top of book at most this often
+
+
+class _State:
+    """The few shared-state fields TradingState reads and writes, in a dict (no segment)."""
+
+    def __init__(self):
+        self.values = {"paused": 0}
+
+    def get(self, key):
+        return self.values.get(key, 0)
+
+    def set(self, key, value):
+        self.values[key] = value
+
+
+def engine_params(config):
+    """The quoter's parameters as the live quoter builds them (max_position capped by [risk])."""
+    p = config.quoter
+    if hasattr(p, "max_position"):
+        p = dataclasses.replace(p, max_position=min(p.max_position, config.risk.max_position))
+    return p
+
+
+class Backtest:
+    def __init__(self, config, twin: bool = False, out: Path | None = None, progress: bool = False):
+        bt, risk = config.backtest, config.risk
+        self.config, self.bt, self.out, self.progress = config, bt, out, progress
+        self.tick, self.lot = bt.tick_size, bt.amount_tick
+        self.engine = QuoteEngine(engine_params(config), bt.tick_size, bt.amount_tick, bt.min_amount, 0.0)
+        cls = CoreTwin if twin else Core
+        self.core = cls(bt.tick_size, bt.amount_tick, QUEUE_MODELS[bt.queue_model], bt.queue_power,
+                        bt.partial_fills, int(bt.entry_latency_ms * 1e6), int(bt.response_latency_ms * 1e6),
+                        risk.maker_fee_rate, risk.taker_fee_rate, int(bt.requote_interval_ms * 1e6), self.engine)
+        self.limits = Limits(risk.max_position, risk.max_notional, risk.max_order_size, risk.price_band_bps,
+                             bt.amount_tick, bt.min_amount)
+        self.shared = _State()
+        self.trading = TradingState(risk, self.shared, lambda reason: self._cancel_all())
+        self.book = PositionBook(1)
+        self.orders: dict[int, OpenOrder] = {}
+        self.oid = 100                       # Thalex client order ids start at 100
+        self.mass_quote = config.gateway.mass_quote
+        self.counts = {"insert": 0, "amend": 0, "cancel": 0, "reject": 0, "post_only_rejects": 0,
+                       "ladders": 0, "pulls": 0}
+        self.trade_seq = 0
+        self.last_sigma = float("nan")
+        self.next_md_ns = 0
+        self.w = None
+
+    # ---- the run ------------------------------------------------------------------------------
+    def run(self, chunks) -> dict:
+        settings = to_dict(self.config)
+        settings["instance"] = "backtest"
+        self.w = RunWriter(self.out, settings) if self.out is not None else None
+        core, chunks = self.core, iter(chunks)
+        wall0, until, t0 = time.perf_counter(), None, None
+        last_print = wall0
+        while True:
+            code = core.run(until if until is not None else -1)
+            self._reports(core.take_reports())
+            if code == STOP_DATA:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    core.feed(np.zeros(0, self.core_dtype()), True)
+                else:
+                    core.feed(chunk, False)
+                    if until is None and len(chunk):
+                        t0 = int(chunk["exch_ts"][0])
+                        until = (t0 // SAMPLE_NS + 1) * SAMPLE_NS
+            elif code == STOP_QUOTE:
+                self._quote()
+            elif code == STOP_UNTIL:
+                if until is None:
+                    continue
+                self._sample(until)
+                until += SAMPLE_NS
+                if self.progress and time.perf_counter() - last_print > 1.0:
+                    last_print = time.perf_counter()
+                    self._progress(until - t0, last_print - wall0)
+            elif code == STOP_END:
+                break
+        if until is not None:
+            self._sample(max(core.now, until - SAMPLE_NS))
+        wall = time.perf_counter() - wall0
+        if self.progress:
+            self._progress(core.now - (t0 or 0), wall)
+            print(file=sys.stderr)
+        summary = self.summary(t0 or 0)
+        if self.w is not None:
+            self.w.close(summary)
+        return {**summary, "wall_s": wall, "events_per_s": core.events / wall if wall > 0 else 0.0}
+
+    @staticmethod
+    def core_dtype():
+        from backtest.events import EVENT_DTYPE
+        return EVENT_DTYPE
+
+    def _progress(self, sim_ns, wall_s):
+        ev = self.core.events
+        print(f"\r[backtest] {sim_ns / 3.6e12:7.2f} h simulated  {ev:>11,} events  "
+              f"{ev / wall_s if wall_s else 0:>12,.0f} events/s  {self.book.fills:>7,} fills",
+              end="", file=sys.stderr, flush=True)
+
+    # ---- answers from the exchange -------------------------------------------------------------
+    def _reports(self, reports) -> None:
+        for r in reports:
+            kind, oid, side = int(r["kind"]), int(r["order_id"]), int(r["side"])
+            price, amount, local_ts = float(r["price"]), float(r["amount"]), int(r["local_ts"])
+            o = self.orders.get(oid)
+            if kind == REPORT_FILL:
+                self.trade_seq += 1
+                self.book.fill(0, side, price, amount, float(r["fee"]), self.trade_seq)
+                self.engine.on_fill(side, price, int(r["exch_ts"]) * 1e-9)
+                self.core.inventory = self.book.position[0]
+                if o is not None:
+                    o.leaves = float(r["leaves"])
+                    if o.leaves <= 0:
+                        del self.orders[oid]
+                if self.w:
+                    self.w.row("fills", (int(r["exch_ts"]), 0, side, 1 if r["maker"] else 2, price, amount,
+                                         float(r["fee"]), self.book.position[0], oid, self.trade_seq))
+                self._evaluate(local_ts)
+            elif kind in (REPORT_REJECT, REPORT_CANCELLED):
+                self.orders.pop(oid, None)
+                if kind == REPORT_REJECT:
+                    self.counts["reject"] += 1
+                    self.counts["post_only_rejects"] += int(r["reason"]) == 1
+            elif kind == REPORT_AMENDED and o is not None:
+                o.leaves = amount
+            if self.w:
+                self.w.row("orders", (local_ts, REPORT_NAMES[kind], 0, side, oid, price, amount,
+                                      int(r["reason"])))
+
+    # ---- a new ladder from the engine ------------------------------------------------------
+    def _quote(self) -> None:
+        q = self.core.quote.copy()
+        now = self.core.now
+        if self.w:
+            self._quote_row(q, now)
+            if now >= self.next_md_ns:
+                self.next_md_ns = now + MD_ROW_NS
+                bb, bq, ba, aq = self.core.local_best()
+                self.w.row("md", (now, 0, bb, bq, ba, aq, float(q["mid"][0]) or "", "", "", 0))
+        if q["type"][0] == R.QUOTE_SET:
+            self.last_sigma = float(q["sigma"][0])
+        self.counts["ladders" if q["type"][0] == R.QUOTE_SET else "pulls"] += 1
+        open_bid = sum(o.leaves for o in self.orders.values() if o.side == 1)
+        open_ask = sum(o.leaves for o in self.orders.values() if o.side == -1)
+        mark = float(q["mid"][0])
+        approve(q, self.book.position[0], mark, self.limits, self.trading.halted,
+                bool(self.shared.get("paused")), self.trading.reducing, open_bid, open_ask)
+        if q["type"][0] == R.QUOTE_SET:
+            bids = list(zip(q["bid_price"][0][:int(q["n_bids"][0])].tolist(),
+                            q["bid_amount"][0][:int(q["n_bids"][0])].tolist()))
+            asks = list(zip(q["ask_price"][0][:int(q["n_asks"][0])].tolist(),
+                            q["ask_amount"][0][:int(q["n_asks"][0])].tolist()))
+        else:
+            bids, asks = [], []
+        self._send(diff(self.orders, 1, bids, self._next_oid, self.mass_quote, self.tick) +
+                   diff(self.orders, -1, asks, self._next_oid, self.mass_quote, self.tick))
+
+    def _next_oid(self) -> int:
+        self.oid += 1
+        return self.oid
+
+    def _send(self, actions) -> None:
+        now = self.core.now
+        for action, oid, side, price, amount in actions:
+            self.core.submit(action, oid, side, price, amount, now, True)
+            name = ACTION_NAMES[action]
+            self.counts[name] += 1
+            if self.w:
+                self.w.row("orders", (now, name, 0, side, oid, price, amount, 0))
+
+    def _cancel_all(self) -> None:
+        self._send(diff(self.orders, 1, [], self._next_oid, True, self.tick) +
+                   diff(self.orders, -1, [], self._next_oid, True, self.tick))
+
+    def _quote_row(self, q, now) -> None:
+        nb, na = int(q["n_bids"][0]), int(q["n_asks"][0])
+        bids = "|".join(f"{p:g}@{a:g}" for p, a in zip(q["bid_price"][0][:nb], q["bid_amount"][0][:nb]))
+        asks = "|".join(f"{p:g}@{a:g}" for p, a in zip(q["ask_price"][0][:na], q["ask_amount"][0][:na]))
+        self.w.row("quotes", (now, 0, self.counts["ladders"] + self.counts["pulls"] + 1,
+                              "set" if q["type"][0] == R.QUOTE_SET else "pull", int(q["reason"][0]),
+                              float(q["mid"][0]), float(q["reservation_price"][0]), float(q["half_spread"][0]),
+                              float(q["sigma"][0]), float(q["gamma"][0]), float(q["intensity_a"][0]),
+                              float(q["intensity_k"][0]), float(q["inventory"][0]), nb, na,
+                              float(q["bid_price"][0][0]) if nb else "", float(q["ask_price"][0][0]) if na else "",
+                              int(now - int(q["md_receive_ts_ns"][0])), bids, asks))
+
+    # ---- P&L and the trading state -----------------------------------------------------------
+    def _mark(self) -> float:
+        bb, _, ba, _ = self.core.local_best()
+        return 0.5 * (bb + ba) if bb == bb and ba == ba else 0.0
+
+    def _evaluate(self, now_ns: int) -> None:
+        mark = self._mark()
+        if mark > 0:
+            day = datetime.datetime.fromtimestamp(now_ns / 1e9, datetime.timezone.utc).date().isoformat()
+            self.trading.evaluate(self.book.equity([mark]), self.book.position, day)
+
+    def _sample(self, now_ns: int) -> None:
+        self._evaluate(now_ns)
+        if self.w is None:
+            return
+        mark = self._mark()
+        b = self.book
+        marks = [mark]
+        self.w.row("pnl", (now_ns, TRADING_STATE_NAMES[self.trading.state], 0, int(bool(self.orders)),
+                           b.position[0], b.realised, b.unrealised(marks), b.fees, b.funding,
+                           b.equity(marks), self.trading.high_water, b.fills))
+
+    def summary(self, t0: int) -> dict:
+        b, mark = self.book, self._mark()
+        return {"events": int(self.core.events), "simulated_s": (self.core.now - t0) / 1e9 if t0 else 0.0,
+                "fills": b.fills, "position": b.position[0], "realised_usd": b.realised,
+                "fees_usd": b.fees, "equity_usd": b.equity([mark]) if mark else b.realised - b.fees,
+                "final_mark": mark, "trading_state": TRADING_STATE_NAMES[self.trading.state],
+                "trading_reason": self.trading.reason, "orders": dict(self.counts),
+                "sigma": self.last_sigma,
+                "intensity_a": float(self.engine.intensity.a), "intensity_k": float(self.engine.intensity.k),
+                "rules": {"queue_model": self.bt.queue_model, "partial_fills": self.bt.partial_fills,
+                          "entry_latency_ms": self.bt.entry_latency_ms,
+                          "response_latency_ms": self.bt.response_latency_ms,
+                          "feed_latency_ms": self.bt.feed_latency_ms,
+                          "requote_interval_ms": self.bt.requote_interval_ms,
+                          "mass_quote": self.mass_quote}}
