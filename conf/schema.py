@@ -176,7 +176,7 @@ class Backtest:
     tick_size: float = num(1.0, 1e-9, 1e6, "USD")
     amount_tick: float = num(0.001, 1e-9, 1e6, "contracts")
     min_amount: float = num(0.001, 1e-9, 1e6, "contracts")
-    seed: int = num(1, 0, 2**31 - 1)
+    seed: int = num(1, 0, 2**31 - 1, "seed")
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,10 @@ def header() -> str:
     lines = [f"/* {NOTICE}. */",
              "/* C mirror of the record dtypes; byte diagrams in shm/records.py. */",
              "#ifndef MM_RECORDS_H", "#define MM_RECORDS_H", "#include <stddef.h>",
-             "#include <stdint.h>", ""]
+             "#include <stdint.h>", "",
+             "/* C11 and C++11 spell the compile-time check differently (backtest/ builds as C++). */",
+             "#ifdef __cplusplus", "#define MM_STATIC_ASSERT static_assert", "#else",
+             "#define MM_STATIC_ASSERT _Static_assert", "#endif", ""]
     lines += [f"#define {name} {value}" for name, value in records.C_CONSTANTS.items()]
     for struct, dtype in records.RECORDS.items():
         lines += ["", "typedef struct {"]
@@ -74,9 +77,9 @@ def header() -> str:
             lines.append(f"    uint8_t _reserved[{dtype.itemsize - end}];")
         lines.append(f"}} {struct};")
         # The C compiler itself refuses a struct that drifted from the dtype.
-        lines.append(f"_Static_assert(sizeof({struct}) == {dtype.itemsize}, \"{struct}: size\");")
+        lines.append(f"MM_STATIC_ASSERT(sizeof({struct}) == {dtype.itemsize}, \"{struct}: size\");")
         for name, offset, _, _ in _fields(dtype):
-            lines.append(f"_Static_assert(offsetof({struct}, {name}) == {offset}, \"{struct}.{name}\");")
+            lines.append(f"MM_STATIC_ASSERT(offsetof({struct}, {name}) == {offset}, \"{struct}.{name}\");")
     lines += ["", "#endif", ""]
     return "\n".join(lines)
 

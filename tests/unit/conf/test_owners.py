@@ -16,7 +16,7 @@ from runtime import settings as S
 from venue.ratelimit import CANCEL_LIMIT, ME_LIMIT_NON_PERSISTENT, ME_LIMIT_PERSISTENT, NS_PER_S
 
 ROOT = Path(__file__).resolve().parents[3]
-CODE = ("control", "kernels", "procs", "report", "runtime", "shm", "venue")   # where settings act
+CODE = ("backtest", "control", "kernels", "procs", "report", "runtime", "shm", "venue")   # where settings act
 LISTING = [{"instrument_name": "BTC-PERPETUAL", "product": "FBTCUSD", "tick_size": 1, "volume_tick_size": 0.001,
             "min_order_amount": 0.001, "type": "perpetual", "underlying": "BTCUSD"}]
 

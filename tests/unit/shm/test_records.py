@@ -70,7 +70,7 @@ def test_a_record_added_to_records_py_gets_a_struct_with_its_padding(monkeypatch
     header = generate_c.header()
     assert "    uint8_t _pad3[5];\n    double price;\n" in header
     assert "    uint32_t levels[MM_MAX_LEVELS];\n" in header
-    assert "_Static_assert(offsetof(Probe, price) == 8" in header
+    assert "MM_STATIC_ASSERT(offsetof(Probe, price) == 8" in header
     assert "    ctypedef struct Probe:\n        uint16_t type\n        int8_t side\n" in generate_c.pxd()
     assert '"levels": (_off(&v' in generate_c.probe()
 
