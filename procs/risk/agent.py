@@ -58,6 +58,8 @@ class RiskAgent(Agent):
         self.ex = np.zeros(64, R.EXEC_DTYPE)
         self.pending = {}          # instrument id -> approved set waiting for room on ``orders``
         self.seen = {}             # command name -> last request seq handled
+        self.was_paused = False    # pause pulls once on the change (a restart while paused pulls again)
+        self.last_wanted: dict[int, np.ndarray] = {}   # instrument -> the quoter's newest ladder, as wanted
         self.denied = self.lapped = self.ring_full = self.malformed = 0
 
     @classmethod
@@ -119,12 +121,8 @@ class RiskAgent(Agent):
             if iid >= len(self.instruments):
                 self.malformed += 1
                 continue
-            added = approve(q, self.book.position[iid], self.marks[iid], self.limits[iid],
-                            t.halted, t.paused, t.reducing, float(self.open_bid[iid]),
-                            float(self.open_ask[iid]))
-            if added:
-                self.denied += 1
-            self._send(iid, q)
+            self.last_wanted[iid] = q.copy()
+            self._approve_and_send(iid, q)
         work += self._drain_md() + self._commands()
         if not t.halted and t.evaluate(self.book.equity(self.marks), self.book.position,
                                        time.strftime("%Y-%m-%d", time.gmtime())):
@@ -210,9 +208,34 @@ class RiskAgent(Agent):
             self._publish_pnl()
         return n
 
+    def _approve_and_send(self, iid: int, q) -> None:
+        t = self.trading
+        added = approve(q, self.book.position[iid], self.marks[iid], self.limits[iid],
+                        t.halted, t.paused, t.reducing, float(self.open_bid[iid]),
+                        float(self.open_ask[iid]))
+        if added:
+            self.denied += 1
+        self._send(iid, q)
+
+    def _requote(self) -> None:
+        """After resume (or the end of a pause) the newest wanted ladders go through the checks
+        again: the quoter republishes only when the market moves, so a still market would
+        otherwise stay unquoted."""
+        for iid, wanted in self.last_wanted.items():
+            self._approve_and_send(iid, wanted.copy())
+
     def _commands(self) -> int:
         s = self.state
         work = 0
+        # Pause pulls what rests at once: a quiet market republishes nothing that could carry it.
+        paused = self.trading.paused
+        if paused and not self.was_paused:
+            self._pull_all(R.RISK_PAUSED)
+            work += 1
+        elif self.was_paused and not paused:
+            self._requote()
+            work += 1
+        self.was_paused = paused
         for name in ("kill", "halt", "flatten", "resume"):
             seq = s.get(f"{name}_request_seq")
             if seq == self.seen[name]:
@@ -221,6 +244,7 @@ class RiskAgent(Agent):
             work += 1
             if name == "resume":
                 self.trading.set(ACTIVE, "")
+                self._requote()
             elif name == "flatten":
                 self.trading.set(HALTED, "flatten")
                 self.exits.flatten(self.book, self.marks)

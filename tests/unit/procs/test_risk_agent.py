@@ -116,9 +116,22 @@ def test_pause_turns_ladders_into_pulls_without_changing_the_trading_state(segs,
     risk.state.set("paused", 1)
     segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
     risk.do_work()
-    (q,) = orders_out(segs)
-    assert q["type"] == R.QUOTE_PULL and q["reason"] & R.RISK_PAUSED
+    records = orders_out(segs)   # the pause's own pull of what rests, and the ladder turned into one
+    assert records.size and all(r["type"] == R.QUOTE_PULL and r["reason"] & R.RISK_PAUSED for r in records)
     assert risk.state.get("trading_state") == ACTIVE
+
+
+def test_the_end_of_a_pause_sends_the_newest_wanted_ladder_through_the_checks_again(segs, risk):
+    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
+    risk.do_work()
+    orders_out(segs)
+    risk.state.set("paused", 1)
+    risk.do_work()
+    assert all(r["type"] == R.QUOTE_PULL for r in orders_out(segs))
+    risk.state.set("paused", 0)
+    risk.do_work()
+    (q,) = orders_out(segs)
+    assert q["type"] == R.QUOTE_SET and q["n_bids"] == 1 and q["bid_price"][0] == 99_990.0
 
 
 def test_flatten_halts_and_sends_a_reduce_only_close_of_the_position(segs, risk):
