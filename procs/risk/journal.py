@@ -61,7 +61,7 @@ class Journal:
         self.refused = 0            # saves refused because the data held a non-finite number
         self.writes = 0
         self._last = 0.0
-        self._interval_s = min_interval_s
+        self._took_s = 0.0          # how long the last write took
 
     def load(self) -> dict | None:
         """The saved data, or None when there is none or it cannot be trusted (logged, naming the
@@ -108,7 +108,7 @@ class Journal:
         if self.path is None or not self.dirty:
             return False
         now = time.monotonic()
-        if not force and now - self._last < self._interval_s:
+        if not force and now - self._last < max(self.min_interval_s, SLOW_WRITE_FACTOR * self._took_s):
             return False
         try:
             text = json.dumps({"format": FORMAT, **data_fn()}, allow_nan=False)
@@ -122,11 +122,10 @@ class Journal:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(text)
         os.replace(tmp, self.path)
-        took = time.monotonic() - now
-        # A big book (every fill key) takes longer to write: write it less often, so the journal
-        # never costs more than about 1/SLOW_WRITE_FACTOR of the process (the ring replay covers
-        # the longer gap; the exec ring holds thousands of records).
-        self._interval_s = max(self.min_interval_s, SLOW_WRITE_FACTOR * took)
+        # A big book (every fill key) takes longer to write: it is written less often, so the
+        # journal never costs more than about 1/SLOW_WRITE_FACTOR of the process (the ring replay
+        # covers the longer gap; the exec ring holds thousands of records).
+        self._took_s = time.monotonic() - now
         self.dirty, self._last = False, now
         self.writes += 1
         return True
