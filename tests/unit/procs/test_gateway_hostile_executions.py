@@ -132,3 +132,14 @@ def test_a_reply_mentioning_channel_name_is_still_the_clients(wired):
 def test_a_channel_we_do_not_handle_is_ignored_not_reconciled(wired):
     assert wired.executions.on_frame(frame("account.portfolio", [{"position": 1e300}])) is True
     assert wired.executions.invalid == 0 and wired.asked == [] and len(wired.records()) == 0
+
+
+def test_an_ack_delivered_again_after_its_cancel_does_not_bring_the_order_back(wired):
+    ack = frame("session.orders", [an_order(change_reason="insert", status="open", filled_amount=0.0,
+                                             remaining_amount=0.01, fills=[])])
+    cancel = frame("session.orders", [an_order(change_reason="cancel", status="cancelled", filled_amount=0.0,
+                                                remaining_amount=0.01, fills=[], delete_reason="client_cancel")])
+    for f in (ack, cancel, ack):                   # the first ack again, late
+        assert wired.executions.on_frame(f)
+    assert wired.open_orders.live == {} and wired.open_orders.stale == 1
+    assert wired.segs["state"].snapshot()["open_bid"][0] == 0.0 and wired.executions.invalid == 0
