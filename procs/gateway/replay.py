@@ -79,7 +79,8 @@ class Replay:
     def _history(self, client, since_ns: int) -> list:
         trades, bookmark = [], None
         for _ in range(MAX_PAGES):
-            page = client.trade_history(limit=PAGE, time_low=since_ns / 1e9 if since_ns else None,
+            # time_low: whole Unix seconds (the spec's int64); without it Thalex returns 90 days only
+            page = client.trade_history(limit=PAGE, time_low=since_ns // 1_000_000_000,
                                         sort="ascending", bookmark=bookmark)
             if type(page) is not dict or type(page.get("trades")) is not list:
                 raise ValueError(f"private/trade_history result {page!r:.100}: expected "
