@@ -9,9 +9,12 @@ Why nothing booked is ever lost, precisely: every save is one consistent snapsho
 sequence taken together between two batches) written atomically (temp file + rename). A
 restarted risk process loads the snapshot and reads ``exec`` again from its sequence, so whatever
 it booked after the snapshot (up to ``min_interval_s`` of it) is booked again, once, from the
-ring. When the ring no longer holds that sequence (lapped, or a new ring), it asks the gateway
-to replay the exchange's trade history instead (procs/risk/resume.py). The journal need not be
-written as part of each booking: the ring replay covers the gap between snapshots.
+ring. When the ring no longer holds that sequence (lapped, or a new ring), the gateway's replay
+of the exchange's trade history covers it instead (procs/risk/reconcile.py). So the journal need
+not be written as part of each booking: the ring replay covers the gap between snapshots, for
+fills, fee reports and positions alike. What it does not cover: funding accrued from market data
+after the last snapshot (``md`` is not replayed): at most one interval's accrual, fractions of a
+cent, and marks taken for a reconciled position's difference are today's, not those of then.
 
 A save whose data holds a non-finite number (NaN, Infinity) is refused, counted in ``refused``
 and logged: the last good journal stays. A load refuses such a file as well, and a file that is
