@@ -50,7 +50,6 @@ from shm.state import ACTIVE, HALTED, SharedState
 
 log = logging.getLogger("risk")
 BOOKED_KINDS = (R.EXEC_FILL, R.EXEC_TRADE, R.EXEC_POSITION)
-MAX_CLOCK_AHEAD_NS = 3600 * 1_000_000_000   # an execution stamped further ahead of our clock is refused
 
 
 class RiskAgent(Agent):
@@ -238,9 +237,7 @@ class RiskAgent(Agent):
             return
         if kind not in BOOKED_KINDS:
             return
-        why = refusal(e, self.marks[iid], self.max_fill)
-        if not why and int(e["exchange_ts_ns"]) > time.time_ns() + MAX_CLOCK_AHEAD_NS:
-            why = f"exchange time {int(e['exchange_ts_ns'])} ns: more than an hour ahead of our clock"
+        why = refusal(e, self.marks[iid], self.max_fill, time.time_ns())
         if not why:
             try:
                 self._book_exec(iid, kind, e)

@@ -1,12 +1,14 @@
 """The risk process's last look at an execution before it is booked (the decoders looked first).
 
-``refusal(e, mark, max_fill)`` says why risk must not book record ``e`` ("" when it may):
+``refusal(e, mark, max_fill, now_ns)`` says why risk must not book record ``e`` ("" when it may):
 
 - fills (EXEC_FILL) and trade reports (EXEC_TRADE): side +1/-1, a trade id (0 could not be booked
   exactly once), a finite price within venue/decode/bounds.py and within a factor PRICE_BAND of
   the mark when there is one, an amount in (0, max_fill], a fee within bounds. A fee of NaN in a
   trade report means "fee unknown" (the spec lets reports leave it out) and is fine; in a fill
-  the decoder writes 0 for "unknown" (NaN there is garbage).
+  the decoder writes 0 for "unknown" (NaN there is garbage). An exchange time more than
+  MAX_CLOCK_AHEAD_NS ahead of our clock is refused (it would move the replay window,
+  procs/risk/reconcile.py, into the future).
 - positions (EXEC_POSITION): finite, within bounds.
 - other kinds (acks, cancels, rejects, markers) carry nothing risk books.
 
@@ -22,6 +24,7 @@ from venue.decode.bounds import fee_ok, position_ok, price_ok
 
 PRICE_BAND = 10.0   # a fill more than 10x away from the mark, either way, is no fill of ours
 MAX_FILL_FACTOR = 10.0   # a fill above 10x max(max_position, max_order_size) is no fill of ours
+MAX_CLOCK_AHEAD_NS = 3600 * 1_000_000_000
 
 
 def max_fill_of(risk_conf) -> float:
@@ -29,8 +32,9 @@ def max_fill_of(risk_conf) -> float:
     return MAX_FILL_FACTOR * max(risk_conf.max_position, risk_conf.max_order_size)
 
 
-def refusal(e, mark: float, max_fill: float) -> str:
-    """Why execution record ``e`` must not be booked, or "" (``mark`` USD, 0 = none yet)."""
+def refusal(e, mark: float, max_fill: float, now_ns: int) -> str:
+    """Why execution record ``e`` must not be booked, or "" (``mark`` USD, 0 = none yet;
+    ``now_ns`` our wall clock, Unix ns)."""
     kind = int(e["type"])
     if kind == R.EXEC_POSITION:
         position = float(e["position"])
@@ -50,6 +54,8 @@ def refusal(e, mark: float, max_fill: float) -> str:
         return f"price={price}: more than {PRICE_BAND:g}x away from the mark {mark}"
     if not (math.isfinite(amount) and 0.0 < amount <= max_fill):
         return f"amount={amount}: expected 0 < amount <= {max_fill:g} contracts"
+    if int(e["exchange_ts_ns"]) > now_ns + MAX_CLOCK_AHEAD_NS:
+        return f"exchange time {int(e['exchange_ts_ns'])} ns: more than an hour ahead of our clock"
     if kind == R.EXEC_TRADE and fee != fee:
         return ""   # a report without a fee: "unknown", the booked fee stays
     if not (math.isfinite(fee) and fee_ok(fee, price, amount)):
