@@ -71,9 +71,11 @@ def writer(instance: str, name: str):
     return cls.attach(segment_name(instance, name), spec.dtype, capacity=spec.capacity)
 
 
-def reader(instance: str, name: str, strict: bool = False):
+def reader(instance: str, name: str, strict: bool = False, start="newest"):
+    """A reader of ring ``name``; for a broadcast ring ``start`` is "newest", "oldest" or a
+    sequence (shm/broadcast.pyx)."""
     spec = SPECS[name]
     if spec.kind == "one_to_one":
         return OneToOneRing.attach(segment_name(instance, name), spec.dtype, capacity=spec.capacity)
     cls = StrictBroadcastReader if strict else BroadcastReader
-    return cls.attach(segment_name(instance, name), spec.dtype, capacity=spec.capacity)
+    return cls.attach(segment_name(instance, name), spec.dtype, start=start, capacity=spec.capacity)

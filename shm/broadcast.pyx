@@ -64,6 +64,23 @@ cdef class BroadcastRing:
     def name(self):
         return self.segment.name
 
+    @property
+    def oldest(self):
+        """Sequence of the oldest record the ring still holds (0 until it has wrapped)."""
+        cdef uint64_t tail = mm_load_acquire(self._tail)
+        return tail - self._capacity if tail > self._capacity else 0
+
+    def holds(self, seq):
+        """True if a reader starting at ``seq`` would miss nothing: oldest <= seq <= tail."""
+        cdef uint64_t tail = mm_load_acquire(self._tail)
+        return 0 <= seq <= tail and tail - seq <= self._capacity
+
+    @property
+    def identity(self):
+        """(owner pid, creation time in wall ns) of the segment: sequences remembered from one
+        incarnation of the ring mean nothing in the next."""
+        return (self.segment.owner_pid, self.segment.created_wall_ns)
+
     def close(self):
         """Drop the mapping (the owner also unlinks the name)."""
         self._records = NULL
@@ -116,17 +133,24 @@ cdef class BroadcastReader(BroadcastRing):
     """A reader that tolerates laps: counts them and jumps to the newest record.
 
     ``start="newest"`` (default) reads only what is published after attaching;
-    ``start="oldest"`` begins with the oldest record still in the ring.
+    ``start="oldest"`` begins with the oldest record still in the ring; an int starts at that
+    sequence (a consumer resuming where it left off: check ``holds(seq)`` first, a sequence
+    already overwritten laps on the first read; ValueError for one not yet published).
     """
 
     def __init__(self, segment, dtype, start="newest"):
         cdef uint64_t tail = mm_load_acquire(self._tail)
-        if start == "newest":
+        if isinstance(start, int) and not isinstance(start, bool):
+            if not 0 <= start <= tail:
+                raise ValueError(f"start={start}: ring {segment.name} has published {tail} records; "
+                                 f"expected a sequence in 0..{tail}")
+            self._cursor = start
+        elif start == "newest":
             self._cursor = tail
         elif start == "oldest":
             self._cursor = tail - self._capacity if tail > self._capacity else 0
         else:
-            raise ValueError(f"start={start!r}: expected 'newest' or 'oldest'")
+            raise ValueError(f"start={start!r}: expected 'newest', 'oldest' or a sequence number")
         self._strict = False
 
     @classmethod
@@ -184,8 +208,8 @@ cdef class BroadcastReader(BroadcastRing):
                 if rc != READ_OK:
                     break
                 i += 1
-        if rc == READ_LAPPED:
-            raise RingLappedError(self.segment.name, self.missed - missed)
+        if rc == READ_LAPPED:   # out[:i] were read before the lap: the caller keeps them
+            raise RingLappedError(self.segment.name, self.missed - missed, i)
         return i
 
     def read(self):

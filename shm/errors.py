@@ -24,6 +24,7 @@ class RecordSizeError(ShmError, ValueError):
 class RingLappedError(ShmError):
     """A strict broadcast reader fell more than a ring's capacity behind and lost records."""
 
-    def __init__(self, name: str, missed: int):
-        self.name, self.missed = name, missed
+    def __init__(self, name: str, missed: int, read: int = 0):
+        # ``read``: records a batch read delivered before the lap (valid, in order: use them)
+        self.name, self.missed, self.read = name, missed, read
         super().__init__(f"reader of {name} was lapped: {missed} records overwritten before they were read")

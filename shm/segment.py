@@ -34,10 +34,14 @@ def segment_name(instance: str, name: str) -> str:
 class Segment:
     """One mapped segment. ``buf`` is the writable mmap; ``layout`` says where everything is."""
 
-    def __init__(self, name: str, buf: mmap.mmap, layout: Layout, owner: bool, owner_pid: int):
+    def __init__(self, name: str, buf: mmap.mmap, layout: Layout, owner: bool, owner_pid: int,
+                 created_wall_ns: int = 0):
         self.name, self.buf, self.layout = name, buf, layout
         self.owner = owner
         self.owner_pid = owner_pid
+        # (owner_pid, created_wall_ns) tells one incarnation of a name from the next: a sequence
+        # remembered from a ring is only meaningful in the ring it came from.
+        self.created_wall_ns = created_wall_ns
         self._creator_pid = os.getpid() if owner else None
         self._unlinked = False
 
@@ -61,10 +65,10 @@ class Segment:
             raise
         finally:
             os.close(fd)
-        pid = os.getpid()
+        pid, created = os.getpid(), time.time_ns()
         HEADER_STRUCT.pack_into(buf, 0, MAGIC, LAYOUT_VERSION, kind, record_size, 0, capacity, pid,
-                                time.time_ns(), name.encode()[:NAME_BYTES])
-        return cls(name, buf, layout, owner=True, owner_pid=pid)
+                                created, name.encode()[:NAME_BYTES])
+        return cls(name, buf, layout, owner=True, owner_pid=pid, created_wall_ns=created)
 
     @classmethod
     def attach(cls, name: str, kind: int, record_size: int, capacity: int | None = None) -> "Segment":
@@ -81,7 +85,7 @@ class Segment:
             buf = mmap.mmap(fd, size)
         finally:
             os.close(fd)
-        magic, version, got_kind, got_rsize, _, got_cap, pid, _, _ = HEADER_STRUCT.unpack_from(buf, 0)
+        magic, version, got_kind, got_rsize, _, got_cap, pid, created, _ = HEADER_STRUCT.unpack_from(buf, 0)
         expected = [("magic", magic, MAGIC), ("layout_version", version, LAYOUT_VERSION),
                     ("kind", got_kind, kind), ("record_size", got_rsize, record_size)]
         if capacity is not None:
@@ -96,7 +100,7 @@ class Segment:
         if size < layout.size:
             buf.close()
             raise LayoutMismatchError(f"segment {name}: {size} bytes, expected at least {layout.size}")
-        return cls(name, buf, layout, owner=False, owner_pid=pid)
+        return cls(name, buf, layout, owner=False, owner_pid=pid, created_wall_ns=created)
 
     def close(self) -> None:
         """Unmap, if no NumPy view still exports the buffer (then the GC unmaps it later)."""

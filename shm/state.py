@@ -5,7 +5,12 @@ One record in segment ``mm.<instance>.state``. Every field has exactly one write
 - supervisor (control port): ``paused``, ``*_request_seq`` (halt, resume, flatten, kill: cancel
   everything and halt; cancel: cancel everything without halting, before a restart) (a command is posted by incrementing
   its sequence; the acting process remembers the last sequence it handled), ``params_version``.
-- risk: ``trading_state``, ``reason``, ``state_changed_ns``, positions, P&L, ``fills``.
+- risk: ``trading_state``, ``reason``, ``state_changed_ns``, positions, P&L, ``fills``, and for the
+  gateway's replays (procs/gateway/replay.py): ``reconcile_request_seq`` (risk asks the gateway to
+  reconcile; answered in-band on ``exec`` by an EXEC_RECONCILED record), ``replay_since_ns`` (the
+  exchange time from which a replay of the trade history covers whatever risk may lack, Unix ns;
+  0 = the whole history) and ``exec_booked_seq`` (risk's cursor on ``exec`` + 1, 0 = none yet:
+  a replay never runs more than half the ring ahead of it).
 - gateway: ``quoting``, ``connected``, ``kill_done_seq``, ``cancel_done_seq``, ``open_bid``/``open_ask``,
   ``send_p50_ns``/``send_p99_ns`` (market record received -> ladder sent, last 1000 ladders) and
   the same for fast cancels (``fast_send_*``, ``fast_sends``).
@@ -61,6 +66,7 @@ STATE_DTYPE = describe("SharedState", [
     ("send_p50_ns", "<i8"), ("send_p99_ns", "<i8"), ("fast_send_p50_ns", "<i8"), ("fast_send_p99_ns", "<i8"),
     ("fast_sends", "<u8"),
     ("not_quoting", f"({MAX_INSTRUMENTS},)<u1"), ("md_refused", f"({len(MD_REFUSED_NAMES)},)<u4"),
+    ("reconcile_request_seq", "<u8"), ("replay_since_ns", "<i8"), ("exec_booked_seq", "<u8"),
 ], 1024)
 
 

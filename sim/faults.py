@@ -17,6 +17,11 @@ They need no login but are answered only on loopback connections. Each changes o
                                    frame becomes the Unix time at sending; ``pad_bytes`` trailing
                                    spaces make a frame oversized (JSON allows them). For tests of
                                    market data that lies: bad JSON, absurd prices, bogus times.
+    sim/inject_private {account, frames, repeat?, interval_s?, pad_bytes?}  the same, to every
+                                   logged-in connection of account ``account`` (its private
+                                   channels: session.orders, account.trade_history, ...). For
+                                   tests of executions that lie: malformed, absurd, duplicated,
+                                   out-of-order and oversized private frames.
     sim/options {...}              read, or change, the running options (volatility, drift,
                                    maker_fee, taker_fee, flow_rate, reach_bps)
 """
@@ -110,7 +115,16 @@ def handle(app, conn, method: str, p: dict):
         app.auth.register(kid, pem.encode())
         return {"key_id": kid}
     if method == "sim/inject_public":
-        return _inject_public(app, conn, p)
+        return _inject(app, p, lambda: [c for c in app.connections
+                                        if c is not conn and not c.session.logged_in])
+    if method == "sim/inject_private":
+        number = P.string(p, "account", required=True)
+        if number not in app.engine.accounts:
+            raise ApiError(INVALID_REQUEST, f"account={number!r}: no such account "
+                                            f"(known: {', '.join(app.engine.accounts) or 'none'})")
+        account = app.engine.accounts[number]
+        return _inject(app, p, lambda: [c for c in app.connections
+                                        if c is not conn and c.session.account is account])
     if method == "sim/options":
         for name, value in p.items():
             if name not in TUNABLE:
@@ -122,10 +136,11 @@ def handle(app, conn, method: str, p: dict):
                 for name, where in TUNABLE.items()}
     raise ApiError(31, f"method {method!r}: unknown (sim/ methods: drop_connections, "
                        "delay_replies, reject_next, throttle, stall_feed, trend, trade, "
-                       "portfolio, latency, register_key, inject_public, options)")
+                       "portfolio, latency, register_key, inject_public, inject_private, options)")
 
 
-def _inject_public(app, caller, p: dict) -> dict:
+def _inject(app, p: dict, targets_of) -> dict:
+    """Send ``p["frames"]`` as they are to ``targets_of()`` (looked up again at every repeat)."""
     frames = P.require(p, "frames")
     if not isinstance(frames, list) or not frames or not all(isinstance(f, str) for f in frames):
         raise ApiError(INVALID_REQUEST, f"frames={str(frames)[:80]!r}: expected a non-empty list of strings")
@@ -137,7 +152,7 @@ def _inject_public(app, caller, p: dict) -> dict:
     pad = " " * (P.integer(p, "pad_bytes", 0, MAX_PAD_BYTES) or 0)
 
     def send() -> int:
-        targets = [c for c in app.connections if c is not caller and not c.session.logged_in]
+        targets = targets_of()
         for text in frames:
             if NOW_TOKEN in text:
                 text = text.replace(NOW_TOKEN, repr(round(time.time(), 6)))

@@ -193,15 +193,16 @@ class ChaosSoak:
     def _pids(self) -> dict[str, int]:
         return {p["name"]: p["pid"] for p in self.mm.ctl("status")["processes"]}
 
-    def _recovered(self, started: float, timeout_s: float = 30.0, killed_pid: int | None = None) -> float | None:
-        """Seconds until the pipeline quotes again with every process alive (and the killed one
-        replaced: its old pid gone from the status); None if not within ``timeout_s``."""
+    def _recovered(self, started: float, timeout_s: float = 30.0, killed: tuple | None = None) -> float | None:
+        """Seconds from ``started`` until quoting with every process alive (and the ``killed``
+        (name, pid) process replaced: right after a SIGKILL it may still look alive)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             with contextlib.suppress(Exception):
                 s = self.mm.ctl("status")
-                if s["quoting"] and s["connected"] and all(p["alive"] for p in s["processes"]) and \
-                        all(p["pid"] != killed_pid for p in s["processes"]):
+                replaced = killed is None or all(p["pid"] != killed[1] for p in s["processes"]
+                                                 if p["name"] == killed[0])
+                if s["quoting"] and s["connected"] and replaced and all(p["alive"] for p in s["processes"]):
                     return time.monotonic() - started
             time.sleep(0.05)
         return None
@@ -210,7 +211,7 @@ class ChaosSoak:
     def _inject(self, kind: str, url: str, kid: str, private: Path) -> Fault:
         fault = Fault(time.monotonic() - self.t0, kind)
         started = time.monotonic()
-        pid = None
+        killed = None
         if kind == "kill:supervisor":
             self._kill_supervisor(fault)
             started = time.monotonic()   # time to quote again counts from the operator's restart
@@ -220,6 +221,7 @@ class ChaosSoak:
             pid = self._pids()[name]
             os.kill(pid, signal.SIGKILL)
             fault.detail = f"pid {pid}"
+            killed = (name, pid)
         elif kind.startswith("drop:"):
             fault.detail = str(self.mm.sim("sim/drop_connections", scope=kind.split(":", 1)[1])["dropped"])
         elif kind == "throttle":
@@ -230,7 +232,7 @@ class ChaosSoak:
             self.mm.sim("sim/delay_replies", seconds=0.3)
             time.sleep(2.0)
             self.mm.sim("sim/delay_replies", seconds=0.0)
-        fault.requote_s = self._recovered(started, killed_pid=pid)
+        fault.requote_s = self._recovered(started, killed=killed)
         return fault
 
     def _kill_supervisor(self, fault: Fault) -> None:

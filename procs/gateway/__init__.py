@@ -6,7 +6,8 @@
 | session.py | Session: connect, login, cancel-on-disconnect, protection arm/refill, reconcile, reconnect |
 | quoting.py | Quoting: newest ladder per instrument, mass_quote sends and replies, latency samples |
 | exits.py | Exits: flatten (reduce-only market) and take-profit (reduce-only limit) orders |
-| executions.py | Executions: session.orders, trade history, protection frames and rejects onto ``exec`` |
+| executions.py | Executions: session.orders, trade history, protection frames and rejects onto ``exec``; refuses what it cannot read |
+| replay.py | Replay: reconciliation's trades, positions and EXEC_RECONCILED marker, paced to risk's cursor |
 | open_orders.py | OpenOrders: what rests or is in flight, published for risk's limits |
 | ladder_orders.py | a ladder kept as single orders (insert / amend / cancel) without mass quoting |
 """

@@ -7,10 +7,13 @@ The pieces, each given what it uses:
     Session (connect, login, protection, reconcile, reconnect) owns the ThalexClient
     client frames --> Executions --> exec ring (+ OpenOrders --> open_bid/open_ask, quoting)
 
-One pass (``do_work``), latency path first: drain the orders ring, send what is ready (exits
-first, then ladders), then the operator's and supervisor's requests in the shared state (kill,
-cancel before a restart: cancel the mass quotes and every order at once), then whatever the
-exchange sent (poll), then due protection refills. A lost connection is retried with a backoff
+One pass (``do_work``), latency path first: drain the orders ring, the next part of a replay
+(replay.py: reconciliation's trades, positions and marker, paced to risk's cursor), send what is
+ready (exits first, then ladders, which wait while a reconcile holds them back), then the
+operator's, supervisor's and risk's requests in the shared state (kill, cancel before a restart:
+cancel the mass quotes and every order at once; reconcile: replay trades and positions), then
+whatever the exchange sent (poll), then a reconciliation an unreadable execution asked for, then
+due protection refills. A lost connection is retried with a backoff
 while the orders ring keeps being drained (only the newest ladder per instrument is kept).
 """
 from __future__ import annotations
@@ -30,6 +33,7 @@ from procs.gateway.exits import Exits
 from procs.gateway.ladder_orders import LadderOrders
 from procs.gateway.open_orders import OpenOrders
 from procs.gateway.quoting import Quoting, label_for  # noqa: F401  (label_for: part of the API)
+from procs.gateway.replay import Replay
 from procs.gateway.session import MmpRefills, Session
 from venue.errors import ThalexConnectionError
 from venue.decode.frame import FrameDecoder
@@ -72,8 +76,8 @@ class Gateway(Agent):
         self.bells = Doorbells.attach(self.instance)
         self.listeners = [self.bells.bell("risk").ring, self.bells.bell("quoter").ring]
         s = self.state.snapshot()
-        for name in ("kill", "cancel"):
-            self.seen[name] = s[f"{name}_request_seq"]
+        for name in ("kill", "cancel", "reconcile"):
+            self.seen[name] = s[f"{name}_request_seq"]   # a reconcile asked for already: connect answers it
         self._build(load_private_key(self.key_file))
         self.session.connect()
 
@@ -93,9 +97,12 @@ class Gateway(Agent):
         self.quoting = Quoting(instruments, conf.mass_quote, limits, ladders, self.open_orders,
                                self.executions.reject, mmp)
         self.exits = Exits(instruments, limits, new_cid, self.executions.reject)
+        replay = Replay(instruments, self.executions, self.state, self.exec_ring)
         self.session = Session(self.url, self.key_id, private_key, self.account, self.timeout_s,
                                self.reconnect, conf, instruments, limits, self.state, self.executions,
-                               self.open_orders, self.quoting, self.exits, mmp)
+                               self.open_orders, self.quoting, self.exits, mmp, replay)
+        replay.on_done = self.session.replay_done
+        self.executions.on_invalid = self.session.invalid_execution
 
     def on_close(self) -> None:
         if self.session is not None:
@@ -120,12 +127,20 @@ class Gateway(Agent):
         try:
             # The latency path first: approved ladders out, then whatever the exchange sent.
             work = self._drain_orders()
+            replay = session.replay
+            if replay.active:
+                work += replay.step(session.client)
+            elif replay.due:
+                work += replay.retry(session.client)
             if self.quoting.desired or self.exits.pending:
                 now = time.monotonic_ns()
                 self.exits.send_ready(session.client, now)
-                self.quoting.send_ready(session.client, now)
+                if not replay.holds_quoting:
+                    self.quoting.send_ready(session.client, now)
             work += self._commands()
             work += session.client.poll(0.0)
+            if session.reconcile_due:
+                work += session.reconcile_if_due()
             if session.mmp.due:
                 session.refill_mmp()
         except ThalexConnectionError as exc:
@@ -158,10 +173,15 @@ class Gateway(Agent):
                 self.session.cancel_everything(f"{name} request")
                 self.state.set(f"{name}_done_seq", seq)
                 work += 1
+        seq = self.state.get("reconcile_request_seq")
+        if seq != self.seen["reconcile"]:   # risk restarted, missed or refused executions
+            self.seen["reconcile"] = seq
+            work += 1 + self.session.replay.request(self.session.client, hold_quoting=False)
         return work
 
     def report(self, counters) -> None:
         counters.set("errors", self.executions.rejects)
+        counters.set("malformed", self.executions.invalid)
         s = self.state
         for name, samples in (("send", self.quoting.send_lat), ("fast_send", self.quoting.fast_lat)):
             if samples:

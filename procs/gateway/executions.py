@@ -9,7 +9,14 @@
   (session.py, MmpRefills).
 - refused orders and quotes (``reject``): an EXEC_REJECT record carrying the error code; a
   throttled answer (code 4) starts the rate limiter's cooldown.
+- reconciliation (replay.py): ``publish_positions`` and ``publish_marker`` (EXEC_RECONCILED).
 Every write rings the bells of risk and the quoter.
+
+Executions are input, never trusted: a session.orders or trade-history frame the decoders refuse
+(malformed, absurd, venue/decode/bounds.py), or one whose handling fails, is counted in
+``invalid``, logged once per reason, never published, and ``on_invalid()`` is called: the
+session reconciles with the exchange (an execution may have been lost with it). Frames of
+channels we do not handle are counted by the decoder and ignored.
 """
 from __future__ import annotations
 
@@ -21,8 +28,9 @@ import orjson
 
 from venue.decode.account import trade_report_into
 from venue.decode.frame import KIND_ORDERS
+from venue.decode.market import NUMBER_TYPES
 from venue.ratelimit import THROTTLED
-from venue.reasons import OTHER_TRADE_TYPE, REASON_NAMES, UNKNOWN_INSTRUMENT
+from venue.reasons import NOT_NOTIFICATION, OTHER_TRADE_TYPE, REASON_NAMES, UNKNOWN_CHANNEL, UNKNOWN_INSTRUMENT
 from shm import records as R
 
 log = logging.getLogger("gateway")
@@ -45,17 +53,45 @@ class Executions:
         self.limits, self.mmp = limits, mmp
         self.by_name = {i.name: i for i in instruments}
         self.rejects = self.throttled = 0
+        self.invalid = 0                      # executions refused (frames or trade reports)
+        self.invalid_by_reason: dict[str, int] = {}
+        self.on_invalid = None                # on_invalid(): set by the session (reconcile)
 
     def on_frame(self, frame: bytes) -> bool:
         """The client's frame hook: True when the frame was ours (a notification)."""
         if b'"channel_name"' not in frame:
             return False
-        if b'"session.mm_protection"' in frame:
-            return self._on_mm_protection(frame)
-        if b'"account.trade_history"' in frame:
-            return self._on_trades(frame)
+        try:
+            if b'"session.mm_protection"' in frame:
+                return self._on_mm_protection(frame)
+            if b'"account.trade_history"' in frame:
+                return self._on_trades(frame)
+            return self._on_orders(frame)
+        except Exception as exc:   # a frame that breaks its handler may have held an execution
+            self.invalid_execution("handler_error", f"{type(exc).__name__}: {exc}", frame)
+            return True
+
+    def invalid_execution(self, reason: str, what: str, frame=b"") -> None:
+        """Count and log (once per reason) an execution we refused, and ask for reconciliation."""
+        self.invalid += 1
+        count = self.invalid_by_reason[reason] = self.invalid_by_reason.get(reason, 0) + 1
+        if count == 1 or count % 1000 == 0:
+            log.error("execution refused (%s: %s; %d so far for %s): not published, reconciling with "
+                      "the exchange; frame starts %.200r", reason, what, count, reason, bytes(frame[:200]))
+        if self.on_invalid is not None:
+            self.on_invalid()
+
+    def _on_orders(self, frame: bytes) -> bool:
         d = self.decoder
-        if d.decode(frame, time.monotonic_ns()) or d.kind != KIND_ORDERS:
+        reason = d.decode(frame, time.monotonic_ns())
+        if reason == NOT_NOTIFICATION:
+            return False                      # no notification after all: the client's to answer
+        if reason == UNKNOWN_CHANNEL:
+            return True                       # not an execution channel: counted by the decoder
+        if reason:
+            self.invalid_execution(REASON_NAMES[reason], "session.orders frame refused", frame)
+            return True
+        if d.kind != KIND_ORDERS:
             return True
         # The decoder's buffer, not one kept here: it grows it for a large snapshot.
         events = d.exec_out[:d.count]
@@ -77,19 +113,26 @@ class Executions:
     def _on_trades(self, frame: bytes) -> bool:
         """The trade history's reports (exchange fee, position after) as EXEC_TRADE records."""
         try:
-            trades = orjson.loads(frame).get("notification") or []
+            msg = orjson.loads(frame)
         except orjson.JSONDecodeError:
-            log.warning("account.trade_history frame is not JSON: skipped")
+            self.invalid_execution("bad_json", "account.trade_history frame is not JSON", frame)
             return True
-        self.publish_trades(trades if isinstance(trades, list) else [])
+        trades = msg.get("notification") if type(msg) is dict else None
+        if type(trades) is not list:
+            self.invalid_execution("not_object", "account.trade_history notification is not a list", frame)
+            return True
+        if self.publish_trades(trades):
+            self.invalid_execution("bad_trade_report", "account.trade_history report refused", frame)
         return True
 
-    def publish_trades(self, trades: list) -> None:
-        """Each readable trade report as an EXEC_TRADE record (venue/decode/account.py). A report
+    def publish_trades(self, trades: list) -> int:
+        """Each readable trade report as an EXEC_TRADE record (venue/decode/account.py); returns
+        how many were unreadable (logged; another instrument or trade type is not). A report
         without a fee carries NaN, "fee unknown", and risk keeps the fee it booked; one without
         maker_taker has liquidity 0 (unknown)."""
         rec = np.zeros(1, R.EXEC_DTYPE)
         now = time.monotonic_ns()
+        bad = 0
         for t in trades:
             n = trade_report_into(t, self.decoder.instrument_ids, rec, now)
             if n > 0:
@@ -97,7 +140,9 @@ class Executions:
             elif -n in (UNKNOWN_INSTRUMENT, OTHER_TRADE_TYPE):
                 log.debug("trade report skipped (%s): %.200r", REASON_NAMES[-n], t)
             else:
+                bad += 1
                 log.warning("trade report unreadable (%s): %.200r", REASON_NAMES[-n], t)
+        return bad
 
     def publish_positions(self, held: dict) -> None:
         """The exchange's position of every instrument (name -> contracts) as EXEC_POSITION."""
@@ -108,16 +153,38 @@ class Executions:
             rec["position"], rec["receive_ts_ns"] = float(held.get(inst.name) or 0.0), time.monotonic_ns()
             self.write(rec)
 
+    def publish_marker(self, request_seq: int) -> None:
+        """EXEC_RECONCILED: this reconciliation's trades and positions are all on the ring before it;
+        ``seq`` is the reconcile request sequence it answers (procs/gateway/replay.py)."""
+        rec = np.zeros(1, R.EXEC_DTYPE)
+        rec["type"], rec["seq"], rec["receive_ts_ns"] = R.EXEC_RECONCILED, request_seq, time.monotonic_ns()
+        self.write(rec)
+
     def _on_mm_protection(self, frame: bytes) -> bool:
         """A protection group ran out: its quotes are gone; it is refilled after a pause."""
         try:
-            groups = orjson.loads(frame).get("notification") or []
+            msg = orjson.loads(frame)
         except orjson.JSONDecodeError:
+            msg = None
+        groups = msg.get("notification") if type(msg) is dict else None
+        if type(groups) is not list:
+            self._odd_protection(frame)
             return True
-        for g in groups if isinstance(groups, list) else []:
-            if isinstance(g, dict) and (g.get("remaining_amount") or 0) <= 0 and g.get("reason") == "executions":
-                self.mmp.trip(g.get("product"))
+        for g in groups:
+            product, left = (g.get("product"), g.get("remaining_amount")) if type(g) is dict else (None, None)
+            if type(product) is not str or type(left) not in NUMBER_TYPES:
+                self._odd_protection(frame)
+                continue
+            if left <= 0 and g.get("reason") == "executions":
+                self.mmp.trip(product)
         return True
+
+    def _odd_protection(self, frame: bytes) -> None:
+        """A session.mm_protection frame we cannot read: counted and logged, nothing tripped."""
+        count = self.invalid_by_reason["mm_protection"] = self.invalid_by_reason.get("mm_protection", 0) + 1
+        if count == 1 or count % 1000 == 0:
+            log.error("session.mm_protection frame unreadable (%d so far): ignored; frame starts %.200r",
+                      count, bytes(frame[:200]))
 
     def reject(self, iid: int, code: int, text: str) -> None:
         """The exchange refused an order or a quote side: count it, tell risk and the quoter."""

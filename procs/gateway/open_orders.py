@@ -6,13 +6,18 @@ per instrument and side in the shared state (``open_bid`` / ``open_ask``, contra
 
 - ``live``: order id -> (instrument id, side +1/-1, remaining contracts), following the
   session.orders updates (an ack or amend with something left, a partial fill, a fill or cancel
-  that closes the order).
+  that closes the order). An ack or amend of an order already closed (a frame delivered twice or
+  out of order) does not bring it back: the last CLOSED_KEPT closed order ids are remembered.
 - ``inflight``: instrument id -> (bid, ask) contracts of a mass_quote sent and not answered yet:
   until the exchange answers, the new ladder may be live beside fills of the old one.
 """
 from __future__ import annotations
 
+from collections import deque
+
 from shm import records as R
+
+CLOSED_KEPT = 4096
 
 
 class OpenOrders:
@@ -21,20 +26,33 @@ class OpenOrders:
         self.n_instruments, self.state = n_instruments, state
         self.live: dict[int, tuple[int, int, float]] = {}
         self.inflight: dict[int, tuple[float, float]] = {}
+        self.closed: set[int] = set()
+        self._closed_order: deque[int] = deque()
+        self.stale = 0     # updates of orders already closed, ignored
 
     def on_exec(self, e) -> None:
         """Follow one EXEC record decoded from session.orders."""
         oid, kind = int(e["order_id"]), int(e["type"])
         if kind in (R.EXEC_ACK, R.EXEC_AMEND):
-            if e["remaining"] > 0:
+            if oid in self.closed:
+                self.stale += 1
+            elif e["remaining"] > 0:
                 self.live[oid] = (int(e["instrument_id"]), int(e["side"]), float(e["remaining"]))
         elif kind == R.EXEC_FILL:
             if e["remaining"] > 0 and oid in self.live:
                 self.live[oid] = (*self.live[oid][:2], float(e["remaining"]))
-            else:
-                self.live.pop(oid, None)
+            elif e["remaining"] <= 0:
+                self._close(oid)
         elif kind == R.EXEC_CANCEL:
-            self.live.pop(oid, None)
+            self._close(oid)
+
+    def _close(self, oid: int) -> None:
+        self.live.pop(oid, None)
+        if oid not in self.closed:
+            self.closed.add(oid)
+            self._closed_order.append(oid)
+            if len(self._closed_order) > CLOSED_KEPT:
+                self.closed.discard(self._closed_order.popleft())
 
     def forget_all(self) -> None:
         """The connection is gone: the exchange cancels what rested (cancel-on-disconnect)."""

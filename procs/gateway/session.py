@@ -2,9 +2,12 @@
 
 On every (re)connect: login, ``set_cancel_on_disconnect`` (the exchange pulls our quotes if we
 go silent), ``set_mm_protection`` per product, ``session.orders`` and trade history
-subscriptions, then reconciliation before quoting again: fills we may have missed are replayed
-from the trade history, the exchange's positions are published on ``exec`` as EXEC_POSITION
-(risk adopts them) and every leftover order of the account is cancelled.
+subscriptions, then reconciliation before quoting again (``reconcile``): every leftover order of
+the account is cancelled, and the replay (replay.py) brings risk the trades we may have missed
+and the exchange's positions, closed by an EXEC_RECONCILED marker; no ladder is sent before it
+(ladders approved meanwhile are dropped: risk sends its newest again once it has read the
+marker). The same reconciliation runs when an execution could not be read (executions.py calls
+``invalid_execution``), at most every MIN_RECONCILE_INTERVAL_S.
 
 A lost connection leaves the quotes to cancel-on-disconnect and retries on the one reconnect
 policy (runtime/reconnect.py, from [venue]). A tripped protection group (MmpRefills) is refilled after
@@ -16,13 +19,14 @@ from __future__ import annotations
 import logging
 import time
 
+from shm import records as R
 from venue.client import ThalexClient
-from venue.decode.account import portfolio_positions
 from venue.subscriptions import subscribe_checked
 from venue.errors import ThalexConnectionError, ThalexError
 
 log = logging.getLogger("gateway")
 MMP_REFILL_S = 1.0
+MIN_RECONCILE_INTERVAL_S = 2.0   # a burst of unreadable executions costs one reconciliation
 
 
 class MmpRefills:
@@ -48,7 +52,7 @@ class MmpRefills:
 class Session:
     def __init__(self, url: str, key_id: str, private_key, account: str, timeout_s: float,
                  reconnect, conf, instruments, limits, state, executions, open_orders,
-                 quoting, exits, mmp: MmpRefills):
+                 quoting, exits, mmp: MmpRefills, replay=None):
         """
         url, key_id, private_key, account   where and as whom to log in ("" account: the key's own)
         timeout_s        bound on connecting and on every blocking call, s
@@ -58,12 +62,15 @@ class Session:
         state            SharedState (``connected``)
         executions, open_orders, quoting, exits   what a reconnect or a cancel-all resets
         mmp              MmpRefills
+        replay           Replay (replay.py): trades and positions onto ``exec`` after each reconcile
         """
         self.url, self.key_id, self.private_key, self.account = url, key_id, private_key, account
         self.timeout_s, self.reconnect = timeout_s, reconnect
         self.conf, self.instruments, self.limits, self.state = conf, instruments, limits, state
         self.executions, self.open_orders, self.quoting, self.exits = executions, open_orders, quoting, exits
-        self.mmp = mmp
+        self.mmp, self.replay = mmp, replay
+        self.reconcile_due = False       # an execution could not be read: reconcile when allowed
+        self.next_reconcile_s = 0.0
         self.client: ThalexClient | None = None
         self.next_connect_s = 0.0
         self.connects = 0
@@ -112,21 +119,36 @@ class Session:
         if missing:
             log.error("private/subscribe left out %s: going on without", ", ".join(missing))
 
-    def reconcile(self) -> None:
-        """Positions from the exchange onto ``exec``; leftover orders of the account cancelled (and
-        market-maker protection armed, which cancel_mass_quote resets)."""
+    def reconcile(self) -> int:
+        """Leftover orders of the account cancelled (and market-maker protection armed, which
+        cancel_mass_quote resets), then the replay of trades and positions, holding every ladder
+        back until its marker; returns the records the replay published so far."""
+        self.reconcile_due = False
+        self.next_reconcile_s = time.monotonic() + MIN_RECONCILE_INTERVAL_S
         self.open_orders.live.clear()
         self.cancel_all_orders()
         self.arm_mmp()
-        # Fills we may have missed while away come first (risk books each trade once, by id),
-        # then the exchange's positions, which risk adopts when they differ from its own.
-        history = self.client.trade_history(limit=1000) or {}
-        trades = sorted(history.get("trades") or [], key=lambda t: t.get("time", 0))
-        self.executions.publish_trades(trades)
-        held = portfolio_positions(self.client.portfolio(), [inst.name for inst in self.instruments])
-        self.executions.publish_positions(held)
-        # Whatever was desired before the reconnect is sent again from scratch.
         self.open_orders.publish()
+        return self.replay.request(self.client, hold_quoting=True)
+
+    def invalid_execution(self) -> None:
+        """An execution could not be read (Executions.on_invalid): we may have lost a fill or an
+        order update. Reconcile soon (not now: this runs inside the client's receive loop)."""
+        self.reconcile_due = True
+
+    def reconcile_if_due(self) -> int:
+        if self.reconcile_due and self.client is not None and time.monotonic() >= self.next_reconcile_s:
+            log.warning("reconciling with the exchange after an execution that could not be read")
+            return 1 + self.reconcile()
+        return 0
+
+    def replay_done(self) -> None:
+        """The marker of a replay that held ladders back is out: what was approved before it is
+        dropped (risk approved it on the books before the replay and sends its newest ladders
+        again once it has read the marker); pulls stay."""
+        desired = self.quoting.desired
+        for iid in [iid for iid, q in desired.items() if q["type"][0] == R.QUOTE_SET]:
+            del desired[iid]
 
     def refill_mmp(self) -> None:
         """Refill the protection groups that are due, and resend their newest ladders."""

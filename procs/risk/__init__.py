@@ -7,5 +7,7 @@
 | exits.py | Exits: flatten, take-profit and stop-loss records for the gateway |
 | limits.py | pre-trade checks on each ladder (approve) |
 | position.py | PositionBook: FIFO positions, P&L, fees, funding, reconciliation |
-| journal.py | the book on disk, so a restarted risk process continues exactly |
+| journal.py | the book on disk (with the exec sequence it stands at), so a restarted risk process continues exactly |
+| reconcile.py | Reconciliation: unreconciled until the gateway's replay answers; asking it (reconcile_request_seq) |
+| validate.py | refusal: the last look at an execution before it is booked (bounds, mark band, fee) |
 """

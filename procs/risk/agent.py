@@ -1,22 +1,32 @@
 """The risk process: every ladder passes here on its way to the gateway.
 
-Reads ``quotes`` (one-to-one from the quoter), ``exec`` (fills, the trade history's fee reports
-and reconciled positions, with a strict reader: a missed execution would corrupt the position, so
-a lap halts quoting until the gateway reconciles) and ``md`` (marks, funding). Keeps FIFO
-positions and P&L (position.py, persisted by journal.py), the trading state with its reason
-(trading_state.py), the exits (exits.py: flatten, take-profit, stop-loss), and acts on the
-operator's commands posted in the shared state (halt, resume, flatten, kill). Each ladder is
-checked by limits.approve and forwarded on ``orders``; a full ring keeps the newest record per
-instrument (and every exit) until there is room.
+Reads ``quotes`` (one-to-one from the quoter), ``exec`` (fills, the trade history's fee reports,
+reconciled positions and the gateway's reconcile markers, with a strict reader: a missed
+execution would corrupt the position) and ``md`` (marks, funding). Keeps FIFO positions and P&L
+(position.py, persisted by journal.py), the trading state with its reason (trading_state.py), the
+exits (exits.py: flatten, take-profit, stop-loss), and acts on the operator's commands posted in
+the shared state (halt, resume, flatten, kill; pause is a flag). Each ladder is checked by
+limits.approve and forwarded on ``orders``; a full ring keeps the newest record per instrument
+(and every exit) until there is room.
+
+Nothing booked is lost and nothing is booked twice (journal.py says why precisely): a restarted
+risk process loads its journal and reads ``exec`` again from the sequence the journal stands at;
+when the ring no longer holds it, the gateway's replay of the exchange's trade history covers
+the gap. Either way it asks the gateway to reconcile (reconcile.py) and approves nothing until
+the answer is booked. It also asks after a lap of ``exec`` and after an execution it refuses
+(validate.py): such an execution is counted, logged once per reason and never booked.
+
+Quotes are pulled at once, not on the next ladder: on pause, on HALTED, on becoming unreconciled.
+The newest ladder of each instrument is kept, so that resume, the end of a pause and a finished
+reconciliation quote again at once, even in a market too quiet for the quoter to publish anew.
 
 Counters: ``malformed`` counts input records this process cannot use (an unknown instrument id,
-a fill the book refuses, a position that is not a number); ``duplicates`` counts fills reported
+an execution it refuses, a position that is not a number); ``duplicates`` counts fills reported
 twice (normal: session.orders and the trade history both report every trade; booked once).
 """
 from __future__ import annotations
 
 import logging
-import math
 import time
 from pathlib import Path
 
@@ -26,9 +36,11 @@ from runtime import segments
 from runtime.agent import Agent
 from procs.risk.exits import Exits
 from procs.risk.journal import Journal
-from procs.risk.limits import Limits, approve
+from procs.risk.limits import Limits, approve, make_pull
 from procs.risk.position import PositionBook
+from procs.risk.reconcile import Reconciliation
 from procs.risk.trading_state import REASON_CODES, TradingState  # noqa: F401  (REASON_CODES: API)
+from procs.risk.validate import max_fill_of, refusal
 from runtime.settings import config_of, instruments_of
 from shm import records as R
 from shm.doorbell import Doorbells
@@ -37,6 +49,7 @@ from shm.one_to_one import FULL
 from shm.state import ACTIVE, HALTED, SharedState
 
 log = logging.getLogger("risk")
+BOOKED_KINDS = (R.EXEC_FILL, R.EXEC_TRADE, R.EXEC_POSITION)
 
 
 class RiskAgent(Agent):
@@ -49,17 +62,21 @@ class RiskAgent(Agent):
         self.mismatches = 0
         self.limits = [Limits(risk_conf.max_position, risk_conf.max_notional, risk_conf.max_order_size,
                               risk_conf.price_band_bps, i.amount_tick, i.min_amount) for i in instruments]
+        self.max_fill = max_fill_of(risk_conf)
         self.book = PositionBook(len(instruments))
         self.marks = [0.0] * len(instruments)
         self.exits = Exits(instruments, risk_conf.take_profit_distance, risk_conf.stop_loss_distance, self._send)
         self.trading: TradingState | None = None   # built in on_start, on the shared state
+        self.reconciliation: Reconciliation | None = None
         self.q = np.zeros(1, R.QUOTE_DTYPE)
         self.md = np.zeros(1, R.MD_DTYPE)
         self.ex = np.zeros(64, R.EXEC_DTYPE)
+        self.ladders = np.zeros(len(instruments), R.QUOTE_DTYPE)   # newest ladder from the quoter
+        self.has_ladder = [False] * len(instruments)
         self.pending = {}          # instrument id -> approved set waiting for room on ``orders``
         self.seen = {}             # command name -> last request seq handled
-        self.was_paused = False    # pause pulls once on the change (a restart while paused pulls again)
-        self.last_wanted: dict[int, np.ndarray] = {}   # instrument -> the quoter's newest ladder, as wanted
+        self.refusals: dict[str, int] = {}   # what was refused (the field) -> how many times
+        self.was_paused = False
         self.denied = self.lapped = self.ring_full = self.malformed = 0
 
     @classmethod
@@ -70,7 +87,6 @@ class RiskAgent(Agent):
     def on_start(self) -> None:
         self.quotes = segments.reader(self.instance, "quotes")
         self.orders = segments.writer(self.instance, "orders")
-        self.exec = segments.reader(self.instance, "exec", strict=True)
         self.md_ring = segments.reader(self.instance, "md")
         self.state = SharedState.attach(self.instance)
         self.bells = Doorbells.attach(self.instance)
@@ -78,30 +94,55 @@ class RiskAgent(Agent):
         self.open_bid = self.state.table["open_bid"][0]   # views kept current by the gateway
         self.open_ask = self.state.table["open_ask"][0]
         self.trading = TradingState(self.conf, self.state, self._pull_all)
+        self.reconciliation = Reconciliation(self.state, self.ring_gateway)
         t = self.trading
         s = self.state.snapshot()
-        # A restarted risk process continues from the shared state (the gateway reconciles the
-        # position with the exchange on its next connect and publishes it on ``exec``).
         saved = self.journal.load()
+        start = "newest"
         if saved is not None:
             self.book = PositionBook.from_dict(saved["book"], len(self.instruments))
             t.high_water = saved.get("high_water", 0.0)
             t.day, t.day_start_equity = saved.get("day", ""), saved.get("day_start_equity", 0.0)
-        else:   # no journal yet: one lot per instrument at the shared state's average price
-            for i in range(len(self.instruments)):
-                if s["position"][i]:
-                    self.book.lots[i].append([float(s["average_price"][i]), float(s["position"][i])])
-                    self.book.position[i] = float(s["position"][i])
-            self.book.realised, self.book.fees, self.book.fills = s["realised"], s["fees"], s["fills"]
-            t.high_water = s["high_water"]
+            self.reconciliation.newest_trade_ns = int(saved.get("newest_trade_ns", 0))
+            start = self._resume_point(saved.get("exec", {}))
+        else:
+            # No journal (a new run, or one that cannot be trusted): an empty book, and the
+            # gateway replays the account's whole trade history into it (replay_since_ns 0).
+            log.info("no risk journal: starting from an empty book; the exchange's trade history "
+                     "is replayed into it")
+        self.exec = segments.reader(self.instance, "exec", strict=True, start=start)
         for i in range(len(self.instruments)):
             self.marks[i] = float(s["mark"][i])
         t.restore(s["trading_state"], s["reason_text"])
         for name in ("halt", "resume", "flatten", "kill"):
             self.seen[name] = s[f"{name}_request_seq"]
+        self._publish_positions()
+        self.state.set("exec_booked_seq", self.exec.cursor + 1)
+        self._pull_all(R.RISK_RECONCILING)
+        self.reconciliation.request("risk started")
+
+    def _resume_point(self, exec_at: dict):
+        """Where to read ``exec`` from: the journal's sequence when this ring still holds it,
+        else the newest record (the replay of the trade history covers what lies between)."""
+        seq, ring = exec_at.get("seq"), exec_at.get("ring")
+        probe = segments.reader(self.instance, "exec")
+        try:
+            same_ring = ring is not None and list(probe.identity) == list(ring)
+            if seq is not None and same_ring and probe.holds(seq):
+                log.info("continuing from the journal at exec sequence %d (%d executions to read "
+                         "again)", seq, probe.tail - seq)
+                return int(seq)
+            why = "another ring (a new run)" if not same_ring else (
+                f"the ring holds {probe.oldest}..{probe.tail}")
+            log.warning("the journal stands at exec sequence %s, which this ring cannot replay (%s): "
+                        "the exchange's trade history covers the gap", seq, why)
+            return "newest"
+        finally:
+            probe.close()
 
     def on_close(self) -> None:
-        self.journal.save(self._journal_data, force=True)
+        if hasattr(self, "exec"):
+            self.journal.save(self._journal_data, force=True)
         self.open_bid = self.open_ask = self.ring_gateway = None
         for name in ("quotes", "orders", "exec", "md_ring", "state", "bells"):
             if hasattr(self, name):
@@ -114,81 +155,137 @@ class RiskAgent(Agent):
         work = self._drain_exec()
         if self.pending:
             self._flush_pending()
-        q, t = self.q, self.trading
+        q = self.q
         while self.quotes.read_into(q):
             work += 1
             iid = int(q["instrument_id"][0])
             if iid >= len(self.instruments):
                 self.malformed += 1
                 continue
-            self.last_wanted[iid] = q.copy()
+            self.ladders[iid] = q[0]          # kept for resume / unpause / reconciled
+            self.has_ladder[iid] = True
             self._approve_and_send(iid, q)
-        work += self._drain_md() + self._commands()
+        work += self._drain_md() + self._commands() + self._pause()
+        t = self.trading
         if not t.halted and t.evaluate(self.book.equity(self.marks), self.book.position,
                                        time.strftime("%Y-%m-%d", time.gmtime())):
             self.journal.dirty = True     # a new day: its opening equity is worth saving
         if self.exits.enabled:
             self.exits.update(self.book, self.marks, t.halted)
+        self.reconciliation.poll()
         self.journal.save(self._journal_data)
         return work
+
+    def _approve_and_send(self, iid: int, q) -> None:
+        t = self.trading
+        if not self.reconciliation.reconciled:
+            make_pull(q, R.RISK_RECONCILING)
+        elif approve(q, self.book.position[iid], self.marks[iid], self.limits[iid], t.halted,
+                     t.paused, t.reducing, float(self.open_bid[iid]), float(self.open_ask[iid])):
+            self.denied += 1
+        self._send(iid, q)
+
+    def _quote_again(self) -> None:
+        """Each instrument's newest ladder through the checks again (after resume, the end of a
+        pause, a reconciliation): in a quiet market the quoter has nothing new to publish."""
+        q = np.zeros(1, R.QUOTE_DTYPE)
+        for iid, has in enumerate(self.has_ladder):
+            if has:
+                q[0] = self.ladders[iid]
+                q["created_ts_ns"] = time.monotonic_ns()
+                self._approve_and_send(iid, q)
 
     def _journal_data(self) -> dict:
         t = self.trading
         return {"book": self.book.to_dict(), "high_water": t.high_water, "day": t.day,
-                "day_start_equity": t.day_start_equity}
+                "day_start_equity": t.day_start_equity,
+                "exec": {"seq": int(self.exec.cursor), "ring": list(self.exec.identity)},
+                "newest_trade_ns": self.reconciliation.newest_trade_ns}
 
+    # ---- executions ----------------------------------------------------------------------
     def _drain_exec(self) -> int:
+        lapped = None
         try:
             n = self.exec.read_batch(self.ex)
-        except RingLappedError as exc:
-            self.lapped += 1
-            log.error("missed executions (%s): halting until the gateway reconciles", exc)
-            self.trading.set(HALTED, "missed executions")
-            return 1
+        except RingLappedError as exc:    # what was read before the lap is good: book it
+            n, lapped = exc.read, exc
+        reconciled = False
         for e in self.ex[:n]:
-            iid, kind = int(e["instrument_id"]), int(e["type"])
-            if iid >= len(self.instruments):
-                self.malformed += 1
-                continue
-            try:
-                self._book_exec(iid, kind, e)
-            except ValueError as exc:   # the book refuses it: counted, never booked
-                self.malformed += 1
-                log.error("%s: execution %d refused (%s): not booked", self.instruments[iid].name, kind, exc)
-        if n:
+            if int(e["type"]) == R.EXEC_RECONCILED:
+                reconciled |= self.reconciliation.on_marker(int(e["seq"]))
+            else:
+                self._take(e)
+        if lapped is not None:
+            self.lapped += 1
+            log.error("missed executions (%s)", lapped)
+            if self.reconciliation.request("missed executions"):
+                self._pull_all(R.RISK_RECONCILING)
+            reconciled = False
+        if n or lapped is not None:
             self.journal.dirty = True
             self._publish_positions()
-        return n
+            self.state.set("exec_booked_seq", self.exec.cursor + 1)
+        if reconciled and self.reconciliation.reconciled:
+            self._quote_again()
+        return n + (lapped is not None)
+
+    def _take(self, e) -> None:
+        """One execution record: validated, then booked; refused ones start a reconciliation."""
+        kind, iid = int(e["type"]), int(e["instrument_id"])
+        if iid >= len(self.instruments):
+            self.malformed += 1
+            return
+        if kind not in BOOKED_KINDS:
+            return
+        why = refusal(e, self.marks[iid], self.max_fill, time.time_ns())
+        if not why:
+            try:
+                self._book_exec(iid, kind, e)
+                return
+            except ValueError as exc:   # the book refuses it
+                why = str(exc)
+        self._refuse(iid, kind, why)
+
+    def _refuse(self, iid: int, kind: int, why: str) -> None:
+        self.malformed += 1
+        field = why.split("=", 1)[0].split(":", 1)[0]
+        count = self.refusals[field] = self.refusals.get(field, 0) + 1
+        if count == 1 or count % 1000 == 0:
+            log.error("%s: execution (type %d) refused, not booked (%s; %d refused for %s so far): "
+                      "reconciling with the exchange", self.instruments[iid].name, kind, why, count, field)
+        if self.reconciliation.request(f"refused an execution: {why}"):
+            self._pull_all(R.RISK_RECONCILING)
 
     def _book_exec(self, iid: int, kind: int, e) -> None:
+        side, ts_ns = int(e["side"]), int(e["exchange_ts_ns"])
         if kind == R.EXEC_FILL:
             price, amount = float(e["price"]), float(e["amount"])
             rate = self.conf.maker_fee_rate if e["liquidity"] == R.LIQ_MAKER else self.conf.taker_fee_rate
-            fee = float(e["fee"]) or rate * price * amount
-            if not self.book.fill(iid, int(e["side"]), price, amount, fee, R.trade_id_of(e)):
-                # Expected: the trade history often reports a trade before session.orders does.
+            fee = float(e["fee"]) or rate * price * amount   # 0: the order update carries no fee
+            if self.book.fill(iid, side, price, amount, fee, R.trade_id_of(e)):
+                self.reconciliation.booked_trade(ts_ns)
+            else:   # expected: the trade history often reports a trade before session.orders does
                 log.debug("%s: fill %032X already booked: ignored", self.instruments[iid].name, R.trade_id_of(e))
         elif kind == R.EXEC_TRADE:
             trade_id, fee = R.trade_id_of(e), float(e["fee"])
-            if self.book.seen(trade_id):
-                self.book.correct_fee(trade_id, fee)   # NaN (fee unknown): the booked fee stays
+            if self.book.seen(trade_id, side):
+                self.book.correct_fee(trade_id, side, fee)   # NaN (fee unknown): the booked fee stays
             else:   # a fill we had not heard of (e.g. while disconnected): book it now
                 price, amount = float(e["price"]), float(e["amount"])
                 if fee != fee:   # no fee in the report: estimate it (taker rate unless maker)
                     rate = self.conf.maker_fee_rate if e["liquidity"] == R.LIQ_MAKER else self.conf.taker_fee_rate
                     fee = rate * price * amount
-                self.book.fill(iid, int(e["side"]), price, amount, fee, trade_id)
-        elif kind == R.EXEC_POSITION:
-            position = float(e["position"])
-            if not math.isfinite(position):
-                raise ValueError(f"position={position}: expected a finite number of contracts")
-            diff = self.book.reconcile(iid, position, self.marks[iid])
+                self.book.fill(iid, side, price, amount, fee, trade_id)
+                self.reconciliation.booked_trade(ts_ns)
+        else:   # EXEC_POSITION, finite (validate.py)
+            diff = self.book.reconcile(iid, float(e["position"]), self.marks[iid])
             if diff:
                 self.mismatches += 1
                 log.warning("%s: position differed from the exchange's by %+.6f contracts: "
                             "took the exchange's (mismatch %d)", self.instruments[iid].name, diff,
                             self.mismatches)
 
+    # ---- market data, commands, pause ------------------------------------------------------
     def _drain_md(self) -> int:
         n = 0
         while self.md_ring.read_into(self.md):
@@ -208,34 +305,9 @@ class RiskAgent(Agent):
             self._publish_pnl()
         return n
 
-    def _approve_and_send(self, iid: int, q) -> None:
-        t = self.trading
-        added = approve(q, self.book.position[iid], self.marks[iid], self.limits[iid],
-                        t.halted, t.paused, t.reducing, float(self.open_bid[iid]),
-                        float(self.open_ask[iid]))
-        if added:
-            self.denied += 1
-        self._send(iid, q)
-
-    def _requote(self) -> None:
-        """After resume (or the end of a pause) the newest wanted ladders go through the checks
-        again: the quoter republishes only when the market moves, so a still market would
-        otherwise stay unquoted."""
-        for iid, wanted in self.last_wanted.items():
-            self._approve_and_send(iid, wanted.copy())
-
     def _commands(self) -> int:
         s = self.state
         work = 0
-        # Pause pulls what rests at once: a quiet market republishes nothing that could carry it.
-        paused = self.trading.paused
-        if paused and not self.was_paused:
-            self._pull_all(R.RISK_PAUSED)
-            work += 1
-        elif self.was_paused and not paused:
-            self._requote()
-            work += 1
-        self.was_paused = paused
         for name in ("kill", "halt", "flatten", "resume"):
             seq = s.get(f"{name}_request_seq")
             if seq == self.seen[name]:
@@ -244,13 +316,27 @@ class RiskAgent(Agent):
             work += 1
             if name == "resume":
                 self.trading.set(ACTIVE, "")
-                self._requote()
+                self._quote_again()
             elif name == "flatten":
                 self.trading.set(HALTED, "flatten")
                 self.exits.flatten(self.book, self.marks)
             else:
                 self.trading.set(HALTED, "operator halt" if name == "halt" else "kill")
         return work
+
+    def _pause(self) -> int:
+        """Pause pulls what rests at once; its end quotes the newest ladders again."""
+        paused = self.trading.paused
+        if paused == self.was_paused:
+            return 0
+        self.was_paused = paused
+        if paused:
+            log.warning("paused: pulling every quote")
+            self._pull_all(R.RISK_PAUSED)
+        else:
+            log.info("pause ended: quoting again")
+            self._quote_again()
+        return 1
 
     # ---- onto ``orders`` ---------------------------------------------------------------------
     def _pull_all(self, reason: int) -> None:
@@ -295,7 +381,7 @@ class RiskAgent(Agent):
         s.set("high_water", self.trading.high_water)
 
     def report(self, counters) -> None:
-        counters.set("errors", self.mismatches)
+        counters.set("errors", self.mismatches + self.journal.refused)
         counters.set("malformed", self.malformed)
         counters.set("duplicates", self.book.duplicates)
         counters.set("lapped", self.lapped)

@@ -5,10 +5,12 @@ Units: amounts in contracts (signed: + long, - short), prices and money in USD.
 - A fill that extends the position opens a lot (price, amount) at the back of the queue. One that
   reduces it consumes lots from the front, oldest first, realising (fill - lot price) x amount
   (sign by side); what is left of the fill after the queue is empty opens a lot the other way.
-- Every fill is booked once: fills are keyed by the exact 128-bit trade id (an int; 0 = no id, not
-  deduplicated), and a repeat (a duplicated frame, the same trade reported by session.orders and
-  by the trade history) is ignored and counted. The journal form writes the keys as the
-  exchange's 32 hex digits.
+- Every fill is booked once: fills are keyed by (the exact 128-bit trade id, side) (an int and
+  +1/-1; trade id 0 = no id, not deduplicated), and a repeat (a duplicated frame, the same trade
+  reported by session.orders and by the trade history) is ignored and counted. The side is part
+  of the key because both fills of a self-trade (our bid hit by our own order) carry the one
+  trade id: keyed by the id alone, the second would be lost. The journal form writes each key as
+  the exchange's 32 hex digits and the side.
 - The fee booked with a fill is the exchange's when known; otherwise the configured rate, and the
   exchange's figure replaces it when the trade history reports it (``correct_fee``).
 - Perpetual funding accrues per mark update: -position x rate x index x dt / 86400 (24 h rate,
@@ -34,7 +36,7 @@ class PositionBook:
         self.funding = 0.0
         self.fills = 0
         self.duplicates = 0
-        self._fee_by_trade: dict[int, float] = {}   # u128 trade id -> fee booked (for corrections)
+        self._fee_by_trade: dict[tuple[int, int], float] = {}   # (u128 trade id, side) -> fee booked
 
     # ---- fills -----------------------------------------------------------------------------
     def fill(self, iid: int, side: int, price: float, amount: float, fee: float, trade_id: int = 0) -> bool:
@@ -44,10 +46,11 @@ class PositionBook:
             raise ValueError(f"fill side={side} price={price} amount={amount} fee={fee}: expected "
                              "side +/-1, price > 0, amount > 0, finite fee")
         if trade_id:
-            if trade_id in self._fee_by_trade:
+            key = (trade_id, side)
+            if key in self._fee_by_trade:
                 self.duplicates += 1
                 return False
-            self._fee_by_trade[trade_id] = fee
+            self._fee_by_trade[key] = fee
         self._book(iid, side * amount, price)
         self.fees += fee
         self.fills += 1
@@ -71,17 +74,18 @@ class PositionBook:
             lots.append([price, remaining])
         self.position[iid] = _clean(sum(lot[1] for lot in lots))
 
-    def correct_fee(self, trade_id: int, fee: float) -> float:
-        """The exchange's fee for a trade already booked; returns the change it made (USD)."""
-        booked = self._fee_by_trade.get(trade_id)
+    def correct_fee(self, trade_id: int, side: int, fee: float) -> float:
+        """The exchange's fee for our ``side`` of a trade already booked; returns the change (USD)."""
+        booked = self._fee_by_trade.get((trade_id, side))
         if booked is None or not math.isfinite(fee):
             return 0.0
-        self._fee_by_trade[trade_id] = fee
+        self._fee_by_trade[(trade_id, side)] = fee
         self.fees += fee - booked
         return fee - booked
 
-    def seen(self, trade_id: int) -> bool:
-        return trade_id in self._fee_by_trade
+    def seen(self, trade_id: int, side: int) -> bool:
+        """True if our ``side`` (+1 bought, -1 sold) of trade ``trade_id`` is booked."""
+        return (trade_id, side) in self._fee_by_trade
 
     # ---- marks, funding, reconciliation -----------------------------------------------------
     def accrue_funding(self, iid: int, rate_24h: float, index: float, dt_s: float) -> None:
@@ -117,7 +121,7 @@ class PositionBook:
         return {"lots": [list(map(list, lots)) for lots in self.lots], "realised": self.realised,
                 "fees": self.fees, "funding": self.funding, "fills": self.fills,
                 "duplicates": self.duplicates,
-                "fee_by_trade": [[f"{k:032X}", v] for k, v in self._fee_by_trade.items()]}
+                "fee_by_trade": [[f"{k:032X}", side, v] for (k, side), v in self._fee_by_trade.items()]}
 
     @classmethod
     def from_dict(cls, data: dict, n_instruments: int) -> "PositionBook":
@@ -128,7 +132,11 @@ class PositionBook:
         book.realised, book.fees = float(data.get("realised", 0.0)), float(data.get("fees", 0.0))
         book.funding, book.fills = float(data.get("funding", 0.0)), int(data.get("fills", 0))
         book.duplicates = int(data.get("duplicates", 0))
-        book._fee_by_trade = {int(k, 16): float(v) for k, v in data.get("fee_by_trade", [])}
+        book._fee_by_trade = {}
+        for k, side, fee in data.get("fee_by_trade", []):
+            if side not in (1, -1):
+                raise ValueError(f"fill key {k!r} side={side!r}: expected 1 or -1")
+            book._fee_by_trade[(int(k, 16), side)] = float(fee)
         return book
 
 

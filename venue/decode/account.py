@@ -2,7 +2,8 @@
 results. Not hot: plain dict reads, one record or value at a time.
 
 * ``trade_report_into``: one Trade object (``private/trade_history`` or ``account.trade_history``)
-  into an EXEC_TRADE record. The spec marks every Trade field optional; we need trade_id,
+  into an EXEC_TRADE record; numbers beyond venue/decode/bounds.py (a fee above 1 % of the
+  notional, a price of 1e300) are refused. The spec marks every Trade field optional; we need trade_id,
   instrument_name, direction, price and amount. ``fee`` and ``maker_taker`` may be absent (the
   spec's own trade_history example has neither): the fee is then NaN, "unknown", so that whoever
   books it keeps the fee it already has instead of taking 0, and liquidity is 0 (unknown).
@@ -18,7 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from venue.decode.market import INF, NUMBER_TYPES, SIDES, _ts_ns
+from venue.decode.bounds import amount_ok, fee_ok, position_ok, price_ok
+from venue.decode.market import NUMBER_TYPES, SIDES, _ts_ns
 from shm.records import split_trade_id
 from venue import ids
 from venue.reasons import (BAD_AMOUNT, BAD_PRICE, BAD_TYPE, BAD_VALUE, MISSING_FIELD, NOT_OBJECT,
@@ -48,12 +50,15 @@ def trade_report_into(t, instrument_ids: dict[str, int], out: np.ndarray, receiv
         price, amount = t["price"], t["amount"]
         if type(price) not in NUMBER_TYPES or type(amount) not in NUMBER_TYPES:
             return -BAD_TYPE
-        if not 0.0 < price < INF:
+        if not price_ok(price):
             return -BAD_PRICE
-        if not 0.0 < amount < INF:
+        if not amount_ok(amount):
             return -BAD_AMOUNT
         fee = _optional_number(t, "fee")
         position = _optional_number(t, "position_after")
+        # NaN (absent) passes both: unknown, not wrong
+        if fee == fee and not fee_ok(fee, price, amount) or position == position and not position_ok(position):
+            return -BAD_VALUE
         liquidity = 0 if t.get("maker_taker") is None else LIQUIDITY.get(t["maker_taker"], -1)
         if liquidity < 0:
             return -BAD_VALUE
@@ -102,8 +107,9 @@ def portfolio_positions(items, names) -> dict[str, float]:
         if name not in held:
             continue
         position = line.get("position")
-        if type(position) not in NUMBER_TYPES or not math.isfinite(position):
-            raise ValueError(f"portfolio line of {name}: position={position!r}: expected a number")
+        if type(position) not in NUMBER_TYPES or not math.isfinite(position) or not position_ok(position):
+            raise ValueError(f"portfolio line of {name}: position={position!r}: expected a number of "
+                             "contracts within +/-1e6")
         held[name] = float(position)
     return held
 

@@ -16,6 +16,8 @@ reason reported to the caller (UNKNOWN_INSTRUMENT, COMBINATION_ORDER); the rest 
 on. Ids are kept exactly (venue/ids.py): the order id (16 hex digits) as its u64, the trade id
 (32 hex digits) as its u128 in trade_id_hi / trade_id_lo; an id of any other form rejects the
 frame (BAD_VALUE or BAD_TYPE).
+Numbers are checked against venue/decode/bounds.py: an absurd price or amount, a remaining amount
+above the order's amount or one fill above it rejects the frame (BAD_PRICE, BAD_AMOUNT).
 Position and P&L are not carried by order updates: ``position`` is NaN, ``fee`` and
 ``realised_pnl`` 0 (the gateway fills them from the portfolio / trade history).
 """
@@ -26,7 +28,8 @@ from collections import deque
 import numpy as np
 
 from venue import ids
-from venue.decode.market import _ERRORS, INF, NAN, NUMBER_TYPES, SIDES, _ts_ns
+from venue.decode.bounds import amount_ok, price_ok
+from venue.decode.market import _ERRORS, NAN, NUMBER_TYPES, SIDES, _ts_ns
 from venue.layouts import EXEC_STRUCT
 from venue.reasons import (BAD_AMOUNT, BAD_PRICE, BAD_TYPE, BAD_VALUE, COMBINATION_ORDER,
                            MISSING_FIELD, NOT_OBJECT, UNKNOWN_INSTRUMENT)
@@ -89,7 +92,7 @@ def events_needed(items) -> int:
 def _amount(value, allow_zero: bool = True) -> float:
     if type(value) not in NUMBER_TYPES:
         raise TypeError("amount")
-    if not (0.0 <= value < INF if allow_zero else 0.0 < value < INF):
+    if not amount_ok(value, allow_zero):   # NaN, inf, negative, absurd (venue/decode/bounds.py)
         raise _Bad(BAD_AMOUNT)
     return value
 
@@ -124,10 +127,12 @@ def _parse_order(o: dict, instrument_ids: dict[str, int]) -> tuple:
         price = NAN  # market orders carry no price
     elif type(price) not in NUMBER_TYPES:
         raise TypeError("price")
-    elif not 0.0 < price < INF:
+    elif not price_ok(price):
         raise _Bad(BAD_PRICE)
     amount = _amount(o["amount"])
     remaining = _amount(o["remaining_amount"])
+    if remaining > amount:   # more left than was ever ordered
+        raise _Bad(BAD_AMOUNT)
     status, change = o["status"], o["change_reason"]
     if type(status) is not str or type(change) is not str:
         raise TypeError("status")
@@ -144,8 +149,10 @@ def _parse_order(o: dict, instrument_ids: dict[str, int]) -> tuple:
             f_price, f_amount = f["price"], _amount(f["amount"], allow_zero=False)
             if type(f_price) not in NUMBER_TYPES:
                 raise TypeError("fill price")
-            if not 0.0 < f_price < INF:
+            if not price_ok(f_price):
                 raise _Bad(BAD_PRICE)
+            if f_amount > amount:   # one fill larger than the whole order
+                raise _Bad(BAD_AMOUNT)
             liq = LIQUIDITY.get(f["maker_taker"])
             if liq is None:
                 raise _Bad(BAD_VALUE)

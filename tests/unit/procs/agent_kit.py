@@ -59,6 +59,24 @@ def execution(kind, side=1, price=MARK, amount=0.01, trade_id=0, fee=0.0, positi
     return e
 
 
+def marker(request_seq: int) -> np.ndarray:
+    """The gateway's EXEC_RECONCILED record answering reconcile request ``request_seq``."""
+    e = np.zeros(1, R.EXEC_DTYPE)
+    e["type"], e["seq"], e["receive_ts_ns"] = R.EXEC_RECONCILED, request_seq, time.monotonic_ns()
+    return e
+
+
+def reconcile(segs, agent) -> None:
+    """Answer the risk agent's newest reconcile request as the gateway would, let the agent read
+    the answer and throw away what it sent meanwhile (the pulls of a start)."""
+    agent.reconciliation.min_interval_s = 0.0
+    agent.reconciliation.poll()
+    segs["exec"].write(marker(segs["state"].get("reconcile_request_seq")))
+    agent.do_work()
+    assert agent.reconciliation.reconciled
+    drain(segs["orders"], R.QUOTE_DTYPE)
+
+
 def drain(ring, dtype, limit: int = 10_000) -> np.ndarray:
     """Every record waiting on a one-to-one ring or a reader, as one array."""
     out, one = [], np.zeros(1, dtype)

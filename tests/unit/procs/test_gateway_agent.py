@@ -142,15 +142,15 @@ def test_a_dropped_connection_is_reconnected_and_reconciled(segs, sim, instance,
     gw = start_gateway(instance, sim, account)
     try:
         first = drain(exec_reader, R.EXEC_DTYPE)
-        assert [int(r["type"]) for r in first] == [R.EXEC_POSITION]      # reconciliation on connect
+        assert [int(r["type"]) for r in first] == [R.EXEC_POSITION, R.EXEC_RECONCILED]   # on connect
         segs["orders"].write(ladder(bids=BIDS, asks=ASKS))
         until(gw, lambda: len(resting(exchange_state, account)) == 4, "the ladder resting")
         assert sim.call("sim/drop_connections", {"scope": "private"})["result"]["dropped"] >= 1
         until(gw, lambda: gw.state.get("connected") == 0, "the loss noticed")
         assert gw.open_orders.live == {} and gw.state.snapshot()["open_bid"][0] == 0.0
         until(gw, lambda: gw.session.connects == 2 and gw.state.get("connected") == 1, "reconnected")
-        again = drain(exec_reader, R.EXEC_DTYPE)
-        assert R.EXEC_POSITION in [int(r["type"]) for r in again]
+        again = [int(r["type"]) for r in drain(exec_reader, R.EXEC_DTYPE)]
+        assert again[-2:] == [R.EXEC_POSITION, R.EXEC_RECONCILED]
         assert resting(exchange_state, account) == []          # the old session's quotes are gone
         segs["orders"].write(ladder(bids=BIDS, asks=ASKS))
         until(gw, lambda: len(resting(exchange_state, account)) == 4, "quoting again")
@@ -180,8 +180,8 @@ def test_a_wrong_key_fails_the_start_with_the_exchanges_reason(segs, sim, instan
     assert segs["state"].get("connected") == 0
 
 
-def test_ladders_keep_arriving_while_disconnected_and_only_the_newest_is_kept(segs, sim, instance, account,
-                                                                             exchange_state, exec_reader):
+def test_ladders_keep_arriving_while_disconnected_only_the_newest_is_kept_and_none_outlives_the_reconcile(
+        segs, sim, instance, account, exchange_state, exec_reader):
     gw = start_gateway(instance, sim, account, cancel_on_disconnect_s=1)
     try:
         sim.call("sim/drop_connections", {"scope": "private"})
@@ -192,6 +192,15 @@ def test_ladders_keep_arriving_while_disconnected_and_only_the_newest_is_kept(se
             assert gw.do_work() == 1
         assert list(gw.quoting.desired) == [0] and gw.quoting.desired[0]["bid_price"][0][0] == 99_960.0
         gw.session.next_connect_s = 0.0
+        # Approved on the books before the reconcile: dropped at its marker (risk sends its newest
+        # ladder again once it has read the marker), so nothing is sent on stale positions.
+        until(gw, lambda: gw.session.connects == 2 and not gw.session.replay.holds_quoting, "reconciled")
+        assert R.EXEC_RECONCILED in [int(r["type"]) for r in drain(exec_reader, R.EXEC_DTYPE)]
+        assert not gw.quoting.desired
+        for _ in range(20):
+            gw.do_work()
+        assert resting(exchange_state, account) == []
+        segs["orders"].write(ladder(bids=[99_960.0]))              # risk's ladder after the marker
         until(gw, lambda: resting(exchange_state, account) == [("buy", 99_960.0, 0.01)], "the newest ladder")
     finally:
         gw.on_close()

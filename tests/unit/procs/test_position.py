@@ -37,9 +37,10 @@ def test_fees_add_up_and_the_exchange_fee_replaces_the_estimate():
     b.fill(0, 1, 100.0, 1.0, 0.05, trade_id=7)
     b.fill(0, -1, 101.0, 1.0, 0.05, trade_id=8)
     assert b.fees == pytest.approx(0.10)
-    assert b.correct_fee(7, -0.01) == pytest.approx(-0.06)    # a maker rebate
+    assert b.correct_fee(7, 1, -0.01) == pytest.approx(-0.06)  # a maker rebate
     assert b.fees == pytest.approx(0.04)
-    assert b.correct_fee(999, 1.0) == 0.0                      # unknown trade: nothing changes
+    assert b.correct_fee(999, 1, 1.0) == 0.0                   # unknown trade: nothing changes
+    assert b.correct_fee(7, -1, 1.0) == 0.0                    # nor the side we did not trade
 
 
 def test_a_repeated_trade_is_booked_once():
@@ -47,6 +48,17 @@ def test_a_repeated_trade_is_booked_once():
     assert b.fill(0, 1, 100.0, 1.0, 0.0, trade_id=42)
     assert not b.fill(0, 1, 100.0, 1.0, 0.0, trade_id=42)
     assert b.position[0] == 1.0 and b.fills == 1 and b.duplicates == 1
+
+
+def test_both_fills_of_a_self_trade_are_booked_though_they_share_the_trade_id():
+    b = PositionBook(1)   # our bid hit by our own sell: the exchange reports one trade id twice
+    assert b.fill(0, 1, 100.0, 1.0, 0.01, trade_id=42)
+    assert b.fill(0, -1, 100.0, 1.0, 0.05, trade_id=42)
+    assert b.position[0] == 0.0 and b.fills == 2 and b.fees == pytest.approx(0.06)
+    assert not b.fill(0, -1, 100.0, 1.0, 0.05, trade_id=42)     # each side still only once
+    assert b.seen(42, 1) and b.seen(42, -1) and b.duplicates == 1
+    back = PositionBook.from_dict(b.to_dict(), 1)              # and after a restart
+    assert back.seen(42, 1) and back.seen(42, -1) and not back.seen(43, 1)
 
 
 def test_funding_longs_pay_a_positive_rate():

@@ -1,6 +1,7 @@
 """The risk agent over real rings in a temporary segment: ladders in -> approved or trimmed ladders
 out, fills in -> positions and P&L in the shared state, commands -> trading state and pulls,
-duplicates counted apart from malformed input, a restart continuing from the journal."""
+pause pulling at once and its end quoting again, duplicates counted apart from malformed input,
+a lap asking for reconciliation. Restarts: test_risk_restart.py; refused input: test_risk_input.py."""
 import numpy as np
 import pytest
 
@@ -8,7 +9,7 @@ from procs.risk.agent import RiskAgent
 from shm import records as R
 from shm.state import ACTIVE, HALTED
 
-from agent_kit import BTC, MARK, drain, execution, ladder, many, risk_conf, ticker
+from agent_kit import BTC, MARK, drain, execution, ladder, many, marker, reconcile, risk_conf, ticker
 
 CONF = risk_conf(max_position=0.05, max_order_size=0.02, max_notional=1e9, stop_loss=0.0, max_drawdown=0.0)
 
@@ -19,7 +20,7 @@ def risk(segs, instance, tmp_path):
     agent = RiskAgent(instance, [BTC], CONF, run_dir=tmp_path)
     agent.on_start()
     segs["md"].write(ticker())
-    agent.do_work()
+    reconcile(segs, agent)
     yield agent
     agent.on_close()
 
@@ -85,7 +86,9 @@ def test_input_risk_cannot_use_is_counted_as_malformed_and_books_nothing(segs, r
     slot = segs["counters"].register(2, "risk")
     risk.report(slot)
     assert (slot.get("malformed"), slot.get("duplicates")) == (4, 0)
-    assert risk.book.position[0] == 0.0 and risk.book.fills == 0 and len(orders_out(segs)) == 0
+    assert risk.book.position[0] == 0.0 and risk.book.fills == 0
+    # the refused executions make risk reconcile: one pull of instrument 0, nothing of instrument 5
+    assert [(int(r["type"]), int(r["instrument_id"])) for r in orders_out(segs)] == [(R.QUOTE_PULL, 0)]
 
 
 def test_the_exchanges_position_is_adopted_and_the_mismatch_counted_as_an_error(segs, risk):
@@ -114,24 +117,43 @@ def test_a_halt_command_pulls_every_instrument_and_later_ladders_go_out_as_pulls
 
 def test_pause_turns_ladders_into_pulls_without_changing_the_trading_state(segs, risk):
     risk.state.set("paused", 1)
+    risk.do_work()
+    orders_out(segs)                                          # the pull of the pause itself
     segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
     risk.do_work()
-    records = orders_out(segs)   # the pause's own pull of what rests, and the ladder turned into one
-    assert records.size and all(r["type"] == R.QUOTE_PULL and r["reason"] & R.RISK_PAUSED for r in records)
+    (q,) = orders_out(segs)
+    assert q["type"] == R.QUOTE_PULL and q["reason"] & R.RISK_PAUSED
     assert risk.state.get("trading_state") == ACTIVE
 
 
-def test_the_end_of_a_pause_sends_the_newest_wanted_ladder_through_the_checks_again(segs, risk):
+def test_pause_pulls_what_rests_at_once_with_no_new_ladder_and_its_end_quotes_again(segs, risk):
     segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
     risk.do_work()
-    orders_out(segs)
-    risk.state.set("paused", 1)
+    (sent,) = orders_out(segs)
+    assert sent["type"] == R.QUOTE_SET
+    risk.state.set("paused", 1)          # a quiet market: the quoter publishes nothing new
     risk.do_work()
-    assert all(r["type"] == R.QUOTE_PULL for r in orders_out(segs))
+    (pull,) = orders_out(segs)
+    assert pull["type"] == R.QUOTE_PULL and pull["reason"] & R.RISK_PAUSED
+    risk.do_work()
+    assert len(orders_out(segs)) == 0    # pulled once, not on every pass
     risk.state.set("paused", 0)
     risk.do_work()
-    (q,) = orders_out(segs)
-    assert q["type"] == R.QUOTE_SET and q["n_bids"] == 1 and q["bid_price"][0] == 99_990.0
+    (again,) = orders_out(segs)          # the newest ladder, through the checks again
+    assert again["type"] == R.QUOTE_SET and (again["n_bids"], again["n_asks"]) == (1, 1)
+    assert again["bid_price"][0] == 99_990.0 and again["ask_price"][0] == 100_010.0
+
+
+def test_resume_after_a_halt_quotes_the_newest_ladder_again_without_a_new_one(segs, risk):
+    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
+    risk.do_work()
+    risk.state.bump("halt_request_seq")
+    risk.do_work()
+    assert [int(r["type"]) for r in orders_out(segs)] == [R.QUOTE_SET, R.QUOTE_PULL]
+    risk.state.bump("resume_request_seq")
+    risk.do_work()
+    (again,) = orders_out(segs)
+    assert again["type"] == R.QUOTE_SET and again["bid_price"][0] == 99_990.0
 
 
 def test_flatten_halts_and_sends_a_reduce_only_close_of_the_position(segs, risk):
@@ -146,13 +168,30 @@ def test_flatten_halts_and_sends_a_reduce_only_close_of_the_position(segs, risk)
     assert risk.state.snapshot()["reason_text"] == "flatten"
 
 
-def test_missed_executions_halt_until_the_gateway_reconciles(segs, risk):
+def test_missed_executions_pull_and_approve_nothing_until_the_gateway_has_reconciled(segs, risk):
+    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
+    risk.do_work()
+    orders_out(segs)
+    asked = risk.state.get("reconcile_request_seq")
+    risk.reconciliation.min_interval_s = 0.0
     burst = many([execution(R.EXEC_ACK)] * (segs["exec"].capacity + 10), R.EXEC_DTYPE)
     segs["exec"].write_batch(burst)
     risk.do_work()
-    assert risk.lapped == 1
-    s = risk.state.snapshot()
-    assert (s["trading_state"], s["reason_text"]) == (HALTED, "missed executions")
+    assert risk.lapped == 1 and risk.state.get("trading_state") == ACTIVE
+    assert risk.state.get("reconcile_request_seq") == asked + 1           # the gateway is asked
+    (pull,) = orders_out(segs)
+    assert pull["type"] == R.QUOTE_PULL and pull["reason"] & R.RISK_RECONCILING
+    segs["quotes"].write(ladder(bids=[99_980.0], asks=[100_020.0]))
+    risk.do_work()
+    (q,) = orders_out(segs)
+    assert q["type"] == R.QUOTE_PULL and q["reason"] & R.RISK_RECONCILING
+    segs["exec"].write(marker(asked))                                      # an older answer: not enough
+    risk.do_work()
+    assert not risk.reconciliation.reconciled and len(orders_out(segs)) == 0
+    segs["exec"].write(marker(asked + 1))
+    risk.do_work()
+    (again,) = orders_out(segs)                                            # the newest ladder, approved
+    assert again["type"] == R.QUOTE_SET and again["bid_price"][0] == 99_980.0
 
 
 def test_a_full_orders_ring_keeps_the_newest_ladder_and_sends_it_when_there_is_room(segs, risk):
@@ -170,18 +209,3 @@ def test_a_full_orders_ring_keeps_the_newest_ladder_and_sends_it_when_there_is_r
     risk.do_work()
     (newest,) = orders_out(segs)
     assert newest["bid_price"][0] == 99_970.0 and not risk.pending
-
-
-def test_a_restarted_risk_agent_continues_from_its_journal(segs, instance, tmp_path, risk):
-    segs["exec"].write(execution(R.EXEC_FILL, side=1, price=99_000.0, amount=0.02, trade_id=13, fee=0.2))
-    risk.do_work()
-    risk.on_close()                                          # saves the journal
-    again = RiskAgent(instance, [BTC], CONF, run_dir=tmp_path)
-    segs["state"].set("position", 0.0)                       # the journal, not the state, is used
-    again.on_start()
-    try:
-        assert again.book.position[0] == pytest.approx(0.02) and again.book.average(0) == 99_000.0
-        assert again.book.fees == pytest.approx(0.2) and again.book.seen(13)
-    finally:
-        again.on_close()
-    risk.on_close = lambda: None                             # already closed

@@ -30,7 +30,7 @@ def test_the_book_and_the_day_survive_a_save_and_a_load_exactly(tmp_path):
     back = PositionBook.from_dict(loaded["book"], 2)
     assert back.position == book.position and back.realised == book.realised
     assert back.fees == book.fees and back.funding == book.funding and back.fills == book.fills
-    assert back.duplicates == 1 and back.seen(13) and not back.seen(14)
+    assert back.duplicates == 1 and back.seen(13, -1) and not back.seen(13, 1) and not back.seen(14, -1)
     assert [list(map(list, lots)) for lots in back.lots] == [list(map(list, lots)) for lots in book.lots]
     assert not (tmp_path / "risk_book.tmp").exists()          # the temp file was renamed into place
 
@@ -58,10 +58,15 @@ def test_no_path_or_no_file_means_no_journal(tmp_path):
 @pytest.mark.parametrize("text, why", [
     ('{"book": {"lots": [[1', "unreadable"),
     ("[1, 2, 3]", 'no "book" object'),
-    ('{"format": 2, "book": {"lots": [[100000.0]]}}', "not a risk book"),
-    ('{"format": 2, "book": {"lots": 5}}', "not a risk book"),
-    ('{"format": 2, "book": {"realised": "lots"}}', "not a risk book"),
-    ('{"format": 2, "book": {}, "high_water": "high"}', "not a risk book"),
+    ('{"format": 3, "book": {"lots": [[100000.0]]}}', "not a risk book"),
+    ('{"format": 3, "book": {"lots": 5}}', "not a risk book"),
+    ('{"format": 3, "book": {"realised": "lots"}}', "not a risk book"),
+    ('{"format": 3, "book": {}, "high_water": "high"}', "not a risk book"),
+    ('{"format": 3, "book": {"fee_by_trade": [["2A", 0, 0.1]]}}', "not a risk book"),   # side 0
+    ('{"format": 3, "book": {}, "exec": {"seq": -4}}', "not a risk book"),
+    ('{"format": 3, "book": {"realised": Infinity}}', "unreadable"),
+    ('{"format": 3, "book": {"fees": NaN}}', "unreadable"),
+    ('{"format": 3, "book": {"fees": 1e400}}', "unreadable"),                      # parses to inf
 ])
 def test_a_corrupt_journal_is_refused_with_a_message_naming_the_file(tmp_path, caplog, text, why):
     path = tmp_path / "risk_book.json"
@@ -70,7 +75,7 @@ def test_a_corrupt_journal_is_refused_with_a_message_naming_the_file(tmp_path, c
         assert Journal(path).load() is None
     (record,) = caplog.records
     assert str(path) in record.getMessage() and why in record.getMessage()
-    assert "starting from the shared state" in record.getMessage()
+    assert "starting from an empty book" in record.getMessage()
 
 
 TRADE = 0x0080000000000000169F22D05B785A2B
@@ -90,12 +95,12 @@ def test_a_restart_reads_back_every_fill_key_exactly(tmp_path):
     assert book.fill(0, -1, 101.0, 1.0, 0.02, SAME_LOW_HALF)
     data = saved_book(tmp_path, book).load()
     assert data["format"] == FORMAT and data["high_water"] == 1.5
-    assert [k for k, _ in data["book"]["fee_by_trade"]] == ["0080000000000000169F22D05B785A2B",
-                                                            "0081000000000000169F22D05B785A2B"]
+    assert [k[:2] for k in data["book"]["fee_by_trade"]] == [["0080000000000000169F22D05B785A2B", 1],
+                                                             ["0081000000000000169F22D05B785A2B", -1]]
     back = PositionBook.from_dict(data["book"], 1)
-    assert back.seen(TRADE) and back.seen(SAME_LOW_HALF) and not back.seen(TRADE + 1)
+    assert back.seen(TRADE, 1) and back.seen(SAME_LOW_HALF, -1) and not back.seen(TRADE + 1, 1)
     assert not back.fill(0, 1, 100.0, 1.0, 0.01, TRADE)          # replayed trade: not booked again
-    assert back.correct_fee(SAME_LOW_HALF, 0.03) == pytest.approx(0.01)
+    assert back.correct_fee(SAME_LOW_HALF, -1, 0.03) == pytest.approx(0.01)
 
 
 def test_a_journal_of_the_old_format_is_refused_with_what_to_do(tmp_path):
@@ -107,10 +112,32 @@ def test_a_journal_of_the_old_format_is_refused_with_what_to_do(tmp_path):
     with pytest.raises(JournalFormatError) as err:
         Journal(path).load()
     text = str(err.value)
-    assert str(path) in text and "format=1, expected 2" in text and "Start a new run" in text
+    assert str(path) in text and "format=1, expected 3" in text and "Start a new run" in text
 
 
-def test_no_journal_and_an_unreadable_one_still_start_from_the_shared_state(tmp_path):
+def test_a_journal_keyed_by_trade_id_alone_is_refused_too(tmp_path):
+    path = tmp_path / "risk_book.json"
+    path.write_text(json.dumps({"format": 2, "book": {"fee_by_trade": [["2A", 0.01]]}}))
+    with pytest.raises(JournalFormatError, match="format=2, expected 3.*without the side"):
+        Journal(path).load()
+
+
+def test_a_book_holding_a_number_that_is_not_finite_is_never_written(tmp_path, caplog):
+    path = tmp_path / "risk_book.json"
+    journal = Journal(path)
+    journal.dirty = True
+    assert journal.save(lambda: {"book": {"fees": 0.5}}, force=True)
+    for bad in (float("inf"), float("-inf"), float("nan")):
+        journal.dirty = True
+        with caplog.at_level(logging.ERROR, logger="risk"):
+            assert not journal.save(lambda: {"book": {"fees": bad}}, force=True)
+    assert journal.refused == 3
+    assert json.loads(path.read_text())["book"]["fees"] == 0.5          # the last good journal stays
+    assert "NOT written" in caplog.text and str(path) in caplog.text
+    assert len(caplog.records) == 1                                      # logged once, counted always
+
+
+def test_no_journal_and_an_unreadable_one_mean_no_journal(tmp_path):
     assert Journal(tmp_path / "none.json").load() is None
     (tmp_path / "torn.json").write_text('{"book": ')
     assert Journal(tmp_path / "torn.json").load() is None

@@ -105,3 +105,51 @@ def test_an_overwritten_slot_is_detected_even_within_the_capacity_window(writer)
 def test_capacity_must_be_a_power_of_two(instance):
     with pytest.raises(ValueError, match="power of two"):
         BroadcastWriter.create(segment_name(instance, "x"), MD_DTYPE, 6)
+
+
+def test_a_reader_resumes_at_a_sequence_the_ring_still_holds(writer):
+    writer.write_batch(md(range(11)))
+    assert (writer.oldest, writer.tail) == (3, 11)
+    assert writer.holds(3) and writer.holds(11) and not writer.holds(2) and not writer.holds(12)
+    r = StrictBroadcastReader.attach(writer.name, MD_DTYPE, start=5)
+    out = np.zeros(16, MD_DTYPE)
+    assert r.read_batch(out) == 6 and list(out["seq"][:6]) == list(range(5, 11))
+    r.close()
+
+
+def test_a_sequence_not_yet_published_is_refused_and_an_overwritten_one_laps(writer):
+    writer.write_batch(md(range(11)))
+    with pytest.raises(ValueError, match="start=12: ring .* has published 11"):
+        BroadcastReader.attach(writer.name, MD_DTYPE, start=12)
+    r = StrictBroadcastReader.attach(writer.name, MD_DTYPE, start=1)
+    with pytest.raises(RingLappedError):
+        r.read_batch(np.zeros(4, MD_DTYPE))
+    r.close()
+
+
+def test_a_lap_in_the_middle_of_a_batch_hands_over_what_was_read_before_it(writer):
+    r = StrictBroadcastReader.attach(writer.name, MD_DTYPE)
+    writer.write_batch(md(range(8)))
+    # As the writer would while overwriting slot 3 under the reader: its sequence word reads 0
+    seqs = np.ndarray(8, np.uint64, buffer=writer.segment.buf, offset=writer.segment.layout.slot_seqs)
+    seqs[3] = 0
+    out = np.zeros(8, MD_DTYPE)
+    with pytest.raises(RingLappedError) as err:
+        r.read_batch(out)
+    assert err.value.read == 3 and list(out["seq"][:3]) == [0, 1, 2]
+    del seqs
+    r.close()
+
+
+def test_the_identity_tells_one_incarnation_of_a_ring_from_the_next(instance):
+    name = segment_name(instance, "exec")
+    first = BroadcastWriter.create(name, MD_DTYPE, 8)
+    identity = first.identity
+    first.close()
+    second = BroadcastWriter.create(name, MD_DTYPE, 8)
+    reader = BroadcastReader.attach(name, MD_DTYPE)
+    try:
+        assert reader.identity == second.identity != identity
+    finally:
+        reader.close()
+        second.close()
