@@ -19,9 +19,10 @@ from shm.state import HALTED, MD_REFUSED_NAMES, NOT_QUOTING_NAMES, TRADING_STATE
 log = logging.getLogger("control")
 
 # What ``set`` accepts, checked before anything is logged or applied: a key is SECTION.KEY made
-# of lower-case names (a newline in it once forged a log line), a value is a TOML scalar or a
-# short list of numbers, and text holds printable characters only.
-SET_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}")
+# of lower-case names, or INSTRUMENT.KEY with an instrument's name (upper case, digits, -) (a
+# newline in a key once forged a log line), a value is a TOML scalar or a short list of numbers,
+# and text holds printable characters only.
+SET_KEY = re.compile(r"(?:[a-z][a-z0-9_]{0,63}|[A-Z0-9][A-Z0-9_-]{0,47})\.[a-z][a-z0-9_]{0,63}")
 MAX_TEXT = 200
 MAX_LIST = 32
 
@@ -96,7 +97,9 @@ class Commands:
         for key, value in args.items():
             settings = self.validate_set(settings, key, value)
         if settings.get("instruments"):   # a smaller base_size must not silence the quoter
-            S.check_order_sizes(S.config_of(settings).quoter, S.instruments_of(settings))
+            config, instruments = S.config_of(settings), S.instruments_of(settings)
+            S.check_order_sizes(config, instruments)
+            S.check_protection(config, instruments)
         log.warning("operator command: set %s", ", ".join(f"{k}={v!r}" for k, v in args.items()))
         seq = self.sup.apply_settings(settings)
         return {"changed": dict(args), "params_version": seq // 2}
@@ -157,7 +160,7 @@ def check_set_argument(key, value) -> None:
     """Raise ValueError unless ``key`` is SECTION.KEY and ``value`` a plain value (see SET_KEY)."""
     if not isinstance(key, str) or not SET_KEY.fullmatch(key):
         raise ValueError(f"key {key!r}: expected SECTION.KEY of lower-case letters, digits and _, "
-                         "e.g. quoter.gamma")
+                         "e.g. quoter.gamma, or INSTRUMENT.KEY, e.g. ETH-PERPETUAL.gamma")
     items = value if isinstance(value, list) else [value]
     if isinstance(value, list) and not 0 < len(value) <= MAX_LIST:
         raise ValueError(f"{key}: a list of 1..{MAX_LIST} values expected, got {len(value)}")

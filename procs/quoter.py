@@ -9,8 +9,10 @@ limits agree on one number. A full ``quotes`` ring is counted and the newest set
 the next pass (older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE`` reaches
 it through the shared-memory parameters record (runtime/live_params.py): once per pass the
 quoter compares the record's sequence with the last it took, and when it moved hands the engines
-the new parameters, which keep their estimator state. The quoter's max_position and maker fee
-are [risk]'s, copied into its parameters when the configuration is built.
+the new parameters, which keep their estimator state. Each instrument has its own parameters
+([quoter] under its [instruments."NAME"] section) and engine; a change reaches only the engines
+whose parameters differ. The quoter's max_position and maker fee are [risk]'s (as the instrument
+sees them), copied into its parameters when the configuration is built.
 """
 from __future__ import annotations
 
@@ -37,9 +39,11 @@ class Quoter(Agent):
     name = "quoter"
 
     def __init__(self, instance: str, instruments, params):
-        self.instance, self.instruments, self.params = instance, instruments, params
-        self.engines = [QuoteEngine(params, i.tick_size, i.amount_tick, i.min_amount, i.expiry_s)
-                        for i in instruments]
+        """``params``: one QuoteParams per instrument (by id), or one for every instrument."""
+        self.instance, self.instruments = instance, instruments
+        self.params = list(params) if isinstance(params, (list, tuple)) else [params] * len(instruments)
+        self.engines = [QuoteEngine(p, i.tick_size, i.amount_tick, i.min_amount, i.expiry_s)
+                        for p, i in zip(self.params, instruments)]
         self.md = np.zeros(1, MD_DTYPE)
         self.trades = np.zeros(64, TRADE_DTYPE)
         self.ex = np.zeros(64, EXEC_DTYPE)
@@ -52,7 +56,8 @@ class Quoter(Agent):
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Quoter":
-        return cls(settings["instance"], instruments_of(settings), config_of(settings).quoter)
+        config, instruments = config_of(settings), instruments_of(settings)
+        return cls(settings["instance"], instruments, [config.quoter_for(i.name) for i in instruments])
 
     def on_start(self) -> None:
         self.md_ring = segments.reader(self.instance, "md")
@@ -169,14 +174,19 @@ class Quoter(Agent):
             del self.pending[iid]
 
     def _take_params(self) -> None:
-        """New parameters from shared memory to every engine (estimators keep their state)."""
-        params = self.live_params.take()
-        if params is None or params == self.params:
-            return     # nothing new, a torn copy (taken next pass), refused, or what we run already
-        for engine in self.engines:
-            engine.set_params(params)
-        self.params = params
-        log.info("parameters changed (version %d)", self.live_params.taken // 2)
+        """New parameters from shared memory to the engines whose parameters differ (estimators
+        keep their state); the other instruments are left alone."""
+        taken = self.live_params.take()
+        if taken is None:
+            return     # nothing new, a torn copy (taken next pass) or refused
+        changed = []
+        for iid, params in enumerate(taken[:len(self.engines)]):
+            if params != self.params[iid]:
+                self.engines[iid].set_params(params)
+                self.params[iid] = params
+                changed.append(self.instruments[iid].name)
+        if changed:
+            log.info("parameters of %s changed (version %d)", ", ".join(changed), self.live_params.taken // 2)
 
     def report(self, counters) -> None:
         counters.set("ring_full", self.ring_full)

@@ -29,7 +29,9 @@ from pathlib import Path
 
 import conf
 from venue.credentials import read_credentials
+from conf.instruments import quoter_keys
 from conf.load import apply_override
+from conf.schema import QUOTER_FROM
 from runtime import settings as S
 from runtime.account_lock import AccountLock
 from control.commands import Commands
@@ -43,22 +45,32 @@ LIVE_SECTIONS = ("quoter",)   # what `set` may change while running (shared memo
 
 
 def validate_set(settings: dict, key: str, value) -> dict:
-    """``set SECTION.KEY=VALUE`` on the running settings, validated like the file; new settings.
+    """``set SECTION.KEY=VALUE`` (or ``INSTRUMENT.KEY=VALUE``: one instrument's quoter key) on the
+    running settings, validated like the file; new settings.
 
     Nothing is applied here: the caller hands the result to Supervisor.apply_settings, so a
     refused value (ValueError, naming the key, the value and the range) changes nothing."""
     if "." not in key:
-        raise ValueError(f"{key!r}: expected SECTION.KEY, e.g. quoter.gamma")
-    section = key.split(".", 1)[0]
-    if section not in LIVE_SECTIONS:
-        raise ValueError(f"{key}: only {', '.join(s + '.*' for s in LIVE_SECTIONS)} can change while "
-                         "running; other sections need a restart with --set")
+        raise ValueError(f"{key!r}: expected SECTION.KEY or INSTRUMENT.KEY, e.g. quoter.gamma or "
+                         "ETH-PERPETUAL.gamma")
+    section, name = key.split(".", 1)
+    traded = [i["name"] for i in settings.get("instruments", [])]
+    if section in traded:
+        if name not in quoter_keys(QUOTER_FROM):
+            raise ValueError(f"{key}: only the quoter's keys of an instrument can change while running "
+                             "(its risk limits need a restart with --set)")
+        key = f"instruments.{key}"
+    elif section not in LIVE_SECTIONS:
+        hint = f" (traded: {', '.join(traded)})" if section != section.lower() else ""
+        raise ValueError(f"{key}: only {', '.join(s + '.*' for s in LIVE_SECTIONS)} and INSTRUMENT.* of a "
+                         f"traded instrument can change while running{hint}; other sections need a "
+                         "restart with --set")
     # A deep copy: a refused value must leave the running settings exactly as they were.
-    data = copy.deepcopy({k: v for k, v in settings.items() if k in conf.schema.SECTIONS})
+    data = copy.deepcopy(S.conf_sections(settings))
     text = value if isinstance(value, str) else repr(value).lower() if isinstance(value, bool) else repr(value)
     apply_override(data, f"{key}={text}")
     config = conf.from_dict(data, "bin/mmctl set")
-    return {**settings, section: conf.to_dict(config)[section]}
+    return S.with_sections(settings, config)
 
 
 def fetch_instruments(url: str, names: tuple, timeout_s: float) -> list[S.Instrument]:

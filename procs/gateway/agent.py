@@ -47,7 +47,11 @@ class Gateway(Agent):
     name = "gateway"
 
     def __init__(self, instance: str, url: str, key_id: str, key_file: str, instruments, gw_conf,
-                 reconnect: ReconnectPolicy, account: str = "", timeout_s: float = 5.0):
+                 reconnect: ReconnectPolicy, account: str = "", timeout_s: float = 5.0,
+                 mmp_amounts: dict | None = None):
+        """``mmp_amounts``: product -> (trade_amount, quote_amount), market-maker protection per
+        Thalex product group ([products."NAME"]); absent products take gw_conf's amounts."""
+        self.mmp_amounts = mmp_amounts or {}
         self.instance, self.url, self.key_id, self.key_file = instance, url, key_id, key_file
         self.instruments, self.conf, self.account = instruments, gw_conf, account
         self.timeout_s, self.reconnect = timeout_s, reconnect
@@ -59,10 +63,11 @@ class Gateway(Agent):
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Gateway":
-        c = config_of(settings)
+        c, instruments = config_of(settings), instruments_of(settings)
         return cls(settings["instance"], settings["venue_url"], settings["key_id"], settings["key_file"],
-                   instruments_of(settings), c.gateway, ReconnectPolicy.from_config(c.venue),
-                   c.venue.account, c.venue.request_timeout_s)
+                   instruments, c.gateway, ReconnectPolicy.from_config(c.venue),
+                   c.venue.account, c.venue.request_timeout_s,
+                   {i.product: c.mmp_for(i.product) for i in instruments})
 
     # ---- lifecycle -------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -95,7 +100,7 @@ class Gateway(Agent):
         self.exits = Exits(instruments, limits, new_cid, self.executions.reject)
         self.session = Session(self.url, self.key_id, private_key, self.account, self.timeout_s,
                                self.reconnect, conf, instruments, limits, self.state, self.executions,
-                               self.open_orders, self.quoting, self.exits, mmp)
+                               self.open_orders, self.quoting, self.exits, mmp, self.mmp_amounts)
 
     def on_close(self) -> None:
         if self.session is not None:

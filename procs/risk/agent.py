@@ -9,6 +9,10 @@ operator's commands posted in the shared state (halt, resume, flatten, kill). Ea
 checked by limits.approve and forwarded on ``orders``; a full ring keeps the newest record per
 instrument (and every exit) until there is room.
 
+Limits per instrument ([risk] under each one's [instruments."NAME"] section) and across them
+(portfolio.py: net delta per underlying, gross notional, in USD): the account's trading state
+is one for every instrument.
+
 Counters: ``malformed`` counts input records this process cannot use (an unknown instrument id,
 a fill the book refuses, a position that is not a number); ``duplicates`` counts fills reported
 twice (normal: session.orders and the trade history both report every trade; booked once).
@@ -27,6 +31,7 @@ from runtime.agent import Agent
 from procs.risk.exits import Exits
 from procs.risk.journal import Journal
 from procs.risk.limits import Limits, approve
+from procs.risk.portfolio import Portfolio, PortfolioLimits
 from procs.risk.position import PositionBook
 from procs.risk.trading_state import REASON_CODES, TradingState  # noqa: F401  (REASON_CODES: API)
 from runtime.settings import config_of, instruments_of
@@ -42,13 +47,20 @@ log = logging.getLogger("risk")
 class RiskAgent(Agent):
     name = "risk"
 
-    def __init__(self, instance: str, instruments, risk_conf, run_dir: Path | None = None):
+    def __init__(self, instance: str, instruments, risk_conf, run_dir: Path | None = None,
+                 instrument_risk: list | None = None):
+        """``risk_conf`` the [risk] section (the account's limits, fees, exits); ``instrument_risk``
+        [risk] as each instrument sees it (its own limits), by id (default: risk_conf for all)."""
         self.instance, self.instruments, self.conf = instance, instruments, risk_conf
         self.journal = Journal(run_dir / "risk_book.json" if run_dir else None)
         self.last_md_s = [0.0] * len(instruments)
         self.mismatches = 0
-        self.limits = [Limits(risk_conf.max_position, risk_conf.max_notional, risk_conf.max_order_size,
-                              risk_conf.price_band_bps, i.amount_tick, i.min_amount) for i in instruments]
+        per = instrument_risk or [risk_conf] * len(instruments)
+        self.limits = [Limits(r.max_position, r.max_notional, r.max_order_size, r.price_band_bps,
+                              i.amount_tick, i.min_amount) for r, i in zip(per, instruments)]
+        self.max_positions = [lim.max_position for lim in self.limits]
+        self.portfolio = Portfolio(instruments, PortfolioLimits.from_risk(risk_conf))
+        self.instrument_fills = [0] * len(instruments)
         self.book = PositionBook(len(instruments))
         self.marks = [0.0] * len(instruments)
         self.exits = Exits(instruments, risk_conf.take_profit_distance, risk_conf.stop_loss_distance, self._send)
@@ -63,7 +75,9 @@ class RiskAgent(Agent):
     @classmethod
     def from_settings(cls, settings: dict) -> "RiskAgent":
         run_dir = Path(settings["run_dir"]) if settings.get("run_dir") else None
-        return cls(settings["instance"], instruments_of(settings), config_of(settings).risk, run_dir)
+        config, instruments = config_of(settings), instruments_of(settings)
+        return cls(settings["instance"], instruments, config.risk, run_dir,
+                   [config.risk_for(i.name) for i in instruments])
 
     def on_start(self) -> None:
         self.quotes = segments.reader(self.instance, "quotes")
@@ -94,6 +108,8 @@ class RiskAgent(Agent):
             t.high_water = s["high_water"]
         for i in range(len(self.instruments)):
             self.marks[i] = float(s["mark"][i])
+            self.instrument_fills[i] = int(s["instrument_fills"][i])   # a restart goes on counting
+        self.portfolio.update(self.book.position, self.marks)
         t.restore(s["trading_state"], s["reason_text"])
         for name in ("halt", "resume", "flatten", "kill"):
             self.seen[name] = s[f"{name}_request_seq"]
@@ -119,15 +135,21 @@ class RiskAgent(Agent):
             if iid >= len(self.instruments):
                 self.malformed += 1
                 continue
+            # An underlying beyond its net-delta band decides the side (portfolio.trim), not the
+            # instrument's own position.
+            pf = self.portfolio
             added = approve(q, self.book.position[iid], self.marks[iid], self.limits[iid],
-                            t.halted, t.paused, t.reducing, float(self.open_bid[iid]),
-                            float(self.open_ask[iid]))
+                            t.halted, t.paused, t.reducing and not pf.reduces_delta(iid),
+                            float(self.open_bid[iid]), float(self.open_ask[iid]))
+            added |= pf.trim(q, iid, self.book.position, self.marks, self.open_bid, self.open_ask,
+                             self.limits[iid].amount_tick, self.limits[iid].min_amount)
             if added:
                 self.denied += 1
             self._send(iid, q)
         work += self._drain_md() + self._commands()
         if not t.halted and t.evaluate(self.book.equity(self.marks), self.book.position,
-                                       time.strftime("%Y-%m-%d", time.gmtime())):
+                                       time.strftime("%Y-%m-%d", time.gmtime()), self.max_positions,
+                                       self.portfolio.checks()):
             self.journal.dirty = True     # a new day: its opening equity is worth saving
         if self.exits.enabled:
             self.exits.update(self.book, self.marks, t.halted)
@@ -153,7 +175,9 @@ class RiskAgent(Agent):
                 self.malformed += 1
                 continue
             try:
+                booked = self.book.fills
                 self._book_exec(iid, kind, e)
+                self.instrument_fills[iid] += self.book.fills - booked
             except ValueError as exc:   # the book refuses it: counted, never booked
                 self.malformed += 1
                 log.error("%s: execution %d refused (%s): not booked", self.instruments[iid].name, kind, exc)
@@ -258,6 +282,7 @@ class RiskAgent(Agent):
         s.table["average_price"][0][:len(self.instruments)] = [self.book.average(i) for i in
                                                               range(len(self.instruments))]
         s.set("fills", self.book.fills)
+        s.table["instrument_fills"][0][:len(self.instruments)] = self.instrument_fills
         self._publish_pnl()
 
     def _publish_pnl(self) -> None:
@@ -269,6 +294,8 @@ class RiskAgent(Agent):
         s.set("unrealised", unrealised)
         s.set("equity", b.realised + unrealised - b.fees + b.funding)
         s.set("high_water", self.trading.high_water)
+        self.portfolio.update(b.position, self.marks)
+        self.portfolio.publish(s)
 
     def report(self, counters) -> None:
         counters.set("errors", self.mismatches)
