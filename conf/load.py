@@ -195,6 +195,9 @@ def _cross_checks(config: Config) -> None:
     src = config.source
     if config.control.port == config.control.pub_port:
         raise ConfigError(f"control.pub_port={config.control.pub_port} in {src}: must differ from control.port")
+    if config.control.metrics_port in (config.control.port, config.control.pub_port):
+        raise ConfigError(f"control.metrics_port={config.control.metrics_port} in {src}: must differ from "
+                          "control.port and control.pub_port")
     if not is_loopback(config.control.host) and not config.control.curve_secret_key_file:
         raise ConfigError(f"control.host={config.control.host!r} in {src}: binding beyond 127.0.0.1 "
                           "requires control.curve_secret_key_file (CURVE authentication)")

@@ -27,6 +27,7 @@ from runtime.agent import Agent
 from runtime.live_params import LiveParamsReader
 from runtime.settings import config_of, instruments_of
 from shm.doorbell import Doorbells
+from shm.histogram import LatencyHistogram
 from shm.one_to_one import FULL
 from shm.records import EXEC_DTYPE, EXEC_FILL, MD_DTYPE, QUOTE_DTYPE, QUOTE_FLAG_FAST_CANCEL, TRADE_DTYPE
 from shm.state import NOT_QUOTING_EMPTY_LADDER, NOT_QUOTING_GUARD, NOT_QUOTING_NAMES, NOT_QUOTING_NO_DATA, SharedState
@@ -74,6 +75,12 @@ class Quoter(Agent):
         self.state.table["markout"][0][:len(self.engines)] = np.nan
         self.not_quoting = self.state.table["not_quoting"][0]   # a view: status reads it live
         self.not_quoting[:len(self.engines)] = NOT_QUOTING_NO_DATA
+        # Per instrument counts and the md -> quote histogram go on from what the state holds
+        # (a restarted quoter); copied into the state at the heartbeat (report), off the hot path.
+        n = len(self.engines)
+        self.published_by = [int(x) for x in self.state.table["quotes_published"][0][:n]]
+        self.fast_cancels_by = [int(x) for x in self.state.table["instrument_fast_cancels"][0][:n]]
+        self.md_to_quote = LatencyHistogram(self.state, "md_to_quote")
 
     def on_close(self) -> None:
         self.positions = self.ring_risk = self.not_quoting = None
@@ -133,9 +140,14 @@ class Quoter(Agent):
         out = self.out
         self.seq += 1
         out["seq"] = self.seq
-        out["created_ts_ns"] = time.monotonic_ns()
+        created = out["created_ts_ns"] = time.monotonic_ns()
+        received = int(out["md_receive_ts_ns"][0])
+        if received:
+            self.md_to_quote.observe(created - received)
+        self.published_by[iid] += 1
         if out["flags"][0] & QUOTE_FLAG_FAST_CANCEL:
             self.fast_cancels += 1
+            self.fast_cancels_by[iid] += 1
             log.warning("%s: fast cancel: the market jumped, pulling the exposed side",
                         self.instruments[iid].name)
         self.quote_log.write(out)
@@ -189,5 +201,9 @@ class Quoter(Agent):
             log.info("parameters of %s changed (version %d)", ", ".join(changed), self.live_params.taken // 2)
 
     def report(self, counters) -> None:
+        n = len(self.engines)
+        self.state.table["quotes_published"][0][:n] = self.published_by
+        self.state.table["instrument_fast_cancels"][0][:n] = self.fast_cancels_by
+        self.md_to_quote.flush()
         counters.set("ring_full", self.ring_full)
         counters.set("lapped", int(self.md_ring.lapped_count) if hasattr(self.md_ring, "lapped_count") else 0)

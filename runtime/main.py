@@ -36,6 +36,7 @@ from runtime import settings as S
 from runtime.account_lock import AccountLock
 from control.commands import Commands
 from control.server import ControlServer
+from runtime.metrics import MetricsServer
 from runtime.paper import EmbeddedExchange, make_throwaway_key
 from runtime.supervisor import Supervisor
 from venue.client import ThalexClient
@@ -105,7 +106,7 @@ def run(args) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    exchange = control = sup = lock = None
+    exchange = control = sup = lock = metrics = None
     started = False
     try:
         url = config.venue.url
@@ -130,10 +131,13 @@ def run(args) -> int:
         c = config.control
         control = ControlServer(commands.handlers(), c.host, c.port, c.pub_port,
                                 c.curve_secret_key_file, c.curve_client_keys_dir)
+        if c.metrics_port:   # bound before any process starts: a port clash stops here
+            metrics = MetricsServer(sup, url, c.metrics_host, c.metrics_port)
         sup.start()
         print(f"bin/mm: quoting {', '.join(config.venue.instruments)} on {url}\n"
               f"bin/mm: control port {control.endpoint} (telemetry {control.pub_endpoint}); "
               f"try: bin/mmctl --endpoint {control.endpoint} status\n"
+              f"bin/mm: prometheus metrics {metrics.url if metrics else 'off (control.metrics_port = 0)'}\n"
               f"bin/mm: metrics and logs in {run_dir}", flush=True)
         control.publish({"event": "started", "run_dir": str(run_dir), "venue": url})
         started = True
@@ -151,6 +155,8 @@ def run(args) -> int:
         print(f"bin/mm: {exc}", file=sys.stderr)
         return 1
     finally:
+        if metrics is not None:
+            metrics.close()      # before the segments go: no scrape reads them after this
         if sup is not None:
             sup.stop()
         if control is not None:

@@ -37,6 +37,7 @@ from venue.ratelimit import ThalexLimits
 from venue.token import load_private_key
 from shm import records as R
 from shm.doorbell import Doorbells
+from shm.histogram import LatencyHistogram
 from shm.state import SharedState
 
 log = logging.getLogger("gateway")
@@ -97,6 +98,7 @@ class Gateway(Agent):
                                      None if conf.mass_quote else ladders, limits, mmp)
         self.quoting = Quoting(instruments, conf.mass_quote, limits, ladders, self.open_orders,
                                self.executions.reject, mmp)
+        self.md_to_send = self.quoting.histogram = LatencyHistogram(self.state, "md_to_send")
         self.exits = Exits(instruments, limits, new_cid, self.executions.reject)
         self.session = Session(self.url, self.key_id, private_key, self.account, self.timeout_s,
                                self.reconnect, conf, instruments, limits, self.state, self.executions,
@@ -177,3 +179,9 @@ class Gateway(Agent):
                     counters.set("latency_p50_ns", int(p50))
                     counters.set("latency_p99_ns", int(p99))
         s.set("fast_sends", self.quoting.fast_sends)
+        # For /metrics: the md -> send histogram, the rate limits' buckets and throttles.
+        self.md_to_send.flush()
+        s.set("order_tokens", self.limits.orders.tokens)
+        s.set("cancel_tokens", self.limits.cancels.tokens)
+        s.set("throttled", self.limits.throttled_count)
+        s.set("orders_sent", self.quoting.sent)
