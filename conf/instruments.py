@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 from kernels.params import QuoteParams
 
-INSTRUMENT_NAME = re.compile(r"[A-Z0-9][A-Z0-9_*-]{0,47}")   # Thalex names: BTC-PERPETUAL, BTC-27MAR26
+INSTRUMENT_NAME = re.compile(r"[A-Z0-9*][A-Z0-9_*-]{0,47}")   # Thalex names: BTC-PERPETUAL, BTC-27MAR26
 PRODUCT_NAME = re.compile(r"[FO][A-Z0-9]{2,15}")               # Thalex protection groups: FBTCUSD, OETHUSD
 # [risk] keys one instrument may set for itself (risk.procs.limits.Limits: per instrument).
 INSTRUMENT_RISK_KEYS = ("max_position", "max_notional", "max_order_size", "price_band_bps")

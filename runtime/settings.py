@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import conf
+from conf.instruments import section_for
 from conf.schema import Config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -79,8 +80,9 @@ def check_order_sizes(config: Config, instruments: list[Instrument]) -> None:
         snapped = int(first / inst.amount_tick + 1e-9) * inst.amount_tick if inst.amount_tick > 0 else first
         if snapped < inst.min_amount - 1e-12:
             scaled = "" if multiplier == 1 else f" x size_multipliers[0]={multiplier}"
-            key = "quoter.base_size" if config.quoter.base_size == quoter.base_size else \
-                f'instruments."{inst.name}".base_size'
+            own = section_for(config.instruments, inst.name)
+            key = f'instruments."{own.name}".base_size' if own is not None and "base_size" in own.get() \
+                else "quoter.base_size"
             raise conf.ConfigError(
                 f"{key}={quoter.base_size}{scaled} is below the minimum order size "
                 f"{inst.min_amount} of {inst.name} on the venue (amount tick {inst.amount_tick}): the "
