@@ -202,3 +202,20 @@ def test_a_btc_delta_limit_reached_through_the_future_makes_the_perpetual_reduce
     finally:
         assert mm.stop() == 0, mm.output()
         assert mm.leftovers() == []
+
+
+def test_the_report_shows_each_instrument_and_the_portfolio(mm):
+    mm.wait(lambda s: all(i["fills"] > 0 for i in s["instruments"].values()), 60, "fills on both")
+    run_dir = Path(mm.ctl("status")["run_dir"])
+    time.sleep(2.5)     # the recorder samples and flushes every second
+    out = subprocess.run([sys.executable, "-m", "report", str(run_dir), "--out", str(run_dir / "report"), "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    per = figures["instruments"]
+    assert set(per) == {BTC, ETH}
+    assert all(per[n]["fills"] > 0 and per[n]["ladders_published"] > 0 for n in (BTC, ETH))
+    assert sum(per[n]["fills"] for n in (BTC, ETH)) == figures["fills"]
+    assert set(figures["portfolio"]["net_delta_usd"]) == {"BTCUSD", "ETHUSD"}
+    page = (run_dir / "report" / "index.html").read_text()
+    assert "<h2>Instruments</h2>" in page and "ETH-PERPETUAL" in page and "net delta BTCUSD" in page
