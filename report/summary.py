@@ -39,7 +39,8 @@ def figures(run) -> dict:
 
 def per_instrument(run) -> dict:
     """{name: figures} for each instrument of the run: its fills, volume, ladders and positions."""
-    names = [i["name"] for i in run.settings.get("instruments", [])]
+    listed = run.settings.get("instruments", [])   # a live run's traded instruments (a list)
+    names = [i["name"] for i in listed if isinstance(i, dict) and "name" in i] if isinstance(listed, list) else []
     fills, quotes, sampled = run.fills, run.quotes, getattr(run, "instruments", {})
     out = {}
     for iid, name in enumerate(names):
