@@ -14,7 +14,7 @@ import re
 import time
 
 from conf import instruments as I
-from control.instrument_status import Limits, instrument_status, limits_of
+from control.instrument_status import InstrumentsRunning, instrument_status, limits_of
 from runtime import settings as S
 from shm.state import HALTED, MD_REFUSED_NAMES, NOT_QUOTING_NAMES, TRADING_STATE_NAMES
 
@@ -87,7 +87,7 @@ class Commands:
             "uptime_s": time.time() - self.started,
         }
 
-    def _limits(self) -> "Limits":
+    def _limits(self) -> InstrumentsRunning:
         """The running settings' instruments and limits (rebuilt only after a ``set``)."""
         settings = self.sup.settings
         if self._limits_of is not settings:

@@ -14,7 +14,7 @@ from shm.state import TRADING_STATE_NAMES
 
 
 @dataclass(frozen=True)
-class Limits:
+class InstrumentsRunning:
     """What the running settings say about the instruments (rebuilt after a ``set``)."""
     instruments: list = field(default_factory=list)      # runtime.settings.Instrument, by id
     underlyings: list = field(default_factory=list)      # names, by index in net_delta_usd
@@ -23,21 +23,21 @@ class Limits:
     max_gross_notional_usd: float = 0.0
 
 
-def limits_of(settings: dict) -> Limits:
+def limits_of(settings: dict) -> InstrumentsRunning:
     instruments = S.instruments_of(settings)
     if not instruments:
-        return Limits()
+        return InstrumentsRunning()
     config = S.config_of(settings)
     params = {}
     for inst in instruments:
         q = config.quoter_for(inst.name)
         params[inst.name] = {"gamma": q.gamma, "levels": q.levels, "base_size": q.base_size,
                              "max_position": q.max_position, "mmp": list(config.mmp_for(inst.product))}
-    return Limits(instruments, S.underlyings(instruments), params, config.risk.max_net_delta_usd,
+    return InstrumentsRunning(instruments, S.underlyings(instruments), params, config.risk.max_net_delta_usd,
                   config.risk.max_gross_notional_usd)
 
 
-def instrument_status(s: dict, limits: Limits) -> tuple[dict, dict]:
+def instrument_status(s: dict, limits: InstrumentsRunning) -> tuple[dict, dict]:
     """(per instrument, portfolio) from a SharedState snapshot ``s``."""
     per = {}
     for inst in limits.instruments:
