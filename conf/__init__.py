@@ -5,6 +5,10 @@
     production.toml  Thalex production
     colo.toml        a colocated host: isolated CPUs, the quoter busy-spinning on its own core
 
+Per-instrument and per-product sections (``[instruments."ETH-PERPETUAL"]``, ``[products."FETHUSD"]``)
+are conf/instruments.py's; ``Config.quoter_for(name)``, ``risk_for(name)`` and ``mmp_for(product)``
+give one instrument's or product group's effective numbers.
+
 ``conf.load(path, overrides)`` returns a ``conf.schema.Config``; ``venue.credentials`` reads the
 key id and private key from the environment and refuses a key file others can read.
 """

@@ -12,7 +12,10 @@ import tomllib
 import typing
 from pathlib import Path
 
-from conf.schema import PROCESS_NAMES, QUOTER_FROM, SECTIONS, Config, Process, Processes, quoter_from_owners
+from conf import instruments as I
+from conf.schema import (PROCESS_NAMES, QUOTER_FROM, SECTIONS, Config, Gateway, Process, Processes, Risk,
+                         quoter_from_owners)
+from kernels.params import QuoteParams
 from kernels.params import in_range, range_text
 
 CONF_DIR = Path(__file__).resolve().parent
@@ -40,10 +43,10 @@ def load(path: str | Path | None = None, overrides: typing.Iterable[str] = ()) -
 
 def from_dict(data: dict, source: str) -> Config:
     """Validate a nested dict (as TOML gives it) into a Config; ``source`` names it in errors."""
-    unknown = set(data) - set(SECTIONS) - {"source"}
+    unknown = set(data) - set(SECTIONS) - set(I.OVERRIDE_SECTIONS) - {"source"}
     if unknown:
         raise ConfigError(f"unknown section [{sorted(unknown)[0]}] in {source}: expected one of "
-                          f"{', '.join(SECTIONS)}")
+                          f"{', '.join([*SECTIONS, *I.OVERRIDE_SECTIONS])}")
     sections = {}
     for name, cls in SECTIONS.items():
         raw = data.get(name, {})
@@ -61,9 +64,41 @@ def from_dict(data: dict, source: str) -> Config:
         sections["quoter"] = quoter_from_owners(sections["quoter"], sections).validate(source)
     except ValueError as exc:
         raise ConfigError(f"quoter.{exc}") from None
+    try:
+        sections["instruments"] = I.parse("instruments", data.get("instruments", {}), source,
+                                          I.instrument_schema(QuoteParams, Risk, QUOTER_FROM), _check_value)
+        sections["products"] = I.parse("products", data.get("products", {}), source,
+                                       I.product_schema(Gateway), _check_value)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     config = Config(source=source, **sections)
+    _check_instruments(config)
     _cross_checks(config)
     return config
+
+
+def _check_instruments(config: Config) -> None:
+    """Every instrument section and every traded instrument resolves to parameters that pass the
+    quoter's own rules (a section's levels against the inherited size_multipliers...)."""
+    src = config.source
+    for section in config.instruments:
+        try:
+            # A pattern is checked as it applies to an instrument it alone matches.
+            alone = dataclasses.replace(config, instruments=(section,))
+            alone.quoter_for(section.name).validate(src)
+        except ValueError as exc:
+            raise ConfigError(f'instruments."{section.name}".{exc}') from None
+    names = config.venue.instruments
+    for name in names:
+        if not I.INSTRUMENT_NAME.fullmatch(name) or "*" in name:
+            raise ConfigError(f"venue.instruments: {name!r} in {src}: expected an instrument name like "
+                              "BTC-PERPETUAL (upper case, digits and -)")
+        if names.count(name) > 1:
+            raise ConfigError(f"venue.instruments: {name} is listed twice in {src}")
+        try:
+            config.quoter_for(name).validate(src)
+        except ValueError as exc:
+            raise ConfigError(f"{exc} (instrument {name} in {src})") from None
 
 
 def to_dict(config: Config) -> dict:
@@ -73,6 +108,8 @@ def to_dict(config: Config) -> dict:
     out = dataclasses.asdict(config)
     for name in QUOTER_FROM:
         del out["quoter"][name]
+    for name in I.OVERRIDE_SECTIONS:
+        out[name] = I.to_tables(getattr(config, name))
     return out
 
 
@@ -132,6 +169,13 @@ def _check_value(value, hint, f, key: str, source: str):
         if not isinstance(value, str):
             bad("expected a string")
     elif hint is tuple:
+        if isinstance(value, str):    # a list given as text (--set venue.instruments=A,B)
+            value = I.split_list(value)
+            if "lo" in meta:
+                try:
+                    value = [float(x) for x in value]
+                except ValueError:
+                    bad("expected a list of numbers")
         if not isinstance(value, (list, tuple)) or not value:
             bad("expected a non-empty list")
         value = tuple(value)
@@ -151,6 +195,9 @@ def _cross_checks(config: Config) -> None:
     src = config.source
     if config.control.port == config.control.pub_port:
         raise ConfigError(f"control.pub_port={config.control.pub_port} in {src}: must differ from control.port")
+    if config.control.metrics_port in (config.control.port, config.control.pub_port):
+        raise ConfigError(f"control.metrics_port={config.control.metrics_port} in {src}: must differ from "
+                          "control.port and control.pub_port")
     if not is_loopback(config.control.host) and not config.control.curve_secret_key_file:
         raise ConfigError(f"control.host={config.control.host!r} in {src}: binding beyond 127.0.0.1 "
                           "requires control.curve_secret_key_file (CURVE authentication)")
@@ -182,11 +229,16 @@ def is_loopback(host: str) -> bool:
 
 
 def apply_override(data: dict, item: str) -> None:
-    """``SECTION.KEY=VALUE`` (or ``processes.NAME.KEY=VALUE``); VALUE is a TOML value or a bare string."""
+    """``SECTION.KEY=VALUE`` (or ``processes.NAME.KEY=VALUE``, ``instruments.NAME.KEY=VALUE``, and
+    ``NAME.KEY=VALUE`` for an instrument); VALUE is a TOML value, a comma-separated list or a bare
+    string."""
     key, sep, text = item.partition("=")
     parts = key.strip().split(".")
     if not sep or len(parts) < 2 or not all(parts):
         raise ConfigError(f"--set {item!r}: expected SECTION.KEY=VALUE, e.g. risk.max_position=0.05")
+    if len(parts) == 2 and parts[0] not in SECTIONS and parts[0] != parts[0].lower() \
+            and I.INSTRUMENT_NAME.fullmatch(parts[0]):
+        parts = ["instruments", *parts]      # ETH-PERPETUAL.gamma: that instrument's section
     try:
         value = tomllib.loads(f"v = {text.strip()}")["v"]
     except tomllib.TOMLDecodeError:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, make_dataclass, replace
 
+from conf import instruments
+from conf.instruments import OVERRIDE_SECTIONS
 from kernels.params import QuoteParams, setting
 from venue.ratelimit import CANCEL_LIMIT, ME_LIMIT_NON_PERSISTENT, ME_LIMIT_PERSISTENT
 
@@ -54,6 +56,10 @@ class Risk:
     # The fee rates, owned here: P&L until the exchange reports a fill's fee, and the quoter's fee pad.
     maker_fee_rate: float = num(0.0001, -0.01, 0.01, "fraction of notional, negative = rebate")
     taker_fee_rate: float = num(0.0005, -0.01, 0.01, "fraction of notional")
+    # Portfolio limits on the whole account (procs/risk/portfolio.py): REDUCING from
+    # reduce_at_fraction of them, and no order that would take the account beyond them.
+    max_net_delta_usd: float = num(0.0, 0.0, 1e12, "USD of net delta per underlying (perpetuals and futures together), 0 = off")
+    max_gross_notional_usd: float = num(0.0, 0.0, 1e12, "USD, sum of |position| x mark over every instrument, 0 = off")
 
 
 # [quoter] engine inputs owned by another section: refused under [quoter], copied in from their
@@ -128,6 +134,9 @@ class Control:
     pub_port: int = num(7756, 1, 65535, "TCP port")
     curve_secret_key_file: str = ""            # required when host is not loopback
     curve_client_keys_dir: str = ""
+    # Prometheus /metrics (runtime/metrics.py), served by the supervisor from shared memory.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = num(7757, 0, 65535, "TCP port, 0 = no metrics endpoint")
 
 
 @dataclass(frozen=True)
@@ -191,6 +200,22 @@ class Config:
     control: Control = Control()
     processes: Processes = Processes()
     backtest: Backtest = Backtest()
+    # [instruments."NAME"] and [products."NAME"]: per-instrument and per-product overrides of the
+    # sections above (conf/instruments.py), tuples of conf.instruments.Overrides.
+    instruments: tuple = ()
+    products: tuple = ()
+
+    def quoter_for(self, instrument: str) -> QuoteParams:
+        """The quoter's parameters of one instrument: [quoter] under its own section's keys."""
+        return instruments.quoter_for(self, instrument, QUOTER_FROM)
+
+    def risk_for(self, instrument: str) -> "Risk":
+        """[risk] as one instrument sees it: its own per-instrument limits over the defaults."""
+        return instruments.risk_for(self, instrument)
+
+    def mmp_for(self, product: str) -> tuple[float, float]:
+        """Market-maker protection (trade_amount, quote_amount) of one Thalex product group."""
+        return instruments.mmp_for(self, product)
 
 
-SECTIONS = {f.name: type(f.default) for f in fields(Config) if f.name != "source"}
+SECTIONS = {f.name: type(f.default) for f in fields(Config) if f.name not in ("source", *OVERRIDE_SECTIONS)}

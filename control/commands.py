@@ -13,15 +13,18 @@ import math
 import re
 import time
 
+from conf import instruments as I
+from control.instrument_status import InstrumentsRunning, instrument_status, limits_of
 from runtime import settings as S
 from shm.state import HALTED, MD_REFUSED_NAMES, NOT_QUOTING_NAMES, TRADING_STATE_NAMES
 
 log = logging.getLogger("control")
 
 # What ``set`` accepts, checked before anything is logged or applied: a key is SECTION.KEY made
-# of lower-case names (a newline in it once forged a log line), a value is a TOML scalar or a
-# short list of numbers, and text holds printable characters only.
-SET_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}")
+# of lower-case names, or INSTRUMENT.KEY with an instrument's name (upper case, digits, -) (a
+# newline in a key once forged a log line), a value is a TOML scalar or a short list of numbers,
+# and text holds printable characters only.
+SET_KEY = re.compile(r"(?:[a-z][a-z0-9_]{0,63}|[A-Z0-9][A-Z0-9_-]{0,47})\.[a-z][a-z0-9_]{0,63}")
 MAX_TEXT = 200
 MAX_LIST = 32
 
@@ -33,6 +36,7 @@ class Commands:
         self.validate_set = validate_set  # (settings, key, value) -> new settings; raises ValueError
         self.shutdown_requested = False
         self.started = time.time()
+        self._limits_of = self._limits_cache = None
 
     @property
     def state(self):
@@ -45,6 +49,7 @@ class Commands:
         s = self.state.snapshot()
         instruments = [i["name"] for i in self.sup.settings.get("instruments", [])]
         positions = {name: s["position"][i] for i, name in enumerate(instruments)}
+        per_instrument, portfolio = instrument_status(s, self._limits())
         return {
             "trading_state": TRADING_STATE_NAMES.get(s["trading_state"], str(s["trading_state"])),
             "reason": s["reason_text"],
@@ -73,12 +78,21 @@ class Commands:
                          for i, name in enumerate(instruments)},
             "pnl": {"realised": s["realised"], "unrealised": s["unrealised"], "fees": s["fees"],
                     "funding": s["funding"], "equity": s["equity"], "high_water": s["high_water"]},
+            "instruments": per_instrument,
+            "portfolio": portfolio,
             "venue": self.venue_url,
             "instance": self.sup.instance,
             "run_dir": str(self.sup.run_dir),
             "rings": self.sup.ring_depths(),
             "uptime_s": time.time() - self.started,
         }
+
+    def _limits(self) -> InstrumentsRunning:
+        """The running settings' instruments and limits (rebuilt only after a ``set``)."""
+        settings = self.sup.settings
+        if self._limits_of is not settings:
+            self._limits_cache, self._limits_of = limits_of(settings), settings
+        return self._limits_cache
 
     def params(self, args: dict) -> dict:
         """The effective configuration (no key material: only the key id and the file's path)."""
@@ -96,10 +110,16 @@ class Commands:
         for key, value in args.items():
             settings = self.validate_set(settings, key, value)
         if settings.get("instruments"):   # a smaller base_size must not silence the quoter
-            S.check_order_sizes(S.config_of(settings).quoter, S.instruments_of(settings))
+            config, instruments = S.config_of(settings), S.instruments_of(settings)
+            S.check_order_sizes(config, instruments)
+            S.check_protection(config, instruments)
         log.warning("operator command: set %s", ", ".join(f"{k}={v!r}" for k, v in args.items()))
         seq = self.sup.apply_settings(settings)
-        return {"changed": dict(args), "params_version": seq // 2}
+        reply = {"changed": dict(args), "params_version": seq // 2}
+        kept = _kept_by_instruments(settings, args)
+        if kept:   # a default changed under instruments that set their own value
+            reply["kept_by_instrument_sections"] = kept
+        return reply
 
     def _wake(self, *names: str) -> None:
         bells = self.sup.segs.get("doorbells")
@@ -157,7 +177,7 @@ def check_set_argument(key, value) -> None:
     """Raise ValueError unless ``key`` is SECTION.KEY and ``value`` a plain value (see SET_KEY)."""
     if not isinstance(key, str) or not SET_KEY.fullmatch(key):
         raise ValueError(f"key {key!r}: expected SECTION.KEY of lower-case letters, digits and _, "
-                         "e.g. quoter.gamma")
+                         "e.g. quoter.gamma, or INSTRUMENT.KEY, e.g. ETH-PERPETUAL.gamma")
     items = value if isinstance(value, list) else [value]
     if isinstance(value, list) and not 0 < len(value) <= MAX_LIST:
         raise ValueError(f"{key}: a list of 1..{MAX_LIST} values expected, got {len(value)}")
@@ -172,6 +192,24 @@ def check_set_argument(key, value) -> None:
                 raise ValueError(f"{key}: a list holds numbers only")
         elif not isinstance(item, (bool, int, float)):
             raise ValueError(f"{key}: expected a number, true/false or text, got {type(item).__name__}")
+
+
+def _kept_by_instruments(settings: dict, args: dict) -> dict:
+    """{key: [traded instruments whose own section sets it]} for the ``quoter.*`` keys of a set."""
+    config = S.config_of(settings)
+    out = {}
+    for key in args:
+        section, _, name = key.partition(".")
+        if section != "quoter":
+            continue
+        own = []
+        for inst in S.instruments_of(settings):
+            found = I.section_for(config.instruments, inst.name)
+            if found is not None and name in found.get():
+                own.append(inst.name)
+        if own:
+            out[key] = own
+    return out
 
 
 def _finite(x: float):

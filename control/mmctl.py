@@ -6,6 +6,7 @@ an error, 2 when nobody answered within --timeout seconds.
 
     bin/mmctl status
     bin/mmctl set quoter.gamma=0.1 quoter.levels=5     (quoter.* only: others need a restart)
+    bin/mmctl set ETH-PERPETUAL.gamma=0.02           (one instrument's quoter key)
     bin/mmctl pause | resume | halt | flatten | kill | params | ping | shutdown
     bin/mmctl watch [--count N]     status, refreshed every second (Ctrl-C ends it)
 """
@@ -72,10 +73,27 @@ def render(cmd: str, result) -> str:
     ]
     for name, why in (r.get("not_quoting") or {}).items():
         lines.append(f"not quoting {name}: {why}")
-    for name, pos in (r.get("positions") or {}).items():
-        oo = (r.get("open_orders") or {}).get(name, {})
-        lines.append(f"position   {name:<16} {pos:+.6f}  open bid {oo.get('bid', 0):.6f}  "
-                     f"ask {oo.get('ask', 0):.6f}  mark {(r.get('marks') or {}).get(name, 0):.2f}")
+    pf = r.get("portfolio") or {}
+    if pf:
+        deltas = "  ".join(f"{u} {d:+.2f}" for u, d in (pf.get("net_delta_usd") or {}).items())
+        lines.append(f"portfolio  net delta {deltas} USD (limit {_limit(pf.get('max_net_delta_usd'))})  "
+                     f"gross notional {pf.get('gross_notional_usd', 0):.2f} USD "
+                     f"(limit {_limit(pf.get('max_gross_notional_usd'))})")
+    per = r.get("instruments") or {}
+    if per:
+        lines.append(f"instrument {'':<16} {'position':>10} {'delta USD':>11} {'open bid':>9} {'open ask':>9} "
+                     f"{'mark':>11} {'fills':>6} {'ladders':>8} {'fast':>5}  params")
+    for name, i in per.items():
+        p = i.get("params") or {}
+        lines.append(f"position   {name:<16} {i['position']:+10.4f} {i['delta_usd']:+11.2f} {i['open_bid']:9.4f} "
+                     f"{i['open_ask']:9.4f} {i['mark']:11.2f} {i['fills']:6d} {i['quotes_published']:8d} "
+                     f"{i['fast_cancels']:5d}  gamma={p.get('gamma')} levels={p.get('levels')} "
+                     f"base_size={p.get('base_size')} max_position={p.get('max_position')}")
+    if not per:
+        for name, pos in (r.get("positions") or {}).items():
+            oo = (r.get("open_orders") or {}).get(name, {})
+            lines.append(f"position   {name:<16} {pos:+.6f}  open bid {oo.get('bid', 0):.6f}  "
+                         f"ask {oo.get('ask', 0):.6f}  mark {(r.get('marks') or {}).get(name, 0):.2f}")
     lat = r.get("latency_us") or {}
     if lat:
         lines.append(f"latency    md->send p50 {lat.get('md_to_send_p50', 0):.0f} us  p99 {lat.get('md_to_send_p99', 0):.0f} us"
@@ -91,6 +109,10 @@ def render(cmd: str, result) -> str:
                      f"{'yes' if p.get('alive') else 'NO':<6} {'-' if age is None else f'{age:.2f}s':<10} "
                      f"{p.get('restarts', 0):<9} {p.get('errors', 0)}")
     return "\n".join(lines)
+
+
+def _limit(x) -> str:
+    return "off" if not x else f"{x:g}"
 
 
 def watch(endpoint: str, timeout_s: float, interval_s: float, count: int, as_json: bool) -> int:

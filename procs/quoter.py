@@ -9,8 +9,10 @@ limits agree on one number. A full ``quotes`` ring is counted and the newest set
 the next pass (older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE`` reaches
 it through the shared-memory parameters record (runtime/live_params.py): once per pass the
 quoter compares the record's sequence with the last it took, and when it moved hands the engines
-the new parameters, which keep their estimator state. The quoter's max_position and maker fee
-are [risk]'s, copied into its parameters when the configuration is built.
+the new parameters, which keep their estimator state. Each instrument has its own parameters
+([quoter] under its [instruments."NAME"] section) and engine; a change reaches only the engines
+whose parameters differ. The quoter's max_position and maker fee are [risk]'s (as the instrument
+sees them), copied into its parameters when the configuration is built.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from runtime.agent import Agent
 from runtime.live_params import LiveParamsReader
 from runtime.settings import config_of, instruments_of
 from shm.doorbell import Doorbells
+from shm.histogram import LatencyHistogram
 from shm.one_to_one import FULL
 from shm.records import EXEC_DTYPE, EXEC_FILL, MD_DTYPE, QUOTE_DTYPE, QUOTE_FLAG_FAST_CANCEL, TRADE_DTYPE
 from shm.state import NOT_QUOTING_EMPTY_LADDER, NOT_QUOTING_GUARD, NOT_QUOTING_NAMES, NOT_QUOTING_NO_DATA, SharedState
@@ -37,9 +40,11 @@ class Quoter(Agent):
     name = "quoter"
 
     def __init__(self, instance: str, instruments, params):
-        self.instance, self.instruments, self.params = instance, instruments, params
-        self.engines = [QuoteEngine(params, i.tick_size, i.amount_tick, i.min_amount, i.expiry_s)
-                        for i in instruments]
+        """``params``: one QuoteParams per instrument (by id), or one for every instrument."""
+        self.instance, self.instruments = instance, instruments
+        self.params = list(params) if isinstance(params, (list, tuple)) else [params] * len(instruments)
+        self.engines = [QuoteEngine(p, i.tick_size, i.amount_tick, i.min_amount, i.expiry_s)
+                        for p, i in zip(self.params, instruments)]
         self.md = np.zeros(1, MD_DTYPE)
         self.trades = np.zeros(64, TRADE_DTYPE)
         self.ex = np.zeros(64, EXEC_DTYPE)
@@ -52,7 +57,8 @@ class Quoter(Agent):
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Quoter":
-        return cls(settings["instance"], instruments_of(settings), config_of(settings).quoter)
+        config, instruments = config_of(settings), instruments_of(settings)
+        return cls(settings["instance"], instruments, [config.quoter_for(i.name) for i in instruments])
 
     def on_start(self) -> None:
         self.md_ring = segments.reader(self.instance, "md")
@@ -69,6 +75,12 @@ class Quoter(Agent):
         self.state.table["markout"][0][:len(self.engines)] = np.nan
         self.not_quoting = self.state.table["not_quoting"][0]   # a view: status reads it live
         self.not_quoting[:len(self.engines)] = NOT_QUOTING_NO_DATA
+        # Per instrument counts and the md -> quote histogram go on from what the state holds
+        # (a restarted quoter); copied into the state at the heartbeat (report), off the hot path.
+        n = len(self.engines)
+        self.published_by = [int(x) for x in self.state.table["quotes_published"][0][:n]]
+        self.fast_cancels_by = [int(x) for x in self.state.table["instrument_fast_cancels"][0][:n]]
+        self.md_to_quote = LatencyHistogram(self.state, "md_to_quote")
 
     def on_close(self) -> None:
         self.positions = self.ring_risk = self.not_quoting = None
@@ -128,9 +140,14 @@ class Quoter(Agent):
         out = self.out
         self.seq += 1
         out["seq"] = self.seq
-        out["created_ts_ns"] = time.monotonic_ns()
+        created = out["created_ts_ns"] = time.monotonic_ns()
+        received = int(out["md_receive_ts_ns"][0])
+        if received:
+            self.md_to_quote.observe(created - received)
+        self.published_by[iid] += 1
         if out["flags"][0] & QUOTE_FLAG_FAST_CANCEL:
             self.fast_cancels += 1
+            self.fast_cancels_by[iid] += 1
             log.warning("%s: fast cancel: the market jumped, pulling the exposed side",
                         self.instruments[iid].name)
         self.quote_log.write(out)
@@ -169,15 +186,24 @@ class Quoter(Agent):
             del self.pending[iid]
 
     def _take_params(self) -> None:
-        """New parameters from shared memory to every engine (estimators keep their state)."""
-        params = self.live_params.take()
-        if params is None or params == self.params:
-            return     # nothing new, a torn copy (taken next pass), refused, or what we run already
-        for engine in self.engines:
-            engine.set_params(params)
-        self.params = params
-        log.info("parameters changed (version %d)", self.live_params.taken // 2)
+        """New parameters from shared memory to the engines whose parameters differ (estimators
+        keep their state); the other instruments are left alone."""
+        taken = self.live_params.take()
+        if taken is None:
+            return     # nothing new, a torn copy (taken next pass) or refused
+        changed = []
+        for iid, params in enumerate(taken[:len(self.engines)]):
+            if params != self.params[iid]:
+                self.engines[iid].set_params(params)
+                self.params[iid] = params
+                changed.append(self.instruments[iid].name)
+        if changed:
+            log.info("parameters of %s changed (version %d)", ", ".join(changed), self.live_params.taken // 2)
 
     def report(self, counters) -> None:
+        n = len(self.engines)
+        self.state.table["quotes_published"][0][:n] = self.published_by
+        self.state.table["instrument_fast_cancels"][0][:n] = self.fast_cancels_by
+        self.md_to_quote.flush()
         counters.set("ring_full", self.ring_full)
         counters.set("lapped", int(self.md_ring.lapped_count) if hasattr(self.md_ring, "lapped_count") else 0)

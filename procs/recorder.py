@@ -22,6 +22,9 @@ Rows collect in memory and are written every ``flush_interval_s`` into ``<run_di
     markout.csv   time_ns, instrument_id, side (buys|sells), markout_1s, markout_5s, markout_30s
                   (USD per contract, EWMA over our fills, empty until marked out), fast_cancels,
                   guard (0 calm, 1 pull bids, 2 pull asks, 3 both)          (every pnl_interval_s)
+    instruments.csv  time_ns, instrument_id, position, mark, delta_usd, open_bid, open_ask, fills,
+                  quotes_published                                          (every pnl_interval_s)
+    portfolio.csv time_ns, underlying, net_delta_usd, gross_notional_usd    (every pnl_interval_s)
     counters.csv  time_ns, process, pid, state, work_count, errors, lapped, ring_full, malformed,
                   restarts, latency_p50_ns, latency_p99_ns, duplicates
     clock.json    {"monotonic_ns", "unix_ns"} at the start: every time_ns is time.monotonic_ns();
@@ -40,7 +43,7 @@ import numpy as np
 
 from runtime.agent import Agent
 from runtime import segments
-from runtime.settings import config_of
+from runtime.settings import config_of, instruments_of, underlyings
 from shm.counters import Counters
 from shm.records import (EXEC_ACK, EXEC_CANCEL, EXEC_FILL, EXEC_REJECT, EXEC_AMEND, EXEC_TRADE,
                          MD_FLAG_STALE, MD_TICKER, MD_BOOK, QUOTE_SET, trade_id_of)
@@ -62,6 +65,9 @@ HEADERS = {
     "latency": ["time_ns", "count", "p50_ns", "p99_ns", "max_ns"],
     "markout": ["time_ns", "instrument_id", "side", "markout_1s", "markout_5s", "markout_30s", "fast_cancels",
                 "guard"],
+    "instruments": ["time_ns", "instrument_id", "position", "mark", "delta_usd", "open_bid", "open_ask", "fills",
+                    "quotes_published"],
+    "portfolio": ["time_ns", "underlying", "net_delta_usd", "gross_notional_usd"],
     "counters": ["time_ns", "process", "pid", "state", "work_count", "errors", "lapped", "ring_full",
                  "malformed", "restarts", "latency_p50_ns", "latency_p99_ns", "duplicates"],
 }
@@ -74,9 +80,11 @@ class Recorder(Agent):
     name = "recorder"
 
     def __init__(self, instance: str, run_dir: str | Path, flush_interval_s: float = 1.0,
-                 pnl_interval_s: float = 1.0, counters_interval_s: float = 5.0, n_instruments: int = 1):
+                 pnl_interval_s: float = 1.0, counters_interval_s: float = 5.0, n_instruments: int = 1,
+                 underlyings: tuple = ()):
+        """``underlyings``: names by index in the state's ``net_delta_usd`` (runtime.settings.underlyings)."""
         self.instance, self.run_dir = instance, Path(run_dir)
-        self.n_instruments = n_instruments
+        self.n_instruments, self.underlyings = n_instruments, tuple(underlyings)
         self.flush_ns = int(flush_interval_s * 1e9)
         self.pnl_ns, self.counters_ns = int(pnl_interval_s * 1e9), int(counters_interval_s * 1e9)
         self.rows = {name: [] for name in HEADERS}
@@ -88,7 +96,8 @@ class Recorder(Agent):
     def from_settings(cls, settings: dict) -> "Recorder":
         return cls(settings["instance"], settings["run_dir"],
                    flush_interval_s=config_of(settings).recorder.flush_interval_s,
-                   n_instruments=len(settings.get("instruments", [])) or 1)
+                   n_instruments=len(settings.get("instruments", [])) or 1,
+                   underlyings=underlyings(instruments_of(settings)))
 
     def on_start(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -202,6 +211,12 @@ class Recorder(Agent):
             for k, side in enumerate(("buys", "sells")):
                 values = ["" if v != v else v for v in s["markout"][iid][k]]
                 self.rows["markout"].append((now, iid, side, *values, s["fast_cancels"], s["guard_state"][iid]))
+            mark, position = s["mark"][iid], s["position"][iid]
+            self.rows["instruments"].append((now, iid, position, mark, position * mark if mark > 0 else 0.0,
+                                             s["open_bid"][iid], s["open_ask"][iid], s["instrument_fills"][iid],
+                                             s["quotes_published"][iid]))
+        for k, name in enumerate(self.underlyings):
+            self.rows["portfolio"].append((now, name, s["net_delta_usd"][k], s["gross_notional_usd"]))
 
     def _sample_counters(self) -> None:
         now = time.monotonic_ns()

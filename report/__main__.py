@@ -44,6 +44,16 @@ def main(argv=None) -> int:
         for key, label, fmt in page.LABELS:
             if key in figures:
                 print(f"  {label:<42} {fmt.format(figures[key])}")
+        for name, f in figures.get("instruments", {}).items():
+            print(f"  {name:<16} fills {f['fills']}  volume {f['volume_contracts']:.4f}  ladders "
+                  f"{f['ladders_published']}  final position {f['final_position_contracts']:+.4f}  "
+                  f"max |delta| {f['max_abs_delta_usd']:.2f} USD")
+        pf = figures.get("portfolio") or {}
+        for u, d in pf.get("net_delta_usd", {}).items():
+            print(f"  portfolio net delta {u:<8} final {d['final']:+.2f}  max |.| {d['max_abs']:.2f} USD")
+        if pf:
+            print(f"  portfolio gross notional  final {pf['final_gross_notional_usd']:.2f}  "
+                  f"max {pf['max_gross_notional_usd']:.2f} USD")
     return 0
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-FILES = ("md", "quotes", "fills", "orders", "pnl", "latency", "trades")
-NUMERIC_SKIP = {"quotes": {"kind", "bids", "asks"}, "orders": {"event"}, "pnl": {"state"},
+FILES = ("md", "quotes", "fills", "orders", "pnl", "latency", "trades", "instruments", "portfolio")
+NUMERIC_SKIP = {"quotes": {"kind", "bids", "asks"}, "orders": {"event"}, "pnl": {"state"}, "portfolio": {"underlying"},
                 "fills": {"order_id", "trade_id"}}   # the exchange's hex ids stay text
 
 

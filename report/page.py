@@ -22,11 +22,27 @@ def write(out: Path, run_dir: Path, figures: dict, plots: list[Path]) -> Path:
                    for key, label, fmt in LABELS if key in figures)
     states = "".join(f"<tr><td>time {html.escape(state)} (s)</td><td>{secs:.0f}</td></tr>"
                      for state, secs in sorted(figures.get("time_in_state_s", {}).items()))
+    per = figures.get("instruments") or {}
+    table = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{f['fills']}</td><td>{f['volume_contracts']:.4f}</td>"
+        f"<td>{f['ladders_published']}</td><td>{f['final_position_contracts']:+.4f}</td>"
+        f"<td>{f['max_abs_position_contracts']:.4f}</td><td>{f['max_abs_delta_usd']:.2f}</td></tr>"
+        for name, f in per.items())
+    if table:
+        table = ("<h2>Instruments</h2><table><tr><th>instrument</th><th>fills</th><th>volume</th><th>ladders</th>"
+                 "<th>final position</th><th>max |position|</th><th>max |delta| (USD)</th></tr>" + table + "</table>")
+    pf = figures.get("portfolio") or {}
+    if pf:
+        table += ("<h2>Portfolio</h2><table>" + "".join(
+            f"<tr><td>net delta {html.escape(u)} (USD)</td><td>final {d['final']:+.2f}</td>"
+            f"<td>max |.| {d['max_abs']:.2f}</td></tr>" for u, d in pf["net_delta_usd"].items())
+            + f"<tr><td>gross notional (USD)</td><td>final {pf['final_gross_notional_usd']:.2f}</td>"
+              f"<td>max {pf['max_gross_notional_usd']:.2f}</td></tr></table>")
     images = "".join(f'<h3>{p.stem}</h3><img src="{p.name}" alt="{p.stem}">' for p in plots)
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>run {html.escape(run_dir.name)}</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}td{{padding:2px 12px}}
 img{{max-width:100%}}</style></head><body>
-<h1>Run {html.escape(run_dir.name)}</h1><table>{rows}{states}</table>{images}</body></html>"""
+<h1>Run {html.escape(run_dir.name)}</h1><table>{rows}{states}</table>{table}{images}</body></html>"""
     path = out / "index.html"
     path.write_text(page)
     return path

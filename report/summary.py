@@ -32,6 +32,45 @@ def figures(run) -> dict:
     if len(lat):   # true percentiles over every ladder of the run
         out["md_to_quote_p50_us"] = float(np.percentile(lat, 50) / 1e3)
         out["md_to_quote_p99_us"] = float(np.percentile(lat, 99) / 1e3)
+    out["instruments"] = per_instrument(run)
+    out["portfolio"] = portfolio(run)
+    return out
+
+
+def per_instrument(run) -> dict:
+    """{name: figures} for each instrument of the run: its fills, volume, ladders and positions."""
+    listed = run.settings.get("instruments", [])   # a live run's traded instruments (a list)
+    names = [i["name"] for i in listed if isinstance(i, dict) and "name" in i] if isinstance(listed, list) else []
+    fills, quotes, sampled = run.fills, run.quotes, getattr(run, "instruments", {})
+    out = {}
+    for iid, name in enumerate(names):
+        mine = fills["instrument_id"] == iid if len(fills.get("t", ())) else np.zeros(0, bool)
+        rows = sampled["instrument_id"] == iid if len(sampled.get("t", ())) else np.zeros(0, bool)
+        position = sampled["position"][rows] if rows.any() else np.zeros(0)
+        delta = sampled["delta_usd"][rows] if rows.any() else np.zeros(0)
+        out[name] = {
+            "fills": int(np.sum(mine)),
+            "volume_contracts": float(np.sum(fills["amount"][mine])) if mine.any() else 0.0,
+            "fees_usd": float(np.sum(fills["fee"][mine])) if mine.any() else 0.0,
+            "ladders_published": int(np.sum((quotes["instrument_id"] == iid) & (quotes["kind"] == "set")))
+            if len(quotes.get("t", ())) else 0,
+            "final_position_contracts": float(position[-1]) if len(position) else 0.0,
+            "max_abs_position_contracts": float(np.max(np.abs(position))) if len(position) else 0.0,
+            "max_abs_delta_usd": float(np.max(np.abs(delta))) if len(delta) else 0.0,
+        }
+    return out
+
+
+def portfolio(run) -> dict:
+    """The account's exposure over the run: net delta per underlying and gross notional, USD."""
+    p = getattr(run, "portfolio", {})
+    if not len(p.get("t", ())):
+        return {}
+    out = {"max_gross_notional_usd": float(np.max(p["gross_notional_usd"])),
+           "final_gross_notional_usd": float(p["gross_notional_usd"][-1]), "net_delta_usd": {}}
+    for u in sorted(set(p["underlying"].tolist())):
+        d = p["net_delta_usd"][p["underlying"] == u]
+        out["net_delta_usd"][str(u)] = {"final": float(d[-1]), "max_abs": float(np.max(np.abs(d)))}
     return out
 
 

@@ -1,17 +1,23 @@
 """Live quoter parameters: the supervisor publishes them in shared memory, the quoter takes them.
 
-``bin/mmctl set quoter.KEY=VALUE`` is validated by the supervisor (runtime/main.validate_set: a
-refused value changes nothing). The accepted parameters, complete, are written whole into the
-seqlocked record ``mm.<instance>.params`` (shm/seqlock.pyx), also once at start. The quoter
+``bin/mmctl set quoter.KEY=VALUE`` (every instrument without its own value) or
+``set ETH-PERPETUAL.KEY=VALUE`` (one instrument) is validated by the supervisor
+(runtime/main.validate_set: a refused value changes nothing). The accepted parameters of every
+traded instrument, complete, are written whole into the seqlocked record ``mm.<instance>.params``
+(shm/seqlock.pyx), also once at start: one QuoteParams record per instrument id. The quoter
 compares the record's sequence with the last one it took once per pass (one atomic load); only
-when it moved does it copy the record, rebuild a QuoteParams and validate it again before its
-engines take it, keeping their estimator state (QuoteParams.estimators_to_rebuild). A copy torn
-by a concurrent write is discarded and taken again on the next pass; no file is read.
+when it moved does it copy the record, rebuild each instrument's QuoteParams and validate them
+again; an engine whose parameters differ takes them, keeping its estimator state
+(QuoteParams.estimators_to_rebuild), the others are left alone. A copy torn by a concurrent
+write is discarded and taken again on the next pass; no file is read.
 
-The record is derived from QuoteParams' fields, so a new parameter needs no edit here::
+One instrument's record is derived from QuoteParams' fields, so a new parameter needs no edit
+here::
 
     float -> f8    int -> i8    bool -> u1    str -> S16 (ASCII)
     tuple -> f8[max_len] (the field's metadata) and n_<name> (u4): how many values are used
+
+The published record: ``n_instruments`` (u4), then ``params[MAX_INSTRUMENTS]`` of those.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from kernels.params import QuoteParams
 from shm.records import CACHE_LINE, describe
 from shm.segment import segment_name
 from shm.seqlock import SeqlockRecord
+from shm.state import MAX_INSTRUMENTS
 
 log = logging.getLogger("live_params")
 SEGMENT = "params"
@@ -46,6 +53,33 @@ def _layout() -> np.dtype:
 
 
 PARAMS_DTYPE = _layout()
+
+
+def _set_layout() -> np.dtype:
+    natural = np.dtype([("n_instruments", "<u4"), ("params", PARAMS_DTYPE, (MAX_INSTRUMENTS,))], align=True)
+    return np.dtype({"names": list(natural.names), "formats": [natural.fields[n][0] for n in natural.names],
+                     "offsets": [natural.fields[n][1] for n in natural.names],
+                     "itemsize": -(-natural.itemsize // CACHE_LINE) * CACHE_LINE})
+
+
+LIVE_DTYPE = _set_layout()     # every instrument's parameters, by instrument id
+
+
+def encode_all(params: "list[QuoteParams]") -> np.ndarray:
+    """One QuoteParams per instrument id as a one-record array of LIVE_DTYPE."""
+    if len(params) > MAX_INSTRUMENTS:
+        raise ValueError(f"{len(params)} instruments: the live parameters record holds {MAX_INSTRUMENTS}")
+    rec = np.zeros(1, LIVE_DTYPE)
+    rec["n_instruments"] = len(params)
+    for i, p in enumerate(params):
+        rec[0]["params"][i] = encode(p)[0]
+    return rec
+
+
+def decode_all(rec: np.ndarray) -> "tuple[QuoteParams, ...]":
+    """The QuoteParams of every instrument id a LIVE_DTYPE record holds (not validated)."""
+    n = min(int(rec[0]["n_instruments"]), MAX_INSTRUMENTS)
+    return tuple(decode(rec[0]["params"][i:i + 1]) for i in range(n))
 
 
 def encode(params: QuoteParams, out: np.ndarray | None = None) -> np.ndarray:
@@ -92,11 +126,12 @@ class LiveParamsWriter:
 
     @classmethod
     def create(cls, instance: str) -> "LiveParamsWriter":
-        return cls(SeqlockRecord.create(segment_name(instance, SEGMENT), PARAMS_DTYPE))
+        return cls(SeqlockRecord.create(segment_name(instance, SEGMENT), LIVE_DTYPE))
 
-    def publish(self, params: QuoteParams) -> int:
-        """Validate, then replace the record whole; returns its new sequence."""
-        return self.record.write(encode(params.validate("live params")))
+    def publish(self, params: "list[QuoteParams]") -> int:
+        """Validate each instrument's parameters (in instrument id order), then replace the record
+        whole; returns its new sequence."""
+        return self.record.write(encode_all([p.validate("live params") for p in params]))
 
     @property
     def sequence(self) -> int:
@@ -113,19 +148,20 @@ class LiveParamsReader:
         self.record = record
         self.taken = 0               # sequence of the last record taken or refused
         self.torn = self.refused = 0
-        self._buf = np.zeros(1, PARAMS_DTYPE)
+        self._buf = np.zeros(1, LIVE_DTYPE)
 
     @classmethod
     def attach(cls, instance: str) -> "LiveParamsReader":
-        return cls(SeqlockRecord.attach(segment_name(instance, SEGMENT), PARAMS_DTYPE))
+        return cls(SeqlockRecord.attach(segment_name(instance, SEGMENT), LIVE_DTYPE))
 
     def changed(self) -> bool:
         """A write completed (or is under way) since the last take: one atomic load."""
         return self.record.sequence != self.taken
 
-    def take(self) -> QuoteParams | None:
-        """The newest parameters, or None: nothing new, a copy torn by a write under way (the
-        next call tries again), or a record that fails validation (refused, logged once)."""
+    def take(self) -> "tuple[QuoteParams, ...] | None":
+        """The newest parameters, one per instrument id, or None: nothing new, a copy torn by a
+        write under way (the next call tries again), or a record that fails validation (refused
+        whole, logged once)."""
         seq = self.record.read_into(self._buf)
         if seq == 0:
             self.torn += self.record.sequence != 0
@@ -134,7 +170,7 @@ class LiveParamsReader:
             return None
         self.taken = seq
         try:
-            return decode(self._buf).validate("live params")
+            return tuple(p.validate("live params") for p in decode_all(self._buf))
         except (ValueError, TypeError) as exc:
             self.refused += 1
             log.error("live parameters %d refused, keeping the current ones: %s", seq // 2, exc)

@@ -29,11 +29,14 @@ from pathlib import Path
 
 import conf
 from venue.credentials import read_credentials
+from conf.instruments import quoter_keys
 from conf.load import apply_override
+from conf.schema import QUOTER_FROM
 from runtime import settings as S
 from runtime.account_lock import AccountLock
 from control.commands import Commands
 from control.server import ControlServer
+from runtime.metrics import MetricsServer
 from runtime.paper import EmbeddedExchange, make_throwaway_key
 from runtime.supervisor import Supervisor
 from venue.client import ThalexClient
@@ -43,22 +46,32 @@ LIVE_SECTIONS = ("quoter",)   # what `set` may change while running (shared memo
 
 
 def validate_set(settings: dict, key: str, value) -> dict:
-    """``set SECTION.KEY=VALUE`` on the running settings, validated like the file; new settings.
+    """``set SECTION.KEY=VALUE`` (or ``INSTRUMENT.KEY=VALUE``: one instrument's quoter key) on the
+    running settings, validated like the file; new settings.
 
     Nothing is applied here: the caller hands the result to Supervisor.apply_settings, so a
     refused value (ValueError, naming the key, the value and the range) changes nothing."""
     if "." not in key:
-        raise ValueError(f"{key!r}: expected SECTION.KEY, e.g. quoter.gamma")
-    section = key.split(".", 1)[0]
-    if section not in LIVE_SECTIONS:
-        raise ValueError(f"{key}: only {', '.join(s + '.*' for s in LIVE_SECTIONS)} can change while "
-                         "running; other sections need a restart with --set")
+        raise ValueError(f"{key!r}: expected SECTION.KEY or INSTRUMENT.KEY, e.g. quoter.gamma or "
+                         "ETH-PERPETUAL.gamma")
+    section, name = key.split(".", 1)
+    traded = [i["name"] for i in settings.get("instruments", [])]
+    if section in traded:
+        if name not in quoter_keys(QUOTER_FROM):
+            raise ValueError(f"{key}: only the quoter's keys of an instrument can change while running "
+                             "(its risk limits need a restart with --set)")
+        key = f"instruments.{key}"
+    elif section not in LIVE_SECTIONS:
+        hint = f" (traded: {', '.join(traded)})" if section != section.lower() else ""
+        raise ValueError(f"{key}: only {', '.join(s + '.*' for s in LIVE_SECTIONS)} and INSTRUMENT.* of a "
+                         f"traded instrument can change while running{hint}; other sections need a "
+                         "restart with --set")
     # A deep copy: a refused value must leave the running settings exactly as they were.
-    data = copy.deepcopy({k: v for k, v in settings.items() if k in conf.schema.SECTIONS})
+    data = copy.deepcopy(S.conf_sections(settings))
     text = value if isinstance(value, str) else repr(value).lower() if isinstance(value, bool) else repr(value)
     apply_override(data, f"{key}={text}")
     config = conf.from_dict(data, "bin/mmctl set")
-    return {**settings, section: conf.to_dict(config)[section]}
+    return S.with_sections(settings, config)
 
 
 def fetch_instruments(url: str, names: tuple, timeout_s: float) -> list[S.Instrument]:
@@ -93,7 +106,7 @@ def run(args) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
-    exchange = control = sup = lock = None
+    exchange = control = sup = lock = metrics = None
     started = False
     try:
         url = config.venue.url
@@ -118,10 +131,13 @@ def run(args) -> int:
         c = config.control
         control = ControlServer(commands.handlers(), c.host, c.port, c.pub_port,
                                 c.curve_secret_key_file, c.curve_client_keys_dir)
+        if c.metrics_port:   # bound before any process starts: a port clash stops here
+            metrics = MetricsServer(sup, url, c.metrics_host, c.metrics_port)
         sup.start()
         print(f"bin/mm: quoting {', '.join(config.venue.instruments)} on {url}\n"
               f"bin/mm: control port {control.endpoint} (telemetry {control.pub_endpoint}); "
               f"try: bin/mmctl --endpoint {control.endpoint} status\n"
+              f"bin/mm: prometheus metrics {metrics.url if metrics else 'off (control.metrics_port = 0)'}\n"
               f"bin/mm: metrics and logs in {run_dir}", flush=True)
         control.publish({"event": "started", "run_dir": str(run_dir), "venue": url})
         started = True
@@ -139,6 +155,8 @@ def run(args) -> int:
         print(f"bin/mm: {exc}", file=sys.stderr)
         return 1
     finally:
+        if metrics is not None:
+            metrics.close()      # before the segments go: no scrape reads them after this
         if sup is not None:
             sup.stop()
         if control is not None:

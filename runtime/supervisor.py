@@ -31,7 +31,7 @@ from pathlib import Path
 
 from conf.schema import PROCESS_NAMES
 from runtime import segments
-from runtime.settings import config_of
+from runtime.settings import config_of, instruments_of
 from shm.counters import STATE_RUNNING, STATE_STARTING
 from shm.segment import SHM_DIR, list_segments, mapped_by, sweep
 
@@ -96,8 +96,10 @@ class Supervisor:
         os.replace(tmp, self.run_dir / "settings.json")
 
     def publish_params(self) -> int:
-        """The quoter's parameters from the running settings into shared memory; their sequence."""
-        return self.segs["params"].publish(config_of(self.settings).quoter)
+        """Each traded instrument's quoter parameters from the running settings into shared
+        memory (by instrument id); their sequence."""
+        config = config_of(self.settings)
+        return self.segs["params"].publish([config.quoter_for(i.name) for i in instruments_of(self.settings)])
 
     def apply_settings(self, settings: dict) -> int:
         """Run with validated ``settings`` from now on (a live ``set``): settings.json for restarts

@@ -102,6 +102,7 @@ RISK_TRIM_POSITION, RISK_TRIM_NOTIONAL, RISK_TRIM_ORDER_SIZE = 1 << 8, 1 << 9, 1
 RISK_PRICE_BAND, RISK_REDUCING, RISK_HALTED, RISK_PAUSED = 1 << 11, 1 << 12, 1 << 13, 1 << 14
 RISK_NO_MARK = 1 << 15
 RISK_RECONCILING = 1 << 16  # risk's book is not yet known to agree with the exchange's
+RISK_TRIM_NET_DELTA, RISK_TRIM_GROSS = 1 << 17, 1 << 18   # portfolio limits (procs/risk/portfolio.py)
 
 EXEC_ACK, EXEC_REJECT, EXEC_FILL, EXEC_CANCEL, EXEC_POSITION, EXEC_AMEND = 1, 2, 3, 4, 5, 6
 EXEC_TRADE = 7  # the trade history's report of a fill: the exchange's fee and position_after

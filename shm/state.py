@@ -19,6 +19,14 @@ One record in segment ``mm.<instance>.state``. Every field has exactly one write
 - quoter: ``fast_cancels``, ``guard_state`` and ``markout`` [instrument, side (0 our buys, 1 our
   sells), horizon (1, 5, 30 s)] in USD per contract (NaN until a fill has been marked out), and
   ``not_quoting`` [instrument]: why its last ladder quotes nothing (NOT_QUOTING_NAMES; 0 = it quotes).
+  Per instrument: ``quotes_published`` (ladders and pulls sent to risk), ``instrument_fast_cancels``;
+  the ``md_to_quote`` latency histogram (shm/histogram.py: market record received -> ladder published).
+- risk, per instrument: ``instrument_fills``; the portfolio (procs/risk/portfolio.py):
+  ``net_delta_usd`` [underlying, in the order the instruments first name them] and
+  ``gross_notional_usd``.
+- gateway: the ``md_to_send`` latency histogram (market record received -> ladder sent), its rate
+  limits' ``order_tokens`` / ``cancel_tokens`` (tokens in the buckets at the last heartbeat),
+  ``throttled`` (code 4 answers) and ``orders_sent`` (ladders sent).
 
 Readers poll it once per pass; it is small and sits in its own segment, so polling it costs a
 cache line or two. Instruments are indexed by ``instrument_id`` (0..MAX_INSTRUMENTS-1).
@@ -29,6 +37,7 @@ import numpy as np
 
 from shm import records as R
 from shm.descriptor import KIND_TABLE
+from shm.histogram import N_BUCKETS
 from shm.records import describe
 from shm.segment import Segment, segment_name
 
@@ -67,7 +76,14 @@ STATE_DTYPE = describe("SharedState", [
     ("fast_sends", "<u8"),
     ("not_quoting", f"({MAX_INSTRUMENTS},)<u1"), ("md_refused", f"({len(MD_REFUSED_NAMES)},)<u4"),
     ("reconcile_request_seq", "<u8"), ("replay_since_ns", "<i8"), ("exec_booked_seq", "<u8"),
-], 1024)
+    # per instrument and portfolio (issue 18), and what /metrics serves
+    ("instrument_fills", f"({MAX_INSTRUMENTS},)<u8"), ("quotes_published", f"({MAX_INSTRUMENTS},)<u8"),
+    ("instrument_fast_cancels", f"({MAX_INSTRUMENTS},)<u8"),
+    ("net_delta_usd", f"({MAX_INSTRUMENTS},)<f8"), ("gross_notional_usd", "<f8"),
+    ("md_to_quote_hist", f"({N_BUCKETS},)<u8"), ("md_to_quote_sum_ns", "<f8"),
+    ("md_to_send_hist", f"({N_BUCKETS},)<u8"), ("md_to_send_sum_ns", "<f8"),
+    ("order_tokens", "<f8"), ("cancel_tokens", "<f8"), ("throttled", "<u8"), ("orders_sent", "<u8"),
+], 2048)
 
 
 class SharedState:

@@ -22,6 +22,12 @@ from testkit.exchange import Client
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def free_port_pair() -> int:
     """A port p with p and p + 1 free (control and telemetry)."""
     for _ in range(50):
@@ -45,10 +51,15 @@ class Pipeline:
         self.port = port or free_port_pair()
         self.endpoint = f"tcp://127.0.0.1:{self.port}"
         self.instance = f"p{self.port}"
+        self.metrics_port = free_port()
+        while self.metrics_port in (self.port, self.port + 1):
+            self.metrics_port = free_port()
+        self.metrics_url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         self.log = open(tmp / "mm.out", "w+")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "runtime.main", "run", "--set", f"recorder.dir={tmp / 'runs'}",
-             "--set", f"control.port={self.port}", "--set", f"control.pub_port={self.port + 1}", *sets],
+             "--set", f"control.port={self.port}", "--set", f"control.pub_port={self.port + 1}",
+             "--set", f"control.metrics_port={self.metrics_port}", *sets],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, **(env or {})})
         self._wait_started()

@@ -41,6 +41,7 @@ from venue.ratelimit import ThalexLimits
 from venue.token import load_private_key
 from shm import records as R
 from shm.doorbell import Doorbells
+from shm.histogram import LatencyHistogram
 from shm.state import SharedState
 
 log = logging.getLogger("gateway")
@@ -51,7 +52,11 @@ class Gateway(Agent):
     name = "gateway"
 
     def __init__(self, instance: str, url: str, key_id: str, key_file: str, instruments, gw_conf,
-                 reconnect: ReconnectPolicy, account: str = "", timeout_s: float = 5.0):
+                 reconnect: ReconnectPolicy, account: str = "", timeout_s: float = 5.0,
+                 mmp_amounts: dict | None = None):
+        """``mmp_amounts``: product -> (trade_amount, quote_amount), market-maker protection per
+        Thalex product group ([products."NAME"]); absent products take gw_conf's amounts."""
+        self.mmp_amounts = mmp_amounts or {}
         self.instance, self.url, self.key_id, self.key_file = instance, url, key_id, key_file
         self.instruments, self.conf, self.account = instruments, gw_conf, account
         self.timeout_s, self.reconnect = timeout_s, reconnect
@@ -63,10 +68,11 @@ class Gateway(Agent):
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Gateway":
-        c = config_of(settings)
+        c, instruments = config_of(settings), instruments_of(settings)
         return cls(settings["instance"], settings["venue_url"], settings["key_id"], settings["key_file"],
-                   instruments_of(settings), c.gateway, ReconnectPolicy.from_config(c.venue),
-                   c.venue.account, c.venue.request_timeout_s)
+                   instruments, c.gateway, ReconnectPolicy.from_config(c.venue),
+                   c.venue.account, c.venue.request_timeout_s,
+                   {i.product: c.mmp_for(i.product) for i in instruments})
 
     # ---- lifecycle -------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -96,11 +102,12 @@ class Gateway(Agent):
                                      None if conf.mass_quote else ladders, limits, mmp)
         self.quoting = Quoting(instruments, conf.mass_quote, limits, ladders, self.open_orders,
                                self.executions.reject, mmp)
+        self.md_to_send = self.quoting.histogram = LatencyHistogram(self.state, "md_to_send")
         self.exits = Exits(instruments, limits, new_cid, self.executions.reject)
         replay = Replay(instruments, self.executions, self.state, self.exec_ring)
         self.session = Session(self.url, self.key_id, private_key, self.account, self.timeout_s,
                                self.reconnect, conf, instruments, limits, self.state, self.executions,
-                               self.open_orders, self.quoting, self.exits, mmp, replay)
+                               self.open_orders, self.quoting, self.exits, mmp, replay, self.mmp_amounts)
         replay.on_done = self.session.replay_done
         self.executions.on_invalid = self.session.invalid_execution
 
@@ -192,3 +199,9 @@ class Gateway(Agent):
                     counters.set("latency_p50_ns", int(p50))
                     counters.set("latency_p99_ns", int(p99))
         s.set("fast_sends", self.quoting.fast_sends)
+        # For /metrics: the md -> send histogram, the rate limits' buckets and throttles.
+        self.md_to_send.flush()
+        s.set("order_tokens", self.limits.orders.tokens)
+        s.set("cancel_tokens", self.limits.cancels.tokens)
+        s.set("throttled", self.limits.throttled_count)
+        s.set("orders_sent", self.quoting.sent)

@@ -43,6 +43,7 @@ class Quoting:
         self.fast_lat: deque[int] = deque(maxlen=1000)     # the same for fast cancels
         self.fast_sends = 0
         self.sent = 0
+        self.histogram = None    # shm.histogram.LatencyHistogram of md -> send (every ladder that leaves), or None
 
     def want(self, iid: int, q: np.ndarray) -> None:
         """The newest approved set (or PULL) of instrument ``iid`` (a copy is kept)."""
@@ -92,7 +93,10 @@ class Quoting:
         received = int(r["md_receive_ts_ns"])
         if received:
             fast = bool(r["flags"] & R.QUOTE_FLAG_FAST_CANCEL)
-            (self.fast_lat if fast else self.send_lat).append(time.monotonic_ns() - received)
+            latency = time.monotonic_ns() - received
+            (self.fast_lat if fast else self.send_lat).append(latency)
+            if self.histogram is not None:
+                self.histogram.observe(latency)
             self.fast_sends += fast   # after the send: the exposure it adds is booked before risk's next look
 
     def _quote_reply(self, iid: int, result, error) -> None:

@@ -52,7 +52,7 @@ class MmpRefills:
 class Session:
     def __init__(self, url: str, key_id: str, private_key, account: str, timeout_s: float,
                  reconnect, conf, instruments, limits, state, executions, open_orders,
-                 quoting, exits, mmp: MmpRefills, replay=None):
+                 quoting, exits, mmp: MmpRefills, replay=None, mmp_amounts: dict | None = None):
         """
         url, key_id, private_key, account   where and as whom to log in ("" account: the key's own)
         timeout_s        bound on connecting and on every blocking call, s
@@ -63,12 +63,15 @@ class Session:
         executions, open_orders, quoting, exits   what a reconnect or a cancel-all resets
         mmp              MmpRefills
         replay           Replay (replay.py): trades and positions onto ``exec`` after each reconcile
+        mmp_amounts      product -> (trade_amount, quote_amount) contracts, per protection group
+                         ([products."NAME"]); a product absent here takes conf's mmp amounts
         """
         self.url, self.key_id, self.private_key, self.account = url, key_id, private_key, account
         self.timeout_s, self.reconnect = timeout_s, reconnect
         self.conf, self.instruments, self.limits, self.state = conf, instruments, limits, state
         self.executions, self.open_orders, self.quoting, self.exits = executions, open_orders, quoting, exits
         self.mmp, self.replay = mmp, replay
+        self.mmp_amounts = dict(mmp_amounts or {})
         self.reconcile_due = False       # an execution could not be read: reconcile when allowed
         self.next_reconcile_s = 0.0
         self.client: ThalexClient | None = None
@@ -102,8 +105,12 @@ class Session:
         connect and after every cancel_mass_quote, which resets the groups (THALEX_API.md 5)."""
         if self.conf.mass_quote:
             for product in sorted({i.product for i in self.instruments}):
-                self.client.set_mm_protection(product, self.conf.mmp_trade_amount, self.conf.mmp_quote_amount)
+                self.client.set_mm_protection(product, *self.protection(product))
         self.mmp.clear()
+
+    def protection(self, product: str) -> tuple[float, float]:
+        """(trade_amount, quote_amount) of protection group ``product``, contracts."""
+        return self.mmp_amounts.get(product, (self.conf.mmp_trade_amount, self.conf.mmp_quote_amount))
 
     def subscribe(self, client: ThalexClient) -> None:
         """Subscribe and check the answer (it succeeds even when channels were refused). Without
@@ -156,8 +163,7 @@ class Session:
         for product, due in list(self.mmp.due.items()):
             if now >= due:
                 del self.mmp.due[product]
-                self.client.set_mm_protection(product, self.conf.mmp_trade_amount,
-                                              self.conf.mmp_quote_amount, wait=False)
+                self.client.set_mm_protection(product, *self.protection(product), wait=False)
                 self.quoting.resend_group(product)
 
     def cancel_everything(self, why: str) -> None:

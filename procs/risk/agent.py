@@ -20,6 +20,10 @@ Quotes are pulled at once, not on the next ladder: on pause, on HALTED, on becom
 The newest ladder of each instrument is kept, so that resume, the end of a pause and a finished
 reconciliation quote again at once, even in a market too quiet for the quoter to publish anew.
 
+Limits per instrument ([risk] under each one's [instruments."NAME"] section) and across them
+(portfolio.py: net delta per underlying, gross notional, in USD): the account's trading state
+is one for every instrument.
+
 Counters: ``malformed`` counts input records this process cannot use (an unknown instrument id,
 an execution it refuses, a position that is not a number); ``duplicates`` counts fills reported
 twice (normal: session.orders and the trade history both report every trade; booked once).
@@ -37,6 +41,7 @@ from runtime.agent import Agent
 from procs.risk.exits import Exits
 from procs.risk.journal import Journal
 from procs.risk.limits import Limits, approve, make_pull
+from procs.risk.portfolio import Portfolio, PortfolioLimits
 from procs.risk.position import PositionBook
 from procs.risk.reconcile import Reconciliation
 from procs.risk.trading_state import REASON_CODES, TradingState  # noqa: F401  (REASON_CODES: API)
@@ -55,13 +60,20 @@ BOOKED_KINDS = (R.EXEC_FILL, R.EXEC_TRADE, R.EXEC_POSITION)
 class RiskAgent(Agent):
     name = "risk"
 
-    def __init__(self, instance: str, instruments, risk_conf, run_dir: Path | None = None):
+    def __init__(self, instance: str, instruments, risk_conf, run_dir: Path | None = None,
+                 instrument_risk: list | None = None):
+        """``risk_conf`` the [risk] section (the account's limits, fees, exits); ``instrument_risk``
+        [risk] as each instrument sees it (its own limits), by id (default: risk_conf for all)."""
         self.instance, self.instruments, self.conf = instance, instruments, risk_conf
         self.journal = Journal(run_dir / "risk_book.json" if run_dir else None)
         self.last_md_s = [0.0] * len(instruments)
         self.mismatches = 0
-        self.limits = [Limits(risk_conf.max_position, risk_conf.max_notional, risk_conf.max_order_size,
-                              risk_conf.price_band_bps, i.amount_tick, i.min_amount) for i in instruments]
+        per = instrument_risk or [risk_conf] * len(instruments)
+        self.limits = [Limits(r.max_position, r.max_notional, r.max_order_size, r.price_band_bps,
+                              i.amount_tick, i.min_amount) for r, i in zip(per, instruments)]
+        self.max_positions = [lim.max_position for lim in self.limits]
+        self.portfolio = Portfolio(instruments, PortfolioLimits.from_risk(risk_conf))
+        self.instrument_fills = [0] * len(instruments)
         self.max_fill = max_fill_of(risk_conf)
         self.book = PositionBook(len(instruments))
         self.marks = [0.0] * len(instruments)
@@ -82,7 +94,9 @@ class RiskAgent(Agent):
     @classmethod
     def from_settings(cls, settings: dict) -> "RiskAgent":
         run_dir = Path(settings["run_dir"]) if settings.get("run_dir") else None
-        return cls(settings["instance"], instruments_of(settings), config_of(settings).risk, run_dir)
+        config, instruments = config_of(settings), instruments_of(settings)
+        return cls(settings["instance"], instruments, config.risk, run_dir,
+                   [config.risk_for(i.name) for i in instruments])
 
     def on_start(self) -> None:
         self.quotes = segments.reader(self.instance, "quotes")
@@ -113,6 +127,8 @@ class RiskAgent(Agent):
         self.exec = segments.reader(self.instance, "exec", strict=True, start=start)
         for i in range(len(self.instruments)):
             self.marks[i] = float(s["mark"][i])
+            self.instrument_fills[i] = int(s["instrument_fills"][i])   # a restart goes on counting
+        self.portfolio.update(self.book.position, self.marks)
         t.restore(s["trading_state"], s["reason_text"])
         for name in ("halt", "resume", "flatten", "kill"):
             self.seen[name] = s[f"{name}_request_seq"]
@@ -168,7 +184,8 @@ class RiskAgent(Agent):
         work += self._drain_md() + self._commands() + self._pause()
         t = self.trading
         if not t.halted and t.evaluate(self.book.equity(self.marks), self.book.position,
-                                       time.strftime("%Y-%m-%d", time.gmtime())):
+                                       time.strftime("%Y-%m-%d", time.gmtime()), self.max_positions,
+                                       self.portfolio.checks()):
             self.journal.dirty = True     # a new day: its opening equity is worth saving
         if self.exits.enabled:
             self.exits.update(self.book, self.marks, t.halted)
@@ -180,9 +197,17 @@ class RiskAgent(Agent):
         t = self.trading
         if not self.reconciliation.reconciled:
             make_pull(q, R.RISK_RECONCILING)
-        elif approve(q, self.book.position[iid], self.marks[iid], self.limits[iid], t.halted,
-                     t.paused, t.reducing, float(self.open_bid[iid]), float(self.open_ask[iid])):
-            self.denied += 1
+        else:
+            # An underlying beyond its net-delta band decides the side (portfolio.trim), not the
+            # instrument's own position.
+            pf = self.portfolio
+            added = approve(q, self.book.position[iid], self.marks[iid], self.limits[iid], t.halted,
+                            t.paused, t.reducing and not pf.reduces_delta(iid),
+                            float(self.open_bid[iid]), float(self.open_ask[iid]))
+            added |= pf.trim(q, iid, self.book.position, self.marks, self.open_bid, self.open_ask,
+                             self.limits[iid].amount_tick, self.limits[iid].min_amount)
+            if added:
+                self.denied += 1
         self._send(iid, q)
 
     def _quote_again(self) -> None:
@@ -240,7 +265,9 @@ class RiskAgent(Agent):
         why = refusal(e, self.marks[iid], self.max_fill, time.time_ns())
         if not why:
             try:
+                booked = self.book.fills
                 self._book_exec(iid, kind, e)
+                self.instrument_fills[iid] += self.book.fills - booked
                 return
             except ValueError as exc:   # the book refuses it
                 why = str(exc)
@@ -368,6 +395,7 @@ class RiskAgent(Agent):
         s.table["average_price"][0][:len(self.instruments)] = [self.book.average(i) for i in
                                                               range(len(self.instruments))]
         s.set("fills", self.book.fills)
+        s.table["instrument_fills"][0][:len(self.instruments)] = self.instrument_fills
         self._publish_pnl()
 
     def _publish_pnl(self) -> None:
@@ -379,6 +407,8 @@ class RiskAgent(Agent):
         s.set("unrealised", unrealised)
         s.set("equity", b.realised + unrealised - b.fees + b.funding)
         s.set("high_water", self.trading.high_water)
+        self.portfolio.update(b.position, self.marks)
+        self.portfolio.publish(s)
 
     def report(self, counters) -> None:
         counters.set("errors", self.mismatches + self.journal.refused)

@@ -3,8 +3,11 @@
 - ACTIVE: ladders pass the limits as they are.
 - REDUCING: only orders that shrink the position (limits.approve drops the other side).
   Entered at ``reduce_at_fraction`` of a P&L limit (stop loss on equity, drawdown from the
-  high-water mark, daily loss since 00:00 UTC; take profit never reduces) or with a position
-  near max_position; it clears by itself when its cause does. Hysteresis: once REDUCING for a
+  high-water mark, daily loss since 00:00 UTC; take profit never reduces), with a position
+  near its instrument's max_position, or near a portfolio limit (net delta of an underlying,
+  gross notional: procs/risk/portfolio.py); it clears by itself when its cause does. It applies
+  to the account: every instrument may only reduce. Position and portfolio limits never halt:
+  the pre-trade checks hold them, so a limit reached through one instrument lets them all reduce. Hysteresis: once REDUCING for a
   cause, it takes 10 % of headroom back (the band times 0.9) to clear it, so the state does not
   flap on every tick at the edge.
 - HALTED: at a limit itself, or on the operator's halt / kill / flatten, or on missed
@@ -25,7 +28,8 @@ from shm.state import ACTIVE, HALTED, REDUCING, TRADING_STATE_NAMES
 
 log = logging.getLogger("risk")
 REASON_CODES = {"": 0, "operator halt": 1, "kill": 2, "flatten": 3, "stop loss": 4, "take profit": 5,
-                "drawdown": 6, "missed executions": 7, "daily loss": 8, "near max_position": 9}
+                "drawdown": 6, "missed executions": 7, "daily loss": 8, "near max_position": 9,
+                "net delta": 10, "gross notional": 11}   # "net delta BTCUSD": the code of "net delta"
 UNKNOWN_REASON = 99
 HYSTERESIS = 0.9   # a REDUCING cause clears below this fraction of its band
 
@@ -67,17 +71,20 @@ class TradingState:
         self.state, self.reason = new, reason
         s = self.shared
         s.set("trading_state", new)
-        s.set("reason", REASON_CODES.get(reason, UNKNOWN_REASON))
+        s.set("reason", REASON_CODES.get(reason, REASON_CODES.get(reason.rsplit(" ", 1)[0], UNKNOWN_REASON)))
         s.set("reason_text", reason.encode()[:63])
         s.set("state_changed_ns", time.time_ns())
         if new == HALTED:
             self.pull_all(R.RISK_HALTED)
 
-    def evaluate(self, equity: float, positions, today: str) -> bool:
-        """Limits that move the state by themselves: P&L limits and the position band.
+    def evaluate(self, equity: float, positions, today: str, max_positions=None, exposures=()) -> bool:
+        """Limits that move the state by themselves: P&L limits, the position band, exposures.
 
-        ``equity`` USD, ``positions`` contracts per instrument, ``today`` the UTC date; returns
-        True when a new day started (its opening equity was taken: worth saving)."""
+        ``equity`` USD, ``positions`` contracts per instrument, ``today`` the UTC date,
+        ``max_positions`` each instrument's limit (contracts; default: the section's one),
+        ``exposures`` (reason, how far it has gone, limit) of the portfolio limits (USD), which
+        reduce from the band and never halt. Returns True when a new day started (its opening
+        equity was taken: worth saving)."""
         if self.state == HALTED:
             return False
         c = self.limits
@@ -101,8 +108,12 @@ class TradingState:
                 return new_day
             if used >= band(name) * limit and not reducing and name != "take profit":
                 reducing = name
-        if not reducing and any(abs(p) >= band("near max_position") * c.max_position for p in positions):
+        limits = max_positions if max_positions is not None else [c.max_position] * len(positions)
+        if not reducing and any(abs(p) >= band("near max_position") * m for p, m in zip(positions, limits)):
             reducing = "near max_position"
+        for name, used, limit in exposures:
+            if not reducing and limit and used >= band(name) * limit:
+                reducing = name
         if reducing:
             self.set(REDUCING, reducing)
         elif self.state == REDUCING:

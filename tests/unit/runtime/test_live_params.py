@@ -11,7 +11,7 @@ from control.commands import Commands
 from kernels.params import QuoteParams
 from procs.quoter import Quoter
 from runtime import settings as S
-from runtime.live_params import PARAMS_DTYPE, LiveParamsReader, LiveParamsWriter, decode, encode
+from runtime.live_params import PARAMS_DTYPE, LiveParamsReader, LiveParamsWriter, decode, encode, encode_all
 from runtime.main import validate_set
 from runtime.supervisor import Supervisor
 
@@ -44,12 +44,12 @@ def test_the_reader_takes_each_write_once_by_sequence(instance):
     reader = LiveParamsReader.attach(instance)
     try:
         assert not reader.changed() and reader.take() is None       # nothing published yet
-        writer.publish(QuoteParams(gamma=0.3))
+        writer.publish([QuoteParams(gamma=0.3)])
         assert reader.changed()
-        assert reader.take() == QuoteParams(gamma=0.3)
+        assert reader.take() == (QuoteParams(gamma=0.3),)
         assert not reader.changed() and reader.take() is None       # taken once
-        writer.publish(QuoteParams(gamma=0.4, levels=2))
-        assert reader.take() == QuoteParams(gamma=0.4, levels=2) and reader.taken == 4
+        writer.publish([QuoteParams(gamma=0.4, levels=2)])
+        assert reader.take() == (QuoteParams(gamma=0.4, levels=2),) and reader.taken == 4
     finally:
         reader.close()
         writer.close()
@@ -59,14 +59,14 @@ def test_a_write_under_way_is_not_taken_and_the_old_parameters_stay(instance):
     writer = LiveParamsWriter.create(instance)
     reader = LiveParamsReader.attach(instance)
     try:
-        writer.publish(QuoteParams(gamma=0.3))
-        assert reader.take().gamma == 0.3
+        writer.publish([QuoteParams(gamma=0.3)])
+        assert reader.take()[0].gamma == 0.3
         seq = np.ndarray(1, np.uint64, buffer=writer.record.segment.buf, offset=writer.record.segment.layout.records)
         seq[0] += 1                                  # a writer stopped half-way
         assert reader.changed() and reader.take() is None and reader.torn == 1
         del seq
-        writer.publish(QuoteParams(gamma=0.5))       # the next whole write is taken
-        assert reader.take().gamma == 0.5
+        writer.publish([QuoteParams(gamma=0.5)])       # the next whole write is taken
+        assert reader.take()[0].gamma == 0.5
     finally:
         reader.close()
         writer.close()
@@ -76,8 +76,8 @@ def test_a_record_that_fails_validation_is_refused_and_counted(instance):
     writer = LiveParamsWriter.create(instance)
     reader = LiveParamsReader.attach(instance)
     try:
-        bad = encode(QuoteParams())
-        bad["levels"] = 99                           # the writer validates; a corrupt record must not pass either
+        bad = encode_all([QuoteParams()])
+        bad[0]["params"][0]["levels"] = 99           # the writer validates; a corrupt record must not pass either
         writer.record.write(bad)
         assert reader.take() is None and reader.refused == 1
         assert not reader.changed()                  # refused once, not again on every pass
@@ -91,7 +91,7 @@ def _read_in_child(instance: str, queue) -> None:
     try:
         while not reader.changed():
             pass
-        params = reader.take()
+        params = reader.take()[0]
         queue.put((reader.taken, params.gamma, params.levels))
     finally:
         reader.close()
@@ -105,7 +105,7 @@ def test_a_quoter_side_reader_in_another_process_sees_the_supervisors_write(inst
     child = ctx.Process(target=_read_in_child, args=(instance, queue))
     child.start()
     try:
-        writer.publish(QuoteParams(gamma=0.7, levels=4))
+        writer.publish([QuoteParams(gamma=0.7, levels=4)])
         assert queue.get(timeout=30) == (2, 0.7, 4)
         child.join(30)
         assert child.exitcode == 0
