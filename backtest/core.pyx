@@ -580,8 +580,8 @@ cdef class Core:
                 o = &self.orders[i]
                 if o.side != hit or o.leaves <= 0 or o.tick < lo_t or o.tick > hi_t:
                     continue
-                if (o.tick - tick) * hit > 0:              # the trade went through our price
-                    self._fill(o, o.leaves if not self.partial or qty >= o.leaves else qty, ts)
+                if (o.tick - tick) * hit > 0:              # the trade went through our price: all of it
+                    self._fill(o, o.leaves, ts)
                     removed = 1
                 elif o.tick == tick:
                     o.front -= qty

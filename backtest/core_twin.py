@@ -265,8 +265,8 @@ class Core:
             for o in list(self.orders.values()):
                 if o.side != hit or not lo_t <= o.tick <= hi_t:
                     continue
-                if (o.tick - tick) * hit > 0:              # the trade went through our price
-                    self._fill(o, o.leaves if not self.partial or qty >= o.leaves else qty, ts, o.price, True)
+                if (o.tick - tick) * hit > 0:              # the trade went through our price: all of it
+                    self._fill(o, o.leaves, ts, o.price, True)
                 elif o.tick == tick:
                     self._queue_trade(o, qty)
                     done = self._queue_filled(o)
