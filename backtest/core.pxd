@@ -62,6 +62,10 @@ cdef struct Row:             # one orders.csv row: an action we sent or an answe
     int side
     int reason
 
+cdef struct Text:            # a growing buffer of CSV text
+    char *p
+    long long n, cap
+
 cdef class Core:
     # ---- settings ----
     cdef readonly double tick, lot, power, maker_fee, taker_fee
@@ -98,6 +102,9 @@ cdef class Core:
     cdef Row *rows
     cdef long long n_rows, rows_cap
     cdef readonly long long n_insert, n_amend, n_cancel, n_reject, n_post_only_rejects
+    cdef readonly long long n_ladders, n_pulls
+    cdef Text quotes_text, md_text      # quotes.csv and md.csv rows (log_rows)
+    cdef long long next_md_ns
     # ---- clock, quote steps ----
     cdef readonly long long now, last_exch_ts, events
     cdef bint step_pending
@@ -127,3 +134,4 @@ cdef class Core:
     cdef int _row(self, long long ts, int event, int side, long long oid, double price, double amount,
                   int reason) except -1
     cdef void _forget(self, int k) noexcept
+    cdef int _log_quote(self) except -1

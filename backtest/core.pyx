@@ -40,6 +40,57 @@ cdef extern from *:
     char *bt_fmt_num(char *p, char *end, double v) nogil
     char *bt_fmt_int(char *p, char *end, long long v) nogil
 
+cdef extern from "<stdio.h>":
+    int snprintf(char *s, size_t n, const char *fmt, ...) nogil
+
+MD_ROW_NS = 100_000_000        # md.csv: the local top of book at most this often (ns)
+
+
+cdef int text_reserve(Text *t, long long more) except -1:
+    cdef char *p
+    cdef long long cap
+    if t.n + more <= t.cap:
+        return 0
+    cap = max(2 * t.cap, t.n + more + 4096)
+    p = <char *>realloc(t.p, cap)
+    if p == NULL:
+        raise MemoryError("backtest core: CSV text")
+    t.p, t.cap = p, cap
+    return 0
+
+
+cdef inline char *put(char *p, const char *s) noexcept nogil:
+    cdef size_t n = strlen(s)
+    memcpy(p, s, n)
+    return p + n
+
+
+cdef inline char *put_num(char *p, double v) noexcept nogil:
+    p[0] = b','
+    return bt_fmt_num(p + 1, p + 40, v)
+
+
+cdef char *put_levels(char *p, const double *price, const double *amount, int n) noexcept nogil:
+    # f"{p:g}@{a:g}" joined by "|", as Python writes it
+    cdef int i
+    p[0] = b','
+    p += 1
+    for i in range(n):
+        if i:
+            p[0] = b'|'
+            p += 1
+        p += snprintf(p, 32, "%g", price[i])
+        p[0] = b'@'
+        p += 1
+        p += snprintf(p, 32, "%g", amount[i])
+    return p
+
+
+cdef bytes text_take(Text *t):
+    out = t.p[:t.n] if t.n else b""
+    t.n = 0
+    return out
+
 cdef long long INF = 9223372036854775807
 cdef enum:
     BID_DEPTH = 1
@@ -145,6 +196,9 @@ cdef class Core:
         self.ex_head = self.ex_tail = self.lo_head = self.lo_tail = self.n_reports = self.n_rows = 0
         self.fills_only = self.log_rows = False
         self.n_insert = self.n_amend = self.n_cancel = self.n_reject = self.n_post_only_rejects = 0
+        self.n_ladders = self.n_pulls = self.next_md_ns = 0
+        self.quotes_text.p = self.md_text.p = NULL
+        self.quotes_text.n = self.quotes_text.cap = self.md_text.n = self.md_text.cap = 0
         self.now = self.last_exch_ts = self.events = 0
         self.step_pending, self.step_ts, self.next_timer, self.md_seq = False, 0, 0, 0
         self.inventory = 0.0
@@ -157,6 +211,8 @@ cdef class Core:
         free(self.to_local)
         free(self.reports)
         free(self.rows)
+        free(self.quotes_text.p)
+        free(self.md_text.p)
 
     # ---- input ------------------------------------------------------------------------------
     def feed(self, events, bint eof=False):
@@ -244,7 +300,74 @@ cdef class Core:
 
     def counts(self):
         return {"insert": self.n_insert, "amend": self.n_amend, "cancel": self.n_cancel,
-                "reject": self.n_reject, "post_only_rejects": self.n_post_only_rejects}
+                "reject": self.n_reject, "post_only_rejects": self.n_post_only_rejects,
+                "ladders": self.n_ladders, "pulls": self.n_pulls}
+
+    def take_text(self, name):
+        """quotes.csv or md.csv text logged since the last call (``log_rows``), as bytes."""
+        if name == "quotes":
+            return text_take(&self.quotes_text)
+        if name == "md":
+            return text_take(&self.md_text)
+        if name == "orders":
+            return self.take_rows()
+        raise KeyError(f"take_text: {name!r}: expected quotes, md or orders")
+
+    cdef int _log_quote(self) except -1:
+        """The engine's proposal as a quotes.csv row (and the top of book as an md.csv row at most
+        every MD_ROW_NS), before the limits see it."""
+        cdef QuoteSet *q = <QuoteSet *>cnp.PyArray_DATA(self.quote)
+        cdef int nb = q.n_bids, na = q.n_asks
+        cdef char *p
+        cdef long long seq = self.n_ladders + self.n_pulls + 1
+        cdef double bb, ba
+        text_reserve(&self.quotes_text, 512 + 64 * (nb + na))
+        p = self.quotes_text.p + self.quotes_text.n
+        p = bt_fmt_int(p, p + 24, self.now)
+        p = put(p, ",0,")
+        p = bt_fmt_int(p, p + 24, seq)
+        p = put(p, ",set," if q.type == T_QUOTE_SET else ",pull,")
+        p = bt_fmt_int(p, p + 24, q.reason)
+        p = put_num(put_num(put_num(put_num(p, q.mid), q.reservation_price), q.half_spread), q.sigma)
+        p = put_num(put_num(put_num(put_num(p, q.gamma), q.intensity_a), q.intensity_k), q.inventory)
+        p[0] = b','
+        p = bt_fmt_int(p + 1, p + 24, nb)
+        p[0] = b','
+        p = bt_fmt_int(p + 1, p + 24, na)
+        p[0] = b','
+        p += 1
+        if nb:
+            p = bt_fmt_num(p, p + 40, q.bid_price[0])
+        p[0] = b','
+        p += 1
+        if na:
+            p = bt_fmt_num(p, p + 40, q.ask_price[0])
+        p[0] = b','
+        p = bt_fmt_int(p + 1, p + 24, self.now - q.md_receive_ts_ns)
+        p = put_levels(p, q.bid_price, q.bid_amount, nb)
+        p = put_levels(p, q.ask_price, q.ask_amount, na)
+        p[0] = b'\n'
+        self.quotes_text.n = p + 1 - self.quotes_text.p
+        if self.now < self.next_md_ns:
+            return 0
+        self.next_md_ns = self.now + MD_ROW_NS
+        text_reserve(&self.md_text, 256)
+        p = self.md_text.p + self.md_text.n
+        bb = self.lo.best_bid * self.tick if self.lo.best_bid != BOOK_NEG else NAN
+        ba = self.lo.best_ask * self.tick if self.lo.best_ask != BOOK_POS else NAN
+        p = bt_fmt_int(p, p + 24, self.now)
+        p = put(p, ",0")
+        p = put_num(p, bb)
+        p = put_num(p, level_qty(self.lo_bids, self.lo.best_bid))
+        p = put_num(p, ba)
+        p = put_num(p, level_qty(self.lo_asks, self.lo.best_ask))
+        p[0] = b','
+        p += 1
+        if q.mid != 0:
+            p = bt_fmt_num(p, p + 40, q.mid)
+        p = put(p, ",,,0\n")
+        self.md_text.n = p - self.md_text.p
+        return 0
 
     def take_rows(self):
         """orders.csv text of the rows logged since the last call (``log_rows``), as bytes."""
@@ -525,7 +648,15 @@ cdef class Core:
                                                      <QuoteSet *>cnp.PyArray_DATA(self.quote))
         else:
             self.quote_status = self.engine.quote(self.md, self.inventory, 0.0, 0.0, self.quote)
-        return self.quote_status != 0
+        if self.quote_status == 0:
+            return False
+        if self.log_rows:
+            self._log_quote()
+        if (<QuoteSet *>cnp.PyArray_DATA(self.quote)).type == T_QUOTE_SET:
+            self.n_ladders += 1
+        else:
+            self.n_pulls += 1
+        return True
 
     # ---- the exchange --------------------------------------------------------------------------
     cdef void _exch_data(self, Event *e) noexcept:

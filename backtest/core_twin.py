@@ -19,7 +19,9 @@ from backtest.events import (ACTION_AMEND, ACTION_CANCEL, ASK_CLEAR, ASK_DEPTH, 
                              REJECT_DUPLICATE_ID, REJECT_POST_ONLY, REJECT_TOO_MANY, REJECT_UNKNOWN_ORDER, REPORT_ACK,
                              REPORT_AMENDED, REPORT_CANCELLED, REPORT_DTYPE, REPORT_FILL, REPORT_REJECT,
                              SELL_TRADE, STOP_DATA, STOP_END, STOP_QUOTE, STOP_REPORTS, STOP_UNTIL)
-from backtest.ladder_orders import OrderTable
+from backtest.ladder_orders import OrderTable, fmt_num
+
+MD_ROW_NS = 100_000_000        # md.csv: the local top of book at most this often (ns)
 
 INF = 2**63 - 1
 
@@ -55,6 +57,9 @@ class Core:
         self.reports = []
         self.fills_only = False
         self.table = OrderTable(tick, mass_quote, self._send, first_oid)
+        self.n_quotes = [0, 0]                       # ladders, pulls
+        self.text = {"quotes": [], "md": []}
+        self.next_md_ns = 0
         self.mass_quote = mass_quote
         self.now = 0
         self.step_pending, self.step_ts, self.next_timer = False, 0, 0
@@ -114,7 +119,7 @@ class Core:
         return bool(self.table.mine)
 
     def counts(self):
-        return dict(self.table.counts)
+        return {**self.table.counts, "ladders": self.n_quotes[0], "pulls": self.n_quotes[1]}
 
     @property
     def next_oid(self):
@@ -224,7 +229,40 @@ class Core:
         md["mark_price"] = 0.5 * (bb + ba) if bb == bb and ba == ba else math.nan
         self.now = max(self.now, ts)
         self.quote_status = self.engine.quote(md, self.inventory, 0.0, 0.0, self.quote)
-        return self.quote_status != 0
+        if self.quote_status == 0:
+            return False
+        if self.log_rows:
+            self._log_quote()
+        self.n_quotes[0 if int(self.quote["type"][0]) == R.QUOTE_SET else 1] += 1
+        return True
+
+    def _log_quote(self):
+        """The engine's proposal as a quotes.csv row (and an md.csv row at most every 100 ms)."""
+        q = self.quote[0]
+        nb, na = int(q["n_bids"]), int(q["n_asks"])
+        levels = lambda p, a, n: "|".join(f"{x:g}@{y:g}" for x, y in zip(p[:n], a[:n]))
+        f = fmt_num
+        row = [str(self.now), "0", str(sum(self.n_quotes) + 1), "set" if int(q["type"]) == R.QUOTE_SET else "pull",
+               str(int(q["reason"]))]
+        row += [f(float(q[k])) for k in ("mid", "reservation_price", "half_spread", "sigma", "gamma", "intensity_a",
+                                         "intensity_k", "inventory")]
+        row += [str(nb), str(na), f(float(q["bid_price"][0])) if nb else "", f(float(q["ask_price"][0])) if na else "",
+                str(self.now - int(q["md_receive_ts_ns"])), levels(q["bid_price"], q["bid_amount"], nb),
+                levels(q["ask_price"], q["ask_amount"], na)]
+        self.text["quotes"].append(",".join(row) + "\n")
+        if self.now < self.next_md_ns:
+            return
+        self.next_md_ns = self.now + MD_ROW_NS
+        bb, bq, ba, aq = self.local_best()
+        mid = float(q["mid"])
+        self.text["md"].append(f"{self.now},0,{f(bb)},{f(bq)},{f(ba)},{f(aq)},{f(mid) if mid != 0 else ''},,,0\n")
+
+    def take_text(self, name):
+        if name == "orders":
+            return self.take_rows()
+        out = "".join(self.text[name]).encode()
+        self.text[name] = []
+        return out
 
     # ---- the exchange --------------------------------------------------------------------------
     def _exch_data(self, ev):

@@ -29,7 +29,6 @@ from shm import records as R
 from shm.state import TRADING_STATE_NAMES
 
 SAMPLE_NS = 1_000_000_000      # pnl.csv and the trading state's P&L limits: every simulated second
-MD_ROW_NS = 100_000_000        # md.csv: the local top of book at most this often
 
 
 class _State:
@@ -71,10 +70,9 @@ class Backtest:
         self.trading = TradingState(risk, self.shared, lambda reason: self._cancel_all())
         self.book = PositionBook(1)
         self.mass_quote = config.gateway.mass_quote
-        self.counts = {"ladders": 0, "pulls": 0}
         self.trade_seq = 0
         self.last_sigma = float("nan")
-        self.next_md_ns = 0
+        self.day_ns = (0, 0, "")          # [start, end) ns of the UTC day last named, its name
         self.w = None
 
     # ---- the run ------------------------------------------------------------------------------
@@ -104,8 +102,8 @@ class Backtest:
                 if until is None:
                     continue
                 self._sample(until)
-                if self.w:
-                    self.w.text("orders", core.take_rows())
+                if self.w and (until // SAMPLE_NS) % 64 == 0:
+                    self._flush_text()           # the core's CSV text, every 64 simulated seconds
                 until += SAMPLE_NS
                 if self.progress and time.perf_counter() - last_print > 1.0:
                     last_print = time.perf_counter()
@@ -115,7 +113,7 @@ class Backtest:
         if until is not None:
             self._sample(max(core.now, until - SAMPLE_NS))
         if self.w:
-            self.w.text("orders", core.take_rows())
+            self._flush_text()
         wall = time.perf_counter() - wall0
         if self.progress:
             self._progress(core.now - (t0 or 0), wall)
@@ -149,39 +147,23 @@ class Backtest:
                                      float(r["fee"]), self.book.position[0], int(r["order_id"]), self.trade_seq))
             self._evaluate(int(r["local_ts"]))
 
-    # ---- a new ladder from the engine ------------------------------------------------------
+    # ---- a new ladder from the engine (its quotes.csv / md.csv rows are the core's) ----------
     def _quote(self) -> None:
-        q = self.core.quote            # the engine's record: approved in place, then applied
-        now = self.core.now
-        kind = q["type"][0]
-        if self.w:
-            self._quote_row(q, now)
-            if now >= self.next_md_ns:
-                self.next_md_ns = now + MD_ROW_NS
-                bb, bq, ba, aq = self.core.local_best()
-                self.w.row("md", (now, 0, bb, bq, ba, aq, float(q["mid"][0]) or "", "", "", 0))
-        if kind == R.QUOTE_SET:
+        q, core = self.core.quote, self.core      # the engine's record: approved in place, then applied
+        mid = float(q["mid"][0])
+        if q["type"][0] == R.QUOTE_SET:
             self.last_sigma = float(q["sigma"][0])
-        self.counts["ladders" if kind == R.QUOTE_SET else "pulls"] += 1
-        open_bid, open_ask = self.core.open_amounts()
-        approve(q, self.book.position[0], float(q["mid"][0]), self.limits, self.trading.halted,
-                bool(self.shared.get("paused")), self.trading.reducing, open_bid, open_ask)
-        self.core.apply_ladder(q)
+        open_bid, open_ask = core.open_amounts()
+        approve(q, self.book.position[0], mid, self.limits, self.trading.halted,
+                bool(self.shared.values["paused"]), self.trading.reducing, open_bid, open_ask)
+        core.apply_ladder(q)
+
+    def _flush_text(self) -> None:
+        for name in ("orders", "quotes", "md"):
+            self.w.text(name, self.core.take_text(name))
 
     def _cancel_all(self) -> None:
         self.core.cancel_all()
-
-    def _quote_row(self, q, now) -> None:
-        nb, na = int(q["n_bids"][0]), int(q["n_asks"][0])
-        bids = "|".join(f"{p:g}@{a:g}" for p, a in zip(q["bid_price"][0][:nb], q["bid_amount"][0][:nb]))
-        asks = "|".join(f"{p:g}@{a:g}" for p, a in zip(q["ask_price"][0][:na], q["ask_amount"][0][:na]))
-        self.w.row("quotes", (now, 0, self.counts["ladders"] + self.counts["pulls"] + 1,
-                              "set" if q["type"][0] == R.QUOTE_SET else "pull", int(q["reason"][0]),
-                              float(q["mid"][0]), float(q["reservation_price"][0]), float(q["half_spread"][0]),
-                              float(q["sigma"][0]), float(q["gamma"][0]), float(q["intensity_a"][0]),
-                              float(q["intensity_k"][0]), float(q["inventory"][0]), nb, na,
-                              float(q["bid_price"][0][0]) if nb else "", float(q["ask_price"][0][0]) if na else "",
-                              int(now - int(q["md_receive_ts_ns"][0])), bids, asks))
 
     # ---- P&L and the trading state -----------------------------------------------------------
     def _mark(self) -> float:
@@ -191,7 +173,11 @@ class Backtest:
     def _evaluate(self, now_ns: int) -> None:
         mark = self._mark()
         if mark > 0:
-            day = datetime.datetime.fromtimestamp(now_ns / 1e9, datetime.timezone.utc).date().isoformat()
+            start, end, day = self.day_ns
+            if not start <= now_ns < end:
+                start = now_ns - now_ns % 86_400_000_000_000
+                day = datetime.datetime.fromtimestamp(start / 1e9, datetime.timezone.utc).date().isoformat()
+                self.day_ns = (start, start + 86_400_000_000_000, day)
             self.trading.evaluate(self.book.equity([mark]), self.book.position, day)
 
     def _sample(self, now_ns: int) -> None:
@@ -211,7 +197,7 @@ class Backtest:
                 "fills": b.fills, "position": b.position[0], "realised_usd": b.realised,
                 "fees_usd": b.fees, "equity_usd": b.equity([mark]) if mark else b.realised - b.fees,
                 "final_mark": mark, "trading_state": TRADING_STATE_NAMES[self.trading.state],
-                "trading_reason": self.trading.reason, "orders": {**self.core.counts(), **self.counts},
+                "trading_reason": self.trading.reason, "orders": self.core.counts(),
                 "sigma": self.last_sigma,
                 "intensity_a": float(self.engine.intensity.a), "intensity_k": float(self.engine.intensity.k),
                 "rules": {"queue_model": self.bt.queue_model, "partial_fills": self.bt.partial_fills,

@@ -4,7 +4,7 @@ index: its core needs numpy and numba only (binding.py imports nothing else), so
 requirements (polars, matplotlib, holoviews: statistics and plots) are left out and the set-up
 takes about half a minute instead of two.
 
-Scripts that run inside it (testkit/hftbacktest_replay.py, bench/hftbacktest_glft.py) import
+Scripts that run inside it (testkit/hftbacktest_replay.py, bench/_hftbacktest_glft.py) import
 numpy, numba and hftbacktest only, never this project.
 """
 from __future__ import annotations
