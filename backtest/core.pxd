@@ -88,7 +88,8 @@ cdef class Core:
     cdef Report *to_local
     cdef long long lo_head, lo_tail, lo_cap
     cdef Report *reports
-    cdef long long n_reports, rep_cap
+    cdef readonly long long n_reports
+    cdef long long rep_cap
     cdef public bint fills_only      # take_reports: only fills (the driver), or every answer (tests)
     # ---- our side: the order table, the ladder we want, the orders.csv rows ----
     cdef Mine mine[256]

@@ -84,6 +84,10 @@ class Core:
         """Send an order action at ``local_ts`` (ns); it reaches the exchange entry_ns later."""
         self.to_exch.append((local_ts + self.entry_ns, action, oid, side, price, amount, post_only))
 
+    @property
+    def n_reports(self):
+        return len(self.reports)
+
     def take_reports(self):
         """The answers that reached us since the last call (only fills when ``fills_only``)."""
         out = np.array(self.reports, dtype=REPORT_DTYPE) if self.reports else np.zeros(0, REPORT_DTYPE)

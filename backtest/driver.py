@@ -86,7 +86,8 @@ class Backtest:
         last_print = wall0
         while True:
             code = core.run(until if until is not None else -1)
-            self._reports(core.take_reports())
+            if core.n_reports:
+                self._reports(core.take_reports())
             if code == STOP_DATA:
                 chunk = next(chunks, None)
                 if chunk is None:

@@ -11,8 +11,8 @@ closed form, sigma / A / k fixed at the synthetic truth where ours estimates the
 missing (no side beyond max_position). hftbacktest's setup matches the backtest's: constant
 entry / response latencies, risk-averse queue, no partial fills.
 
-Prints JSON: compile_s (numba's one-off compile, on the first 20,000 events), wall_s and events
-of the timed run over all events, steps (quote updates), fills, position.
+Prints JSON: compile_s (numba's one-off compile, on the first 20,000 events), wall_s (the best
+of ``repeat`` timed runs over all events) and events, steps (quote updates), fills, position.
 """
 import json
 import math
@@ -108,10 +108,12 @@ def main(events_path, params_path):
     t = time.perf_counter()
     glft(backtester(small, p), *args)         # numba compiles here (once per process)
     compile_s = time.perf_counter() - t
-    hbt = backtester(data, p)
-    t = time.perf_counter()
-    steps = glft(hbt, *args)
-    wall = time.perf_counter() - t
+    wall = float("inf")
+    for _ in range(int(p.get("repeat", 3))):     # the best of a few: the machine is shared
+        hbt = backtester(data, p)
+        t = time.perf_counter()
+        steps = glft(hbt, *args)
+        wall = min(wall, time.perf_counter() - t)
     sv = hbt.state_values(0)
     print(json.dumps({"compile_s": compile_s, "wall_s": wall, "events": int(len(data)), "steps": int(steps),
                       "fills": int(sv.num_trades), "position": float(hbt.position(0))}))

@@ -5,7 +5,8 @@ own environment, set up on first use; its numba compile time is reported apart, 
 
 The events are read into memory first (parsing is not timed); "ours" runs with no run directory
 (what the engine costs), "ours + run dir" also writes the CSV files bin/mm-report reads. The twin
-runs a tenth of the events (it is ~100x slower); events/s is comparable.
+runs a tenth of the events once (it is ~50x slower); events/s is comparable. Ours and hftbacktest
+report the best of three runs each.
 """
 from __future__ import annotations
 
@@ -33,14 +34,18 @@ def _events(hours: float, directory: Path):
     return [c.copy() for c in open_data(directory, 2_000_000)]
 
 
-def _rate(chunks, twin: bool, interval_ms: float, out: Path | None = None) -> tuple[float, dict]:
+def _rate(chunks, twin: bool, interval_ms: float, out: Path | None = None, repeat: int = 3) -> tuple[float, dict]:
+    """The best events/s of ``repeat`` runs (the machine is shared: the best is the least disturbed)."""
     from backtest.driver import Backtest
     from conf.load import load
     c = load(None, [f"backtest.requote_interval_ms={interval_ms}"])
-    bt = Backtest(c, twin=twin, out=out)
-    t = time.perf_counter()
-    s = bt.run(iter(chunks))
-    return s["events"] / (time.perf_counter() - t), s
+    best = 0.0
+    for _ in range(repeat):
+        bt = Backtest(c, twin=twin, out=out)
+        t = time.perf_counter()
+        s = bt.run(iter(chunks))
+        best = max(best, s["events"] / (time.perf_counter() - t))
+    return best, s
 
 
 def _reference(chunks, directory: Path) -> dict | None:
@@ -76,7 +81,7 @@ def run(args) -> list[Result]:
         ours, summary = _rate(chunks, False, 0.0)
         with_dir, _ = _rate(chunks, False, 0.0, d / "run")
         twin_chunks = chunks if hours <= 0.1 else chunks[:max(1, len(chunks) // 10)]
-        twin, _ = _rate(twin_chunks, True, 0.0)
+        twin, _ = _rate(twin_chunks, True, 0.0, repeat=1)
     label = f"{n:,} events, {summary['orders']['ladders']:,} ladders, {summary['fills']:,} fills"
     out.append(Result(f"backtest GLFT, ours ({label})", ours, "events/s", "pure-Python twin", twin))
     if ref is not None:
