@@ -50,9 +50,10 @@ def backtest(data, out, *sets):
     ("backtest.entry_latency_ms=0", "backtest.response_latency_ms=0", "backtest.feed_latency_ms=0"),
     ("backtest.entry_latency_ms=25", "backtest.response_latency_ms=7", "backtest.feed_latency_ms=3",
      "backtest.requote_interval_ms=100"),
+    ("backtest.entry_latency_ms=150", "backtest.response_latency_ms=150"),
     ("backtest.queue_model=power", "backtest.queue_power=3"),
     ("backtest.queue_model=log_prob", "quoter.levels=3"),
-], ids=["default", "no-latency", "slow-timer", "power", "log-prob"])
+], ids=["default", "no-latency", "slow-timer", "slow-answers", "power", "log-prob"])
 def test_our_fills_are_hftbacktests_fills(reference, synthetic, tmp_path, sets):
     summary = backtest(synthetic, tmp_path, *sets)
     c = compare(synthetic, tmp_path)
