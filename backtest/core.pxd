@@ -4,6 +4,7 @@
 from shm.records cimport MM_MAX_LEVELS, MdRecord, QuoteSet
 from kernels.quote cimport QuoteEngine
 from backtest.book cimport Levels, Tops
+from backtest.csv_text cimport Row, Text
 
 cdef struct Event:           # EVENT_DTYPE (backtest/events.py)
     long long exch_ts
@@ -52,19 +53,6 @@ cdef struct Mine:            # one of ours as we see it (ladder_orders.py's Open
     int side
     int pending              # requests sent and not answered
     int cancelling
-
-cdef struct Row:             # one orders.csv row: an action we sent or an answer that reached us
-    long long ts
-    long long oid
-    double price
-    double amount
-    int event                # ACTION_* or REPORT_* + 10
-    int side
-    int reason
-
-cdef struct Text:            # a growing buffer of CSV text
-    char *p
-    long long n, cap
 
 cdef class Core:
     # ---- settings ----

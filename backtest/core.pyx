@@ -8,7 +8,7 @@ quote sets and orders.csv text to the driver.
 """
 from libc.math cimport fabs, log1p, pow, round, isnan, isinf, NAN
 from libc.stdlib cimport malloc, realloc, free
-from libc.string cimport memcpy, strlen
+from libc.string cimport memcpy
 cimport numpy as cnp
 
 import numpy as np
@@ -17,79 +17,13 @@ from shm import records as R
 from backtest.events import EVENT_DTYPE, REPORT_DTYPE
 from kernels.quote cimport QuoteEngine
 from kernels.quote import QuoteEngine as CompiledEngine
+from backtest.csv_text cimport Row, Text, text_take, orders_text, quote_row, md_row
 from backtest.book cimport (BOOK_NEG, BOOK_POS, Levels, Tops, tops_reset, to_tick, level_qty, update_bid,
                             update_ask, clear_side)
 
 cnp.import_array()
 
-cdef extern from *:
-    """
-    #include <charconv>
-    #include <cmath>
-    /* orders.csv numbers: shortest round-trip digits, positional in [1e-6, 1e15), else as repr() */
-    static inline char *bt_fmt_num(char *p, char *end, double v) {
-        double a = std::fabs(v);
-        if (std::isfinite(v) && (a == 0.0 || (a >= 1e-6 && a < 1e15)))
-            return std::to_chars(p, end, v, std::chars_format::fixed).ptr;
-        return std::to_chars(p, end, v).ptr;
-    }
-    static inline char *bt_fmt_int(char *p, char *end, long long v) {
-        return std::to_chars(p, end, v).ptr;
-    }
-    """
-    char *bt_fmt_num(char *p, char *end, double v) nogil
-    char *bt_fmt_int(char *p, char *end, long long v) nogil
-
-cdef extern from "<stdio.h>":
-    int snprintf(char *s, size_t n, const char *fmt, ...) nogil
-
 MD_ROW_NS = 100_000_000        # md.csv: the local top of book at most this often (ns)
-
-
-cdef int text_reserve(Text *t, long long more) except -1:
-    cdef char *p
-    cdef long long cap
-    if t.n + more <= t.cap:
-        return 0
-    cap = max(2 * t.cap, t.n + more + 4096)
-    p = <char *>realloc(t.p, cap)
-    if p == NULL:
-        raise MemoryError("backtest core: CSV text")
-    t.p, t.cap = p, cap
-    return 0
-
-
-cdef inline char *put(char *p, const char *s) noexcept nogil:
-    cdef size_t n = strlen(s)
-    memcpy(p, s, n)
-    return p + n
-
-
-cdef inline char *put_num(char *p, double v) noexcept nogil:
-    p[0] = b','
-    return bt_fmt_num(p + 1, p + 40, v)
-
-
-cdef char *put_levels(char *p, const double *price, const double *amount, int n) noexcept nogil:
-    # f"{p:g}@{a:g}" joined by "|", as Python writes it
-    cdef int i
-    p[0] = b','
-    p += 1
-    for i in range(n):
-        if i:
-            p[0] = b'|'
-            p += 1
-        p += snprintf(p, 32, "%g", price[i])
-        p[0] = b'@'
-        p += 1
-        p += snprintf(p, 32, "%g", amount[i])
-    return p
-
-
-cdef bytes text_take(Text *t):
-    out = t.p[:t.n] if t.n else b""
-    t.n = 0
-    return out
 
 cdef long long INF = 9223372036854775807
 cdef enum:
@@ -124,25 +58,6 @@ cdef enum:
     MAX_ORDERS = 256
 cdef unsigned short T_MD_BOOK = R.MD_BOOK
 cdef unsigned short T_QUOTE_SET = R.QUOTE_SET
-
-
-cdef inline const char *row_name(int event) noexcept nogil:
-    # events.ROW_NAMES
-    if event == ACTION_INSERT:
-        return "insert"
-    if event == ACTION_AMEND:
-        return "amend"
-    if event == ACTION_CANCEL:
-        return "cancel"
-    if event == REPORT_ACK + 10:
-        return "ack"
-    if event == REPORT_REJECT + 10:
-        return "reject"
-    if event == REPORT_CANCELLED + 10:
-        return "cancelled"
-    if event == REPORT_FILL + 10:
-        return "fill"
-    return "amended"
 
 
 cdef inline double ieee_min(double a, double b) noexcept nogil:
@@ -317,88 +232,21 @@ cdef class Core:
         """The engine's proposal as a quotes.csv row (and the top of book as an md.csv row at most
         every MD_ROW_NS), before the limits see it."""
         cdef QuoteSet *q = <QuoteSet *>cnp.PyArray_DATA(self.quote)
-        cdef int nb = q.n_bids, na = q.n_asks
-        cdef char *p
-        cdef long long seq = self.n_ladders + self.n_pulls + 1
-        cdef double bb, ba
-        text_reserve(&self.quotes_text, 512 + 64 * (nb + na))
-        p = self.quotes_text.p + self.quotes_text.n
-        p = bt_fmt_int(p, p + 24, self.now)
-        p = put(p, ",0,")
-        p = bt_fmt_int(p, p + 24, seq)
-        p = put(p, ",set," if q.type == T_QUOTE_SET else ",pull,")
-        p = bt_fmt_int(p, p + 24, q.reason)
-        p = put_num(put_num(put_num(put_num(p, q.mid), q.reservation_price), q.half_spread), q.sigma)
-        p = put_num(put_num(put_num(put_num(p, q.gamma), q.intensity_a), q.intensity_k), q.inventory)
-        p[0] = b','
-        p = bt_fmt_int(p + 1, p + 24, nb)
-        p[0] = b','
-        p = bt_fmt_int(p + 1, p + 24, na)
-        p[0] = b','
-        p += 1
-        if nb:
-            p = bt_fmt_num(p, p + 40, q.bid_price[0])
-        p[0] = b','
-        p += 1
-        if na:
-            p = bt_fmt_num(p, p + 40, q.ask_price[0])
-        p[0] = b','
-        p = bt_fmt_int(p + 1, p + 24, self.now - q.md_receive_ts_ns)
-        p = put_levels(p, q.bid_price, q.bid_amount, nb)
-        p = put_levels(p, q.ask_price, q.ask_amount, na)
-        p[0] = b'\n'
-        self.quotes_text.n = p + 1 - self.quotes_text.p
+        quote_row(&self.quotes_text, self.now, self.n_ladders + self.n_pulls + 1, q)
         if self.now < self.next_md_ns:
             return 0
         self.next_md_ns = self.now + MD_ROW_NS
-        text_reserve(&self.md_text, 256)
-        p = self.md_text.p + self.md_text.n
-        bb = self.lo.best_bid * self.tick if self.lo.best_bid != BOOK_NEG else NAN
-        ba = self.lo.best_ask * self.tick if self.lo.best_ask != BOOK_POS else NAN
-        p = bt_fmt_int(p, p + 24, self.now)
-        p = put(p, ",0")
-        p = put_num(p, bb)
-        p = put_num(p, level_qty(self.lo_bids, self.lo.best_bid))
-        p = put_num(p, ba)
-        p = put_num(p, level_qty(self.lo_asks, self.lo.best_ask))
-        p[0] = b','
-        p += 1
-        if q.mid != 0:
-            p = bt_fmt_num(p, p + 40, q.mid)
-        p = put(p, ",,,0\n")
-        self.md_text.n = p - self.md_text.p
+        md_row(&self.md_text, self.now, self.lo.best_bid * self.tick if self.lo.best_bid != BOOK_NEG else NAN,
+               level_qty(self.lo_bids, self.lo.best_bid),
+               self.lo.best_ask * self.tick if self.lo.best_ask != BOOK_POS else NAN,
+               level_qty(self.lo_asks, self.lo.best_ask), q.mid)
         return 0
 
     def take_rows(self):
         """orders.csv text of the rows logged since the last call (``log_rows``), as bytes."""
-        cdef long long i, n = self.n_rows
-        cdef bytearray out = bytearray(n * 160 + 1)
-        cdef char *base = out
-        cdef char *p = base
-        cdef char *end = base + len(out)
-        cdef Row *r
-        cdef const char *name
-        for i in range(n):
-            r = &self.rows[i]
-            p = bt_fmt_int(p, end, r.ts)
-            p[0] = b','
-            name = row_name(r.event)
-            memcpy(p + 1, name, strlen(name))
-            p += 1 + strlen(name)
-            memcpy(p, b",0,", 3)
-            p = bt_fmt_int(p + 3, end, r.side)
-            p[0] = b','
-            p = bt_fmt_int(p + 1, end, r.oid)
-            p[0] = b','
-            p = bt_fmt_num(p + 1, end, r.price)
-            p[0] = b','
-            p = bt_fmt_num(p + 1, end, r.amount)
-            p[0] = b','
-            p = bt_fmt_int(p + 1, end, r.reason)
-            p[0] = b'\n'
-            p += 1
+        out = orders_text(self.rows, self.n_rows)
         self.n_rows = 0
-        return bytes(out[:p - base])
+        return out
 
     cdef int _row(self, long long ts, int event, int side, long long oid, double price, double amount,
                   int reason) except -1:
