@@ -1,8 +1,10 @@
 # distutils: language = c++
-# The replay core: exchange model, latency queues, local book, quote steps (rules: __init__.py).
-from libcpp.map cimport map as cmap
-from shm.records cimport MdRecord
+# The replay core: exchange model, latency queues, local book, our order table, quote steps
+# (rules: backtest/__init__.py).
+from shm.records cimport MM_MAX_LEVELS, MdRecord, QuoteSet
 from kernels.quote cimport QuoteEngine
+from backtest.book cimport Levels, Tops
+from backtest.csv_text cimport Row, Text
 
 cdef struct Event:           # EVENT_DTYPE (backtest/events.py)
     long long exch_ts
@@ -43,21 +45,30 @@ cdef struct Order:           # one of ours resting at the exchange
     double cum               # traded at our price since the last depth update (prob. models)
     int side
 
+cdef struct Mine:            # one of ours as we see it (ladder_orders.py's OpenOrder)
+    long long oid
+    double price
+    double amount            # what we asked for
+    double leaves            # what rests, as far as the answers tell
+    int side
+    int pending              # requests sent and not answered
+    int cancelling
+
 cdef class Core:
     # ---- settings ----
     cdef readonly double tick, lot, power, maker_fee, taker_fee
     cdef readonly int qm
-    cdef readonly bint partial
+    cdef readonly bint partial, mass_quote
     cdef readonly long long entry_ns, response_ns, interval
     # ---- data ----
     cdef object buf
     cdef Event *ev
     cdef long long n, ie, il
     cdef readonly bint eof
-    # ---- books (tick -> contracts) ----
-    cdef cmap[long long, double] ex_bids, ex_asks, lo_bids, lo_asks
-    cdef long long ex_bb, ex_ba, lo_bb, lo_ba
-    # ---- our orders and the two latency queues ----
+    # ---- books (tick -> contracts), hftbacktest's best-price tracking (book.pxd) ----
+    cdef Levels ex_bids, ex_asks, lo_bids, lo_asks
+    cdef Tops ex, lo
+    # ---- our orders at the exchange, and the two latency queues ----
     cdef Order orders[256]
     cdef int n_orders
     cdef Action *to_exch
@@ -65,7 +76,24 @@ cdef class Core:
     cdef Report *to_local
     cdef long long lo_head, lo_tail, lo_cap
     cdef Report *reports
-    cdef long long n_reports, rep_cap
+    cdef readonly long long n_reports
+    cdef long long rep_cap
+    cdef public bint fills_only      # take_reports: only fills (the driver), or every answer (tests)
+    # ---- our side: the order table, the ladder we want, the orders.csv rows ----
+    cdef Mine mine[256]
+    cdef int n_mine
+    cdef readonly long long next_oid
+    cdef double want_price[2][MM_MAX_LEVELS]
+    cdef double want_amount[2][MM_MAX_LEVELS]
+    cdef int want_n[2]
+    cdef bint blocked                # the last ladder waits for answers (one request per order)
+    cdef public bint log_rows
+    cdef Row *rows
+    cdef long long n_rows, rows_cap
+    cdef readonly long long n_insert, n_amend, n_cancel, n_reject, n_post_only_rejects
+    cdef readonly long long n_ladders, n_pulls
+    cdef Text quotes_text, md_text      # quotes.csv and md.csv rows (log_rows)
+    cdef long long next_md_ns
     # ---- clock, quote steps ----
     cdef readonly long long now, last_exch_ts, events
     cdef bint step_pending
@@ -77,6 +105,7 @@ cdef class Core:
 
     cpdef int run(self, long long until) except -1
     cdef int _local_data(self, Event *e) except -1
+    cdef int _deliver(self, Report *r) except -1
     cdef bint _step(self, long long ts) except -1
     cdef void _exch_data(self, Event *e) noexcept
     cdef void _exch_order(self, Action *a) noexcept
@@ -88,3 +117,10 @@ cdef class Core:
     cdef void _compact(self) noexcept
     cdef void _queue_depth(self, Order *o, double prev, double new) noexcept
     cdef double _queue_filled(self, Order *o) noexcept
+    cdef int _send(self, int action, long long oid, int side, double price, double amount) except -1
+    cdef int _diff(self, int side) except -1
+    cdef int _apply_wanted(self) except -1
+    cdef int _row(self, long long ts, int event, int side, long long oid, double price, double amount,
+                  int reason) except -1
+    cdef void _forget(self, int k) noexcept
+    cdef int _log_quote(self) except -1

@@ -1,15 +1,14 @@
 # distutils: language = c++
-"""The replay core in C: exchange model, latency queues, local book and quote steps.
+"""The replay core in C: exchange model, latency queues, local book, our order table, quote steps.
 
-The twin in core_twin.py is the same algorithm in Python (read it first: it is shorter); the
-rules are listed in backtest/__init__.py. Everything here runs without Python objects except the
-quote step (the live QuoteEngine, called through its C-level cpdef entry points) and the
-hand-over of reports and quote sets to the driver.
+The twin in core_twin.py + ladder_orders.py is the same algorithm in Python (read it first: it is
+shorter); the rules are listed in backtest/__init__.py. Everything here runs without Python
+objects except the quote step (the live QuoteEngine's C entry point) and the hand-over of fills,
+quote sets and orders.csv text to the driver.
 """
-from libc.math cimport floor, log1p, pow, isnan, isinf, NAN, INFINITY
+from libc.math cimport fabs, log1p, pow, round, isnan, isinf, NAN
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy
-from cython.operator cimport dereference as deref
 cimport numpy as cnp
 
 import numpy as np
@@ -18,17 +17,23 @@ from shm import records as R
 from backtest.events import EVENT_DTYPE, REPORT_DTYPE
 from kernels.quote cimport QuoteEngine
 from kernels.quote import QuoteEngine as CompiledEngine
+from backtest.csv_text cimport Row, Text, text_take, orders_text, quote_row, md_row
+from backtest.book cimport (BOOK_NEG, BOOK_POS, Levels, Tops, tops_reset, to_tick, level_qty, update_bid,
+                            update_ask, clear_side)
 
 cnp.import_array()
 
+MD_ROW_NS = 100_000_000        # md.csv: the local top of book at most this often (ns)
+
 cdef long long INF = 9223372036854775807
-cdef long long NEG = -9223372036854775807
 cdef enum:
     BID_DEPTH = 1
     ASK_DEPTH = 2
     BUY_TRADE = 3
     SELL_TRADE = 4
     CLEAR = 5
+    BID_CLEAR = 6
+    ASK_CLEAR = 7
     EXCH = 1
     LOCAL = 2
     ACTION_INSERT = 1
@@ -52,33 +57,7 @@ cdef enum:
     STOP_END = 4
     MAX_ORDERS = 256
 cdef unsigned short T_MD_BOOK = R.MD_BOOK
-
-
-cdef inline long long to_tick(double price, double tick) noexcept nogil:
-    return <long long>floor(price / tick + 0.5)
-
-
-cdef inline double level_qty(cmap[long long, double] &m, long long tick) noexcept nogil:
-    it = m.find(tick)
-    if it == m.end():
-        return 0.0
-    return deref(it).second
-
-
-cdef long long set_level(cmap[long long, double] &m, long long tick, double qty, long long best,
-                         bint is_bid) noexcept nogil:
-    """Set one level of a book side; returns the new best tick."""
-    if qty > 0:
-        m[tick] = qty
-        if (is_bid and tick > best) or (not is_bid and tick < best):
-            return tick
-        return best
-    m.erase(tick)
-    if tick == best:
-        if m.empty():
-            return NEG if is_bid else INF
-        return deref(m.rbegin()).first if is_bid else deref(m.begin()).first
-    return best
+cdef unsigned short T_QUOTE_SET = R.QUOTE_SET
 
 
 cdef inline double ieee_min(double a, double b) noexcept nogil:
@@ -91,38 +70,50 @@ cdef inline double ieee_min(double a, double b) noexcept nogil:
 
 
 cdef class Core:
-    """Exchange model + latency + local book + the quote engine's calls, for one instrument.
+    """Exchange model + latency + local book + our orders + the quote engine, for one instrument.
 
     tick USD, lot contracts (the amount tick), latencies ns, fee rates fractions of notional,
     requote_interval_ns 0 = a quote step after every market update that moved the local top of
     book. ``engine`` is a kernels.quote.QuoteEngine (or its twin) or None (no quote steps).
+    ``mass_quote``: how a new ladder becomes order actions (backtest/ladder_orders.py).
     """
 
     def __init__(self, double tick, double lot, int queue_model=0, double queue_power=2.0,
                  bint partial=False, long long entry_ns=0, long long response_ns=0,
                  double maker_fee=0.0, double taker_fee=0.0, long long requote_interval_ns=0,
-                 engine=None):
+                 engine=None, bint mass_quote=True, long long first_oid=101):
         self.tick, self.lot, self.qm, self.power, self.partial = tick, lot, queue_model, queue_power, partial
         self.entry_ns, self.response_ns = entry_ns, response_ns
         self.maker_fee, self.taker_fee = maker_fee, taker_fee
         self.interval = requote_interval_ns
         self.engine = engine
         self.cengine = engine if isinstance(engine, CompiledEngine) else None
+        self.mass_quote = mass_quote
+        self.next_oid = first_oid
         self.buf = np.zeros(0, EVENT_DTYPE)
         self.ev = NULL
         self.n = self.ie = self.il = 0
         self.eof = False
-        self.ex_bb = self.lo_bb = NEG
-        self.ex_ba = self.lo_ba = INF
-        self.n_orders = 0
+        tops_reset(&self.ex)
+        tops_reset(&self.lo)
+        self.n_orders = self.n_mine = 0
+        self.want_n[0] = self.want_n[1] = 0
+        self.blocked = False
         self.ex_cap = self.rep_cap = 64
         self.lo_cap = MAX_ORDERS * 4
+        self.rows_cap = 1024
         self.to_exch = <Action *>malloc(sizeof(Action) * self.ex_cap)
         self.to_local = <Report *>malloc(sizeof(Report) * self.lo_cap)
         self.reports = <Report *>malloc(sizeof(Report) * self.rep_cap)
-        if self.to_exch == NULL or self.to_local == NULL or self.reports == NULL:
+        self.rows = <Row *>malloc(sizeof(Row) * self.rows_cap)
+        if self.to_exch == NULL or self.to_local == NULL or self.reports == NULL or self.rows == NULL:
             raise MemoryError("backtest core: cannot allocate its order queues")
-        self.ex_head = self.ex_tail = self.lo_head = self.lo_tail = self.n_reports = 0
+        self.ex_head = self.ex_tail = self.lo_head = self.lo_tail = self.n_reports = self.n_rows = 0
+        self.fills_only = self.log_rows = False
+        self.n_insert = self.n_amend = self.n_cancel = self.n_reject = self.n_post_only_rejects = 0
+        self.n_ladders = self.n_pulls = self.next_md_ns = 0
+        self.quotes_text.p = self.md_text.p = NULL
+        self.quotes_text.n = self.quotes_text.cap = self.md_text.n = self.md_text.cap = 0
         self.now = self.last_exch_ts = self.events = 0
         self.step_pending, self.step_ts, self.next_timer, self.md_seq = False, 0, 0, 0
         self.inventory = 0.0
@@ -134,6 +125,9 @@ cdef class Core:
         free(self.to_exch)
         free(self.to_local)
         free(self.reports)
+        free(self.rows)
+        free(self.quotes_text.p)
+        free(self.md_text.p)
 
     # ---- input ------------------------------------------------------------------------------
     def feed(self, events, bint eof=False):
@@ -150,7 +144,8 @@ cdef class Core:
 
     def submit(self, int action, long long oid, int side, double price, double amount,
                long long local_ts, bint post_only=True):
-        """Send an order action at ``local_ts`` (ns); it reaches the exchange entry_ns later."""
+        """Send an order action at ``local_ts`` (ns) past our order table (tests); it reaches the
+        exchange entry_ns later."""
         if self.ex_tail == self.ex_cap:
             self._grow_actions()
         cdef Action *a = &self.to_exch[self.ex_tail]
@@ -171,6 +166,7 @@ cdef class Core:
             self.to_exch = p
 
     def take_reports(self):
+        """The answers that reached us since the last call (only fills when ``fills_only``)."""
         out = np.zeros(self.n_reports, REPORT_DTYPE)
         if self.n_reports:
             memcpy(cnp.PyArray_DATA(out), self.reports, sizeof(Report) * self.n_reports)
@@ -179,15 +175,209 @@ cdef class Core:
 
     def local_best(self):
         """(bid, bid qty, ask, ask qty) as we have received them; NaN for an empty side."""
-        bb = self.lo_bb * self.tick if not self.lo_bids.empty() else NAN
-        ba = self.lo_ba * self.tick if not self.lo_asks.empty() else NAN
-        return bb, level_qty(self.lo_bids, self.lo_bb), ba, level_qty(self.lo_asks, self.lo_ba)
+        bb = self.lo.best_bid * self.tick if self.lo.best_bid != BOOK_NEG else NAN
+        ba = self.lo.best_ask * self.tick if self.lo.best_ask != BOOK_POS else NAN
+        return bb, level_qty(self.lo_bids, self.lo.best_bid), ba, level_qty(self.lo_asks, self.lo.best_ask)
+
+    # ---- our side: ladder -> actions, answers -> our order table -------------------------------
+    def apply_ladder(self, q):
+        """Move our orders towards the approved QUOTE_DTYPE record ``q`` (a pull: none), now."""
+        if q.dtype != R.QUOTE_DTYPE or len(q) != 1:
+            raise TypeError(f"q: expected one QUOTE_DTYPE record, got {q.dtype} x {len(q)}")
+        cdef QuoteSet *s = <QuoteSet *>cnp.PyArray_DATA(q)
+        cdef int i
+        self.want_n[0] = s.n_bids if s.type == T_QUOTE_SET else 0
+        self.want_n[1] = s.n_asks if s.type == T_QUOTE_SET else 0
+        for i in range(self.want_n[0]):
+            self.want_price[0][i], self.want_amount[0][i] = s.bid_price[i], s.bid_amount[i]
+        for i in range(self.want_n[1]):
+            self.want_price[1][i], self.want_amount[1][i] = s.ask_price[i], s.ask_amount[i]
+        self._apply_wanted()
+
+    def cancel_all(self):
+        """Want no orders (the trading state's cancel-all), now."""
+        self.want_n[0] = self.want_n[1] = 0
+        self._apply_wanted()
+
+    def open_amounts(self):
+        """(bid, ask) contracts of ours resting or on their way (what may still fill)."""
+        cdef double b = 0.0, a = 0.0
+        cdef int k
+        for k in range(self.n_mine):
+            if self.mine[k].side == 1:
+                b += self.mine[k].leaves
+            else:
+                a += self.mine[k].leaves
+        return b, a
+
+    def has_orders(self):
+        return self.n_mine > 0
+
+    def counts(self):
+        return {"insert": self.n_insert, "amend": self.n_amend, "cancel": self.n_cancel,
+                "reject": self.n_reject, "post_only_rejects": self.n_post_only_rejects,
+                "ladders": self.n_ladders, "pulls": self.n_pulls}
+
+    def take_text(self, name):
+        """quotes.csv or md.csv text logged since the last call (``log_rows``), as bytes."""
+        if name == "quotes":
+            return text_take(&self.quotes_text)
+        if name == "md":
+            return text_take(&self.md_text)
+        if name == "orders":
+            return self.take_rows()
+        raise KeyError(f"take_text: {name!r}: expected quotes, md or orders")
+
+    cdef int _log_quote(self) except -1:
+        """The engine's proposal as a quotes.csv row (and the top of book as an md.csv row at most
+        every MD_ROW_NS), before the limits see it."""
+        cdef QuoteSet *q = <QuoteSet *>cnp.PyArray_DATA(self.quote)
+        quote_row(&self.quotes_text, self.now, self.n_ladders + self.n_pulls + 1, q)
+        if self.now < self.next_md_ns:
+            return 0
+        self.next_md_ns = self.now + MD_ROW_NS
+        md_row(&self.md_text, self.now, self.lo.best_bid * self.tick if self.lo.best_bid != BOOK_NEG else NAN,
+               level_qty(self.lo_bids, self.lo.best_bid),
+               self.lo.best_ask * self.tick if self.lo.best_ask != BOOK_POS else NAN,
+               level_qty(self.lo_asks, self.lo.best_ask), q.mid)
+        return 0
+
+    def take_rows(self):
+        """orders.csv text of the rows logged since the last call (``log_rows``), as bytes."""
+        out = orders_text(self.rows, self.n_rows)
+        self.n_rows = 0
+        return out
+
+    cdef int _row(self, long long ts, int event, int side, long long oid, double price, double amount,
+                  int reason) except -1:
+        cdef Row *r
+        if not self.log_rows:
+            return 0
+        if self.n_rows == self.rows_cap:
+            r = <Row *>realloc(self.rows, sizeof(Row) * self.rows_cap * 2)
+            if r == NULL:
+                raise MemoryError("backtest core: orders.csv rows")
+            self.rows, self.rows_cap = r, self.rows_cap * 2
+        r = &self.rows[self.n_rows]
+        self.n_rows += 1
+        r.ts, r.event, r.side, r.oid, r.price, r.amount, r.reason = ts, event, side, oid, price, amount, reason
+        return 0
+
+    cdef int _send(self, int action, long long oid, int side, double price, double amount) except -1:
+        self.submit(action, oid, side, price, amount, self.now, True)
+        if action == ACTION_INSERT:
+            self.n_insert += 1
+        elif action == ACTION_AMEND:
+            self.n_amend += 1
+        else:
+            self.n_cancel += 1
+        return self._row(self.now, action, side, oid, price, amount, 0)
+
+    cdef int _apply_wanted(self) except -1:
+        self.blocked = False
+        self._diff(1)
+        self._diff(-1)
+        return 0
+
+    cdef int _diff(self, int side) except -1:
+        """ladder_orders.diff in C: keep same price and amount, amend (insert/amend mode) or
+        cancel the rest when no request of theirs is on its way, insert what is missing."""
+        cdef int s = 0 if side == 1 else 1, n = self.want_n[s], i, k
+        cdef char used[256]
+        cdef char matched[MM_MAX_LEVELS]
+        cdef double price, amount
+        cdef Mine *o
+        for k in range(self.n_mine):
+            used[k] = self.mine[k].side != side or self.mine[k].cancelling
+        for i in range(n):
+            price, amount = self.want_price[s][i], self.want_amount[s][i]
+            matched[i] = 0
+            for k in range(self.n_mine):
+                o = &self.mine[k]
+                if not used[k] and fabs(o.price - price) < self.tick * 1e-6 and fabs(o.amount - amount) < 1e-12:
+                    used[k] = matched[i] = 1
+                    break
+        if not self.mass_quote:
+            k = 0
+            for i in range(n):
+                if matched[i]:
+                    continue
+                while k < self.n_mine and (used[k] or self.mine[k].pending):
+                    k += 1
+                if k == self.n_mine:
+                    break
+                o = &self.mine[k]
+                used[k] = matched[i] = 1
+                o.price, o.amount = self.want_price[s][i], self.want_amount[s][i]
+                o.pending += 1
+                self._send(ACTION_AMEND, o.oid, side, o.price, o.amount)
+        for k in range(self.n_mine):
+            if used[k]:
+                continue
+            o = &self.mine[k]
+            if o.pending:
+                self.blocked = True          # cancelled once its answer is in
+                continue
+            o.cancelling, o.pending = 1, o.pending + 1
+            self._send(ACTION_CANCEL, o.oid, side, o.price, o.amount)
+        for i in range(n):
+            if matched[i]:
+                continue
+            if self.n_mine == MAX_ORDERS:
+                raise RuntimeError(f"backtest: more than {MAX_ORDERS} orders of ours at once")
+            o = &self.mine[self.n_mine]
+            self.n_mine += 1
+            o.oid, o.side, o.price, o.amount = self.next_oid, side, self.want_price[s][i], self.want_amount[s][i]
+            o.leaves, o.pending, o.cancelling = o.amount, 1, 0
+            self.next_oid += 1
+            self._send(ACTION_INSERT, o.oid, side, o.price, o.amount)
+        return 0
+
+    cdef void _forget(self, int k) noexcept:
+        cdef int j
+        for j in range(k + 1, self.n_mine):
+            self.mine[j - 1] = self.mine[j]
+        self.n_mine -= 1
+
+    cdef int _deliver(self, Report *r) except -1:
+        """An answer reaches us: our order table follows it; a waiting ladder is tried again."""
+        cdef int k, found = -1
+        for k in range(self.n_mine):
+            if self.mine[k].oid == r.order_id:
+                found = k
+                break
+        if r.kind == REPORT_FILL:
+            if found >= 0:
+                self.mine[found].leaves = r.leaves
+                if r.leaves <= 0:
+                    self._forget(found)
+        elif r.kind == REPORT_CANCELLED or r.kind == REPORT_REJECT:
+            if found >= 0:
+                self._forget(found)
+            if r.kind == REPORT_REJECT:
+                self.n_reject += 1
+                self.n_post_only_rejects += r.reason == REJECT_POST_ONLY
+        elif found >= 0:
+            self.mine[found].pending -= 1
+            if r.kind == REPORT_AMENDED:
+                self.mine[found].leaves = r.amount
+        self._row(r.local_ts, r.kind + 10, r.side, r.order_id, r.price, r.amount, r.reason)
+        if not self.fills_only or r.kind == REPORT_FILL:
+            if self.n_reports == self.rep_cap:
+                p = <Report *>realloc(self.reports, sizeof(Report) * self.rep_cap * 2)
+                if p == NULL:
+                    raise MemoryError("backtest core: reports")
+                self.reports, self.rep_cap = p, self.rep_cap * 2
+            self.reports[self.n_reports] = r[0]
+            self.n_reports += 1
+        if self.blocked:
+            self._apply_wanted()
+        return 0
 
     # ---- the loop ----------------------------------------------------------------------------
     cpdef int run(self, long long until) except -1:
         cdef long long il, ie, n = self.n, t_ld, t_lo, t_ed, t_eo, t_local, t
         cdef Event *ev = self.ev
-        cdef Report *r
         while True:
             il, ie = self.il, self.ie
             while il < n and not (ev[il].flags & LOCAL):
@@ -230,15 +420,8 @@ cdef class Core:
                 self.il = il + 1
             elif t_lo == t:
                 self.now = t
-                if self.n_reports == self.rep_cap:
-                    self.rep_cap *= 2
-                    r = <Report *>realloc(self.reports, sizeof(Report) * self.rep_cap)
-                    if r == NULL:
-                        raise MemoryError("backtest core: reports")
-                    self.reports = r
-                self.reports[self.n_reports] = self.to_local[self.lo_head]
-                self.n_reports += 1
                 self.lo_head += 1
+                self._deliver(&self.to_local[self.lo_head - 1])
                 if self.lo_head == self.lo_tail:
                     self.lo_head = self.lo_tail = 0
             elif t_ed == t:
@@ -266,96 +449,118 @@ cdef class Core:
             self.to_local = p
 
     cdef int _local_data(self, Event *e) except -1:
-        cdef long long tick = to_tick(e.price, self.tick)
-        cdef long long bb = self.lo_bb, ba = self.lo_ba
+        cdef long long bb = self.lo.best_bid, ba = self.lo.best_ask
         cdef double bq = level_qty(self.lo_bids, bb), aq = level_qty(self.lo_asks, ba)
         self.last_exch_ts = e.exch_ts
         if e.kind == BID_DEPTH:
-            self.lo_bb = set_level(self.lo_bids, tick, e.qty, self.lo_bb, True)
+            update_bid(self.lo_bids, self.lo_asks, &self.lo, to_tick(e.price, self.tick), e.qty, self.lot)
         elif e.kind == ASK_DEPTH:
-            self.lo_ba = set_level(self.lo_asks, tick, e.qty, self.lo_ba, False)
+            update_ask(self.lo_bids, self.lo_asks, &self.lo, to_tick(e.price, self.tick), e.qty, self.lot)
         elif e.kind == BUY_TRADE or e.kind == SELL_TRADE:
             if self.cengine is not None:
                 self.cengine.on_trade(e.price, e.qty, 1 if e.kind == BUY_TRADE else -1, e.exch_ts * 1e-9)
             elif self.engine is not None:
                 self.engine.on_trade(e.price, e.qty, 1 if e.kind == BUY_TRADE else -1, e.exch_ts * 1e-9)
             return 0
-        elif e.kind == CLEAR:
-            self.lo_bids.clear()
-            self.lo_asks.clear()
-            self.lo_bb, self.lo_ba = NEG, INF
+        else:
+            clear_side(self.lo_bids, self.lo_asks, &self.lo, 1 if e.kind == BID_CLEAR else
+                       (-1 if e.kind == ASK_CLEAR else 0), e.price, self.tick)
         if self.engine is None:
             return 0
         if self.interval:
             if not self.next_timer:
                 self.next_timer = (self.now // self.interval + 1) * self.interval
-        elif (bb != self.lo_bb or ba != self.lo_ba or bq != level_qty(self.lo_bids, self.lo_bb)
-              or aq != level_qty(self.lo_asks, self.lo_ba)):
+        elif (bb != self.lo.best_bid or ba != self.lo.best_ask or bq != level_qty(self.lo_bids, self.lo.best_bid)
+              or aq != level_qty(self.lo_asks, self.lo.best_ask)):
             self.step_pending, self.step_ts = True, self.now
         return 0
 
     cdef bint _step(self, long long ts) except -1:
         """One call of the live QuoteEngine on the local top of book; True when it has news."""
         cdef MdRecord *md = <MdRecord *>cnp.PyArray_DATA(self.md)
-        cdef bint has_bid = not self.lo_bids.empty(), has_ask = not self.lo_asks.empty()
+        cdef bint has_bid = self.lo.best_bid != BOOK_NEG, has_ask = self.lo.best_ask != BOOK_POS
         self.md_seq += 1
         md.type = T_MD_BOOK
         md.seq = self.md_seq
         md.exchange_ts_ns = self.last_exch_ts + (ts - self.now if ts > self.now else 0)
         md.receive_ts_ns = ts
-        md.best_bid_price = self.lo_bb * self.tick if has_bid else NAN
-        md.best_bid_amount = level_qty(self.lo_bids, self.lo_bb)
-        md.best_ask_price = self.lo_ba * self.tick if has_ask else NAN
-        md.best_ask_amount = level_qty(self.lo_asks, self.lo_ba)
+        md.best_bid_price = self.lo.best_bid * self.tick if has_bid else NAN
+        md.best_bid_amount = level_qty(self.lo_bids, self.lo.best_bid)
+        md.best_ask_price = self.lo.best_ask * self.tick if has_ask else NAN
+        md.best_ask_amount = level_qty(self.lo_asks, self.lo.best_ask)
         md.mark_price = 0.5 * (md.best_bid_price + md.best_ask_price) if has_bid and has_ask else NAN
         if ts > self.now:
             self.now = ts
         if self.cengine is not None:
-            self.quote_status = self.cengine.quote(self.md, self.inventory, 0.0, 0.0, self.quote)
+            self.quote_status = self.cengine.quote_c(md, self.inventory, 0.0, 0.0,
+                                                     <QuoteSet *>cnp.PyArray_DATA(self.quote))
         else:
             self.quote_status = self.engine.quote(self.md, self.inventory, 0.0, 0.0, self.quote)
-        return self.quote_status != 0
+        if self.quote_status == 0:
+            return False
+        if self.log_rows:
+            self._log_quote()
+        if (<QuoteSet *>cnp.PyArray_DATA(self.quote)).type == T_QUOTE_SET:
+            self.n_ladders += 1
+        else:
+            self.n_pulls += 1
+        return True
 
     # ---- the exchange --------------------------------------------------------------------------
     cdef void _exch_data(self, Event *e) noexcept:
-        cdef long long tick = to_tick(e.price, self.tick), prev_best, ts = e.exch_ts
+        cdef long long tick = to_tick(e.price, self.tick), prev_best, ts = e.exch_ts, lo_t, hi_t
         cdef double prev, qty = e.qty, done
         cdef int i, hit, removed = 0
+        cdef bint all_orders
         cdef Order *o
         if e.kind == BID_DEPTH:
-            prev_best, prev = self.ex_bb, level_qty(self.ex_bids, tick)
-            self.ex_bb = set_level(self.ex_bids, tick, qty, self.ex_bb, True)
+            prev_best = self.ex.best_bid
+            prev = update_bid(self.ex_bids, self.ex_asks, &self.ex, tick, qty, self.lot)
             for i in range(self.n_orders):
                 o = &self.orders[i]
                 if o.side == 1 and o.tick == tick:
                     self._queue_depth(o, prev, qty)
-            if self.ex_bb > prev_best:
+            if self.ex.best_bid > prev_best:       # our asks up to the new best bid are hit
+                all_orders = prev_best == BOOK_NEG or self.n_orders < self.ex.best_bid - prev_best
                 for i in range(self.n_orders):
                     o = &self.orders[i]
-                    if o.side == -1 and o.tick <= self.ex_bb and o.leaves > 0:
+                    if o.side == -1 and o.tick <= self.ex.best_bid and (all_orders or o.tick > prev_best):
                         self._fill(o, o.leaves, ts)
                         removed = 1
         elif e.kind == ASK_DEPTH:
-            prev_best, prev = self.ex_ba, level_qty(self.ex_asks, tick)
-            self.ex_ba = set_level(self.ex_asks, tick, qty, self.ex_ba, False)
+            prev_best = self.ex.best_ask
+            prev = update_ask(self.ex_bids, self.ex_asks, &self.ex, tick, qty, self.lot)
             for i in range(self.n_orders):
                 o = &self.orders[i]
                 if o.side == -1 and o.tick == tick:
                     self._queue_depth(o, prev, qty)
-            if self.ex_ba < prev_best:
+            if self.ex.best_ask < prev_best:
+                all_orders = prev_best == BOOK_POS or self.n_orders < prev_best - self.ex.best_ask
                 for i in range(self.n_orders):
                     o = &self.orders[i]
-                    if o.side == 1 and o.tick >= self.ex_ba and o.leaves > 0:
+                    if o.side == 1 and o.tick >= self.ex.best_ask and (all_orders or o.tick < prev_best):
                         self._fill(o, o.leaves, ts)
                         removed = 1
         elif e.kind == BUY_TRADE or e.kind == SELL_TRADE:
-            hit = -1 if e.kind == BUY_TRADE else 1          # the side of ours a trade can fill
+            # hftbacktest looks at the ticks between the best and the trade, or at every order
+            if e.kind == BUY_TRADE:
+                hit = -1                            # a buyer lifts our asks
+                all_orders = self.ex.best_bid == BOOK_NEG or self.n_orders < tick - self.ex.best_bid
+                lo_t, hi_t = BOOK_NEG, BOOK_POS
+                if not all_orders:
+                    lo_t, hi_t = self.ex.best_bid + 1, tick
+            else:
+                hit = 1
+                all_orders = self.ex.best_ask == BOOK_POS or self.n_orders < self.ex.best_ask - tick
+                lo_t, hi_t = BOOK_NEG, BOOK_POS
+                if not all_orders:
+                    lo_t, hi_t = tick, self.ex.best_ask - 1
             for i in range(self.n_orders):
                 o = &self.orders[i]
-                if o.side != hit or o.leaves <= 0:
+                if o.side != hit or o.leaves <= 0 or o.tick < lo_t or o.tick > hi_t:
                     continue
-                if (o.tick - tick) * hit > 0:              # the trade went through our price
-                    self._fill(o, o.leaves if not self.partial or qty >= o.leaves else qty, ts)
+                if (o.tick - tick) * hit > 0:              # the trade went through our price: all of it
+                    self._fill(o, o.leaves, ts)
                     removed = 1
                 elif o.tick == tick:
                     o.front -= qty
@@ -364,10 +569,9 @@ cdef class Core:
                     if done > 0:
                         self._fill(o, o.leaves if not self.partial or done >= o.leaves else done, ts)
                         removed = 1
-        elif e.kind == CLEAR:
-            self.ex_bids.clear()
-            self.ex_asks.clear()
-            self.ex_bb, self.ex_ba = NEG, INF
+        else:
+            clear_side(self.ex_bids, self.ex_asks, &self.ex, 1 if e.kind == BID_CLEAR else
+                       (-1 if e.kind == ASK_CLEAR else 0), e.price, self.tick)
         if removed:
             self._compact()
 
@@ -402,7 +606,7 @@ cdef class Core:
                 self._respond(REPORT_REJECT, ts, oid, a.side, a.price, a.amount, 0.0, 0.0, 0, REJECT_UNKNOWN_ORDER)
                 return
             o = &self.orders[found]
-            if to_tick(a.price, self.tick) == o.tick and a.amount <= o.leaves + 1e-12:
+            if to_tick(a.price, self.tick) == o.tick and a.amount <= o.leaves:
                 o.leaves = a.amount                        # same price, not larger: keeps its place
                 self._respond(REPORT_AMENDED, ts, oid, o.side, o.price, a.amount, a.amount, 0.0, 0, 0)
                 return
@@ -420,13 +624,12 @@ cdef class Core:
                    int post_only, int ack) noexcept:
         cdef long long tick = to_tick(price, self.tick)
         cdef double best
-        cdef bint crosses = ((side == 1 and not self.ex_asks.empty() and tick >= self.ex_ba) or
-                             (side == -1 and not self.ex_bids.empty() and tick <= self.ex_bb))
+        cdef bint crosses = (side == 1 and tick >= self.ex.best_ask) or (side == -1 and tick <= self.ex.best_bid)
         if crosses:
             if post_only:
                 self._respond(REPORT_REJECT, ts, oid, side, price, amount, 0.0, 0.0, 0, REJECT_POST_ONLY)
                 return
-            best = (self.ex_ba if side == 1 else self.ex_bb) * self.tick   # taker: all at the best price
+            best = (self.ex.best_ask if side == 1 else self.ex.best_bid) * self.tick   # taker: all at the best
             self._respond(REPORT_FILL, ts, oid, side, best, amount, 0.0, self.taker_fee * best * amount, 0, 0)
             return
         if self.n_orders == MAX_ORDERS:
@@ -476,7 +679,7 @@ cdef class Core:
         o.front = ieee_min(est, new)
 
     cdef double _queue_filled(self, Order *o) noexcept:
-        cdef double ex = floor(-o.front / self.lot + 0.5)
+        cdef double ex = round(-o.front / self.lot)
         if ex > 0:
             o.front = 0.0
             return ex * self.lot

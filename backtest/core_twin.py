@@ -1,5 +1,6 @@
 """Pure-Python twin of backtest/core.pyx: the same replay core, line for line, for tests and as
-the speed baseline. The rules are documented once, in backtest/__init__.py.
+the speed baseline (the book in backtest/book_twin.py, our order table in ladder_orders.py). The
+rules are documented once, in backtest/__init__.py.
 
 One timeline carries four kinds of happenings, as in hftbacktest: market data reaching us
 (local_ts), our order reports reaching us, market data at the exchange (exch_ts) and our order
@@ -12,11 +13,15 @@ import math
 import numpy as np
 
 from shm import records as R
-from backtest.events import (ACTION_AMEND, ACTION_CANCEL, ACTION_INSERT, ASK_DEPTH, BID_DEPTH, BUY_TRADE,
-                             CLEAR, EVENT_DTYPE, EXCH, LOCAL, QUEUE_LOG_PROB, QUEUE_POWER, QUEUE_RISK_AVERSE,
-                             REJECT_DUPLICATE_ID, REJECT_POST_ONLY, REJECT_UNKNOWN_ORDER, REPORT_ACK,
+from backtest.book_twin import NEG, POS, Book, to_tick
+from backtest.events import (ACTION_AMEND, ACTION_CANCEL, ASK_CLEAR, ASK_DEPTH, BID_CLEAR, BID_DEPTH, BUY_TRADE,
+                             EVENT_DTYPE, EXCH, LOCAL, MAX_ORDERS, QUEUE_POWER, QUEUE_RISK_AVERSE,
+                             REJECT_DUPLICATE_ID, REJECT_POST_ONLY, REJECT_TOO_MANY, REJECT_UNKNOWN_ORDER, REPORT_ACK,
                              REPORT_AMENDED, REPORT_CANCELLED, REPORT_DTYPE, REPORT_FILL, REPORT_REJECT,
                              SELL_TRADE, STOP_DATA, STOP_END, STOP_QUOTE, STOP_REPORTS, STOP_UNTIL)
+from backtest.ladder_orders import OrderTable, fmt_num
+
+MD_ROW_NS = 100_000_000        # md.csv: the local top of book at most this often (ns)
 
 INF = 2**63 - 1
 
@@ -35,7 +40,7 @@ class Core:
 
     def __init__(self, tick, lot, queue_model=QUEUE_RISK_AVERSE, queue_power=2.0, partial=False,
                  entry_ns=0, response_ns=0, maker_fee=0.0, taker_fee=0.0, requote_interval_ns=0,
-                 engine=None):
+                 engine=None, mass_quote=True, first_oid=101):
         self.tick, self.lot, self.qm, self.power, self.partial = tick, lot, queue_model, queue_power, partial
         self.entry_ns, self.response_ns = int(entry_ns), int(response_ns)
         self.maker_fee, self.taker_fee = maker_fee, taker_fee
@@ -44,14 +49,18 @@ class Core:
         self.buf = np.zeros(0, EVENT_DTYPE)
         self.ie = self.il = 0
         self.eof = False
-        self.ex_bids, self.ex_asks = {}, {}          # exchange book: tick -> qty
-        self.ex_bb, self.ex_ba = -INF, INF
-        self.lo_bids, self.lo_asks = {}, {}          # what we have received
-        self.lo_bb, self.lo_ba = -INF, INF
+        self.ex = Book(tick, lot)                    # the exchange's book
+        self.lo = Book(tick, lot)                    # what we have received
         self.orders = {}                             # oid -> _Order at the exchange
         self.to_exch = []                            # [arrival ts, action, oid, side, price, amount, post_only]
         self.to_local = []                           # report tuples in REPORT_DTYPE order
         self.reports = []
+        self.fills_only = False
+        self.table = OrderTable(tick, mass_quote, self._send, first_oid)
+        self.n_quotes = [0, 0]                       # ladders, pulls
+        self.text = {"quotes": [], "md": []}
+        self.next_md_ns = 0
+        self.mass_quote = mass_quote
         self.now = 0
         self.step_pending, self.step_ts, self.next_timer = False, 0, 0
         self.last_exch_ts = 0
@@ -75,16 +84,66 @@ class Core:
         """Send an order action at ``local_ts`` (ns); it reaches the exchange entry_ns later."""
         self.to_exch.append((local_ts + self.entry_ns, action, oid, side, price, amount, post_only))
 
+    @property
+    def n_reports(self):
+        return len(self.reports)
+
     def take_reports(self):
+        """The answers that reached us since the last call (only fills when ``fills_only``)."""
         out = np.array(self.reports, dtype=REPORT_DTYPE) if self.reports else np.zeros(0, REPORT_DTYPE)
         self.reports = []
         return out
 
     def local_best(self):
         """(bid, bid qty, ask, ask qty) as we have received them; NaN for an empty side."""
-        bb = self.lo_bb * self.tick if self.lo_bids else math.nan
-        ba = self.lo_ba * self.tick if self.lo_asks else math.nan
-        return bb, self.lo_bids.get(self.lo_bb, 0.0), ba, self.lo_asks.get(self.lo_ba, 0.0)
+        lo = self.lo
+        bb = lo.best_bid * self.tick if lo.best_bid != NEG else math.nan
+        ba = lo.best_ask * self.tick if lo.best_ask != POS else math.nan
+        return bb, lo.bids.get(lo.best_bid, 0.0), ba, lo.asks.get(lo.best_ask, 0.0)
+
+    # ---- our side (ladder_orders.OrderTable) --------------------------------------------------
+    def _send(self, action, oid, side, price, amount):
+        self.submit(action, oid, side, price, amount, self.now, True)
+
+    def apply_ladder(self, q):
+        """Move our orders towards the approved QUOTE_DTYPE record ``q`` (a pull: none), now."""
+        r = q[0]
+        full = int(r["type"]) == R.QUOTE_SET
+        nb, na = (int(r["n_bids"]), int(r["n_asks"])) if full else (0, 0)
+        self.table.apply(list(zip(r["bid_price"][:nb].tolist(), r["bid_amount"][:nb].tolist())),
+                         list(zip(r["ask_price"][:na].tolist(), r["ask_amount"][:na].tolist())), self.now)
+
+    def cancel_all(self):
+        self.table.apply([], [], self.now)
+
+    def open_amounts(self):
+        return self.table.open_amounts()
+
+    def has_orders(self):
+        return bool(self.table.mine)
+
+    def counts(self):
+        return {**self.table.counts, "ladders": self.n_quotes[0], "pulls": self.n_quotes[1]}
+
+    @property
+    def next_oid(self):
+        return self.table.next_oid
+
+    @property
+    def log_rows(self):
+        return self.table.log_rows
+
+    @log_rows.setter
+    def log_rows(self, value):
+        self.table.log_rows = value
+
+    def take_rows(self):
+        return self.table.take_rows()
+
+    def _deliver(self, r):
+        self.table.deliver(r, self.now)
+        if not self.fills_only or r[7] == REPORT_FILL:
+            self.reports.append(r)
 
     # ---- the loop ----------------------------------------------------------------------------
     def run(self, until):
@@ -128,7 +187,7 @@ class Core:
                 self.il = il + 1
             elif t_lo == t:
                 self.now = t
-                self.reports.append(self.to_local.pop(0))
+                self._deliver(self.to_local.pop(0))
             elif t_ed == t:
                 self.events += 1
                 self._exch_data(buf[ie])
@@ -137,28 +196,27 @@ class Core:
                 self._exch_order(self.to_exch.pop(0))
 
     def _local_data(self, ev):
-        kind, tick, qty = int(ev["kind"]), round(float(ev["price"]) / self.tick), float(ev["qty"])
+        kind, qty = int(ev["kind"]), float(ev["qty"])
+        lo = self.lo
         self.last_exch_ts = int(ev["exch_ts"])
-        top = (self.lo_bb, self.lo_ba, self.lo_bids.get(self.lo_bb), self.lo_asks.get(self.lo_ba))
+        top = (lo.best_bid, lo.best_ask, lo.bids.get(lo.best_bid, 0.0), lo.asks.get(lo.best_ask, 0.0))
         if kind == BID_DEPTH:
-            self.lo_bb = _set_level(self.lo_bids, tick, qty, self.lo_bb, True)
+            lo.update_bid(to_tick(float(ev["price"]), self.tick), qty)
         elif kind == ASK_DEPTH:
-            self.lo_ba = _set_level(self.lo_asks, tick, qty, self.lo_ba, False)
+            lo.update_ask(to_tick(float(ev["price"]), self.tick), qty)
         elif kind == BUY_TRADE or kind == SELL_TRADE:
             if self.engine is not None:
                 self.engine.on_trade(float(ev["price"]), qty, 1 if kind == BUY_TRADE else -1,
                                      self.last_exch_ts * 1e-9)
             return
-        elif kind == CLEAR:
-            self.lo_bids.clear()
-            self.lo_asks.clear()
-            self.lo_bb, self.lo_ba = -INF, INF
+        else:
+            lo.clear(1 if kind == BID_CLEAR else (-1 if kind == ASK_CLEAR else 0), float(ev["price"]))
         if self.engine is None:
             return
         if self.interval:
             if not self.next_timer:
                 self.next_timer = (self.now // self.interval + 1) * self.interval
-        elif top != (self.lo_bb, self.lo_ba, self.lo_bids.get(self.lo_bb), self.lo_asks.get(self.lo_ba)):
+        elif top != (lo.best_bid, lo.best_ask, lo.bids.get(lo.best_bid, 0.0), lo.asks.get(lo.best_ask, 0.0)):
             self.step_pending, self.step_ts = True, self.now
 
     def _step(self, ts):
@@ -172,51 +230,92 @@ class Core:
         md["receive_ts_ns"] = ts
         md["best_bid_price"], md["best_bid_amount"] = bb, bq
         md["best_ask_price"], md["best_ask_amount"] = ba, aq
-        md["mark_price"] = 0.5 * (bb + ba) if bq and aq else math.nan
+        md["mark_price"] = 0.5 * (bb + ba) if bb == bb and ba == ba else math.nan
         self.now = max(self.now, ts)
         self.quote_status = self.engine.quote(md, self.inventory, 0.0, 0.0, self.quote)
-        return self.quote_status != 0
+        if self.quote_status == 0:
+            return False
+        if self.log_rows:
+            self._log_quote()
+        self.n_quotes[0 if int(self.quote["type"][0]) == R.QUOTE_SET else 1] += 1
+        return True
+
+    def _log_quote(self):
+        """The engine's proposal as a quotes.csv row (and an md.csv row at most every 100 ms)."""
+        q = self.quote[0]
+        nb, na = int(q["n_bids"]), int(q["n_asks"])
+        levels = lambda p, a, n: "|".join(f"{x:g}@{y:g}" for x, y in zip(p[:n], a[:n]))
+        f = fmt_num
+        row = [str(self.now), "0", str(sum(self.n_quotes) + 1), "set" if int(q["type"]) == R.QUOTE_SET else "pull",
+               str(int(q["reason"]))]
+        row += [f(float(q[k])) for k in ("mid", "reservation_price", "half_spread", "sigma", "gamma", "intensity_a",
+                                         "intensity_k", "inventory")]
+        row += [str(nb), str(na), f(float(q["bid_price"][0])) if nb else "", f(float(q["ask_price"][0])) if na else "",
+                str(self.now - int(q["md_receive_ts_ns"])), levels(q["bid_price"], q["bid_amount"], nb),
+                levels(q["ask_price"], q["ask_amount"], na)]
+        self.text["quotes"].append(",".join(row) + "\n")
+        if self.now < self.next_md_ns:
+            return
+        self.next_md_ns = self.now + MD_ROW_NS
+        bb, bq, ba, aq = self.local_best()
+        mid = float(q["mid"])
+        self.text["md"].append(f"{self.now},0,{f(bb)},{f(bq)},{f(ba)},{f(aq)},{f(mid) if mid != 0 else ''},,,0\n")
+
+    def take_text(self, name):
+        if name == "orders":
+            return self.take_rows()
+        out = "".join(self.text[name]).encode()
+        self.text[name] = []
+        return out
 
     # ---- the exchange --------------------------------------------------------------------------
     def _exch_data(self, ev):
         kind, price, qty, ts = int(ev["kind"]), float(ev["price"]), float(ev["qty"]), int(ev["exch_ts"])
-        tick = round(price / self.tick)
+        tick, ex, n = to_tick(price, self.tick), self.ex, len(self.orders)
         if kind == BID_DEPTH:
-            prev_best, prev = self.ex_bb, self.ex_bids.get(tick, 0.0)
-            self.ex_bb = _set_level(self.ex_bids, tick, qty, self.ex_bb, True)
+            prev_best = ex.best_bid
+            prev = ex.update_bid(tick, qty)
             for o in list(self.orders.values()):
                 if o.side == 1 and o.tick == tick:
                     self._queue_depth(o, prev, qty)
-            if self.ex_bb > prev_best:
+            if ex.best_bid > prev_best:                 # our asks up to the new best bid are hit
+                every = prev_best == NEG or n < ex.best_bid - prev_best
                 for o in list(self.orders.values()):
-                    if o.side == -1 and o.tick <= self.ex_bb:
+                    if o.side == -1 and o.tick <= ex.best_bid and (every or o.tick > prev_best):
                         self._fill(o, o.leaves, ts, o.price, True)
         elif kind == ASK_DEPTH:
-            prev_best, prev = self.ex_ba, self.ex_asks.get(tick, 0.0)
-            self.ex_ba = _set_level(self.ex_asks, tick, qty, self.ex_ba, False)
+            prev_best = ex.best_ask
+            prev = ex.update_ask(tick, qty)
             for o in list(self.orders.values()):
                 if o.side == -1 and o.tick == tick:
                     self._queue_depth(o, prev, qty)
-            if self.ex_ba < prev_best:
+            if ex.best_ask < prev_best:
+                every = prev_best == POS or n < prev_best - ex.best_ask
                 for o in list(self.orders.values()):
-                    if o.side == 1 and o.tick >= self.ex_ba:
+                    if o.side == 1 and o.tick >= ex.best_ask and (every or o.tick < prev_best):
                         self._fill(o, o.leaves, ts, o.price, True)
         elif kind == BUY_TRADE or kind == SELL_TRADE:
-            hit = -1 if kind == BUY_TRADE else 1          # the side of ours a trade can fill
+            # hftbacktest looks at the ticks between the best and the trade, or at every order
+            if kind == BUY_TRADE:
+                hit = -1                                # a buyer lifts our asks
+                every = ex.best_bid == NEG or n < tick - ex.best_bid
+                lo_t, hi_t = (NEG, POS) if every else (ex.best_bid + 1, tick)
+            else:
+                hit = 1
+                every = ex.best_ask == POS or n < ex.best_ask - tick
+                lo_t, hi_t = (NEG, POS) if every else (tick, ex.best_ask - 1)
             for o in list(self.orders.values()):
-                if o.side != hit:
+                if o.side != hit or not lo_t <= o.tick <= hi_t:
                     continue
-                if (o.tick - tick) * hit > 0:              # the trade went through our price
-                    self._fill(o, o.leaves if not self.partial else min(o.leaves, qty), ts, o.price, True)
+                if (o.tick - tick) * hit > 0:              # the trade went through our price: all of it
+                    self._fill(o, o.leaves, ts, o.price, True)
                 elif o.tick == tick:
                     self._queue_trade(o, qty)
                     done = self._queue_filled(o)
                     if done > 0:
-                        self._fill(o, o.leaves if not self.partial else min(o.leaves, done), ts, o.price, True)
-        elif kind == CLEAR:
-            self.ex_bids.clear()
-            self.ex_asks.clear()
-            self.ex_bb, self.ex_ba = -INF, INF
+                        self._fill(o, o.leaves if not self.partial or done >= o.leaves else done, ts, o.price, True)
+        else:
+            ex.clear(1 if kind == BID_CLEAR else (-1 if kind == ASK_CLEAR else 0), price)
 
     def _exch_order(self, item):
         ts, action, oid, side, price, amount, post_only = item
@@ -229,8 +328,7 @@ class Core:
             o = self.orders.get(oid)
             if o is None:
                 return self._respond(REPORT_REJECT, ts, oid, side, price, amount, 0.0, 0.0, 0, REJECT_UNKNOWN_ORDER)
-            tick = round(price / self.tick)
-            if tick == o.tick and amount <= o.leaves + 1e-12:   # same price, not larger: keeps its place
+            if to_tick(price, self.tick) == o.tick and amount <= o.leaves:   # same price, not larger: keeps its place
                 o.leaves = amount
                 return self._respond(REPORT_AMENDED, ts, oid, o.side, o.price, amount, amount, 0.0, 0, 0)
             del self.orders[oid]                               # otherwise: a new order at the back
@@ -240,18 +338,19 @@ class Core:
         return self._new(ts, oid, side, price, amount, post_only, REPORT_ACK)
 
     def _new(self, ts, oid, side, price, amount, post_only, ack):
-        tick = round(price / self.tick)
-        crosses = (side == 1 and self.ex_asks and tick >= self.ex_ba) or \
-                  (side == -1 and self.ex_bids and tick <= self.ex_bb)
+        tick = to_tick(price, self.tick)
+        crosses = (side == 1 and tick >= self.ex.best_ask) or (side == -1 and tick <= self.ex.best_bid)
         if crosses:
             if post_only:
                 return self._respond(REPORT_REJECT, ts, oid, side, price, amount, 0.0, 0.0, 0, REJECT_POST_ONLY)
-            best = (self.ex_ba if side == 1 else self.ex_bb) * self.tick   # taker: all at the best price
+            best = (self.ex.best_ask if side == 1 else self.ex.best_bid) * self.tick   # taker: all at the best
             return self._respond(REPORT_FILL, ts, oid, side, best, amount, 0.0,
                                  self.taker_fee * best * amount, 0, 0)
+        if len(self.orders) == MAX_ORDERS:
+            return self._respond(REPORT_REJECT, ts, oid, side, price, amount, 0.0, 0.0, 0, REJECT_TOO_MANY)
         o = _Order()
         o.oid, o.side, o.tick, o.price, o.leaves, o.cum = oid, side, tick, price, amount, 0.0
-        o.front = (self.ex_bids if side == 1 else self.ex_asks).get(tick, 0.0)
+        o.front = (self.ex.bids if side == 1 else self.ex.asks).get(tick, 0.0)
         self.orders[oid] = o
         self._respond(ack, ts, oid, side, price, amount, amount, 0.0, 0, 0)
 
@@ -292,11 +391,20 @@ class Core:
         o.front = _ieee_min(est, new)
 
     def _queue_filled(self, o):
-        ex = math.floor(-o.front / self.lot + 0.5)
+        ex = _round(-o.front / self.lot)
         if ex > 0:
             o.front = 0.0
             return ex * self.lot
         return 0.0
+
+
+def _round(x):
+    """C's round(): half away from zero (Python's round() goes to even)."""
+    if not math.isfinite(x):
+        return x
+    a = abs(x)
+    r = math.floor(a)
+    return math.copysign(r + 1.0 if a - r >= 0.5 else r, x)
 
 
 def _ieee_min(a, b):
@@ -326,18 +434,3 @@ def _pow(x, n):
         return math.nan
     except OverflowError:
         return math.inf
-
-
-def _set_level(levels, tick, qty, best, is_bid):
-    """Set one level of a book side; returns the new best tick."""
-    if qty > 0:
-        levels[tick] = qty
-        if (is_bid and tick > best) or (not is_bid and tick < best):
-            return tick
-        return best
-    levels.pop(tick, None)
-    if tick == best:
-        if not levels:
-            return -INF if is_bid else INF
-        return max(levels) if is_bid else min(levels)
-    return best

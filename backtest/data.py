@@ -7,7 +7,10 @@
   seen by the exchange at ts_ns and by us at ts_ns + feed latency.
 - hftbacktest event files (.npz with a ``data`` array, or .npy, of its 64-byte event dtype: ev
   flags, exch_ts, local_ts, px, qty, ...): its own local_ts is kept (the file carries the feed
-  latency); depth, snapshot and BBO rows become depth events, clears become CLEAR.
+  latency); depth and snapshot rows become depth events, a clear of both sides CLEAR, a clear of
+  one side BID_CLEAR / ASK_CLEAR (up to its price), as hftbacktest's exchange and local models
+  read them; BBO rows are dropped (both of its models ignore them). export_hftbacktest is the
+  reverse, for replaying our data through hftbacktest.
 - A ``bin/mm record`` capture: a directory of hourly subdirectories, each a CSV pair.
 Memory stays bounded by the chunk size (an .npz is decompressed whole: numpy cannot stream it).
 """
@@ -21,13 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from backtest.events import (ASK_DEPTH, BID_DEPTH, BUY_TRADE, CLEAR, EVENT_DTYPE, EXCH, LOCAL,
-                             SELL_TRADE)
+from backtest.events import (ASK_CLEAR, ASK_DEPTH, BID_CLEAR, BID_DEPTH, BUY_TRADE, CLEAR, EVENT_DTYPE, EXCH,
+                             LOCAL, SELL_TRADE)
 
 CHUNK = 65_536
 # hftbacktest's event flags (py-hftbacktest/hftbacktest/types.py)
 HB_EXCH, HB_LOCAL, HB_BUY, HB_SELL = 1 << 31, 1 << 30, 1 << 29, 1 << 28
 HB_DEPTH, HB_TRADE, HB_CLEAR, HB_SNAPSHOT, HB_BBO = 1, 2, 3, 4, 5
+HB_EVENT_DTYPE = np.dtype([("ev", "<u8"), ("exch_ts", "<i8"), ("local_ts", "<i8"), ("px", "<f8"), ("qty", "<f8"),
+                           ("order_id", "<u8"), ("ival", "<i8"), ("fval", "<f8")], align=True)
 
 
 class DataError(ValueError):
@@ -98,19 +103,39 @@ def convert_hftbacktest(data: np.ndarray) -> np.ndarray:
     ev = data["ev"].astype(np.uint64)
     base = (ev & np.uint64(0xFF)).astype(np.int64)
     buy, sell = (ev & np.uint64(HB_BUY)) != 0, (ev & np.uint64(HB_SELL)) != 0
-    depth = np.isin(base, (HB_DEPTH, HB_SNAPSHOT, HB_BBO))
+    depth = np.isin(base, (HB_DEPTH, HB_SNAPSHOT))
     kind = np.zeros(len(data), np.int32)
-    kind[depth & buy] = BID_DEPTH
+    clear = base == HB_CLEAR                 # a row flagged both buy and sell is read as buy, as there
     kind[depth & sell] = ASK_DEPTH
-    kind[(base == HB_TRADE) & buy] = BUY_TRADE
+    kind[depth & buy] = BID_DEPTH
     kind[(base == HB_TRADE) & sell] = SELL_TRADE
-    kind[base == HB_CLEAR] = CLEAR
+    kind[(base == HB_TRADE) & buy] = BUY_TRADE
+    kind[clear & sell] = ASK_CLEAR
+    kind[clear & buy] = BID_CLEAR
+    kind[clear & ~buy & ~sell] = CLEAR
     flags = np.where((ev & np.uint64(HB_EXCH)) != 0, EXCH, 0) | np.where((ev & np.uint64(HB_LOCAL)) != 0, LOCAL, 0)
     keep = (kind != 0) & (flags != 0)
     out = np.zeros(int(keep.sum()), EVENT_DTYPE)
     out["exch_ts"], out["local_ts"] = data["exch_ts"][keep], data["local_ts"][keep]
     out["price"], out["qty"] = data["px"][keep], data["qty"][keep]
     out["kind"], out["flags"] = kind[keep], flags[keep]
+    return out
+
+
+def export_hftbacktest(events: np.ndarray) -> np.ndarray:
+    """EVENT_DTYPE records -> hftbacktest's event records (the same events, in the same order)."""
+    base = {BID_DEPTH: HB_DEPTH | HB_BUY, ASK_DEPTH: HB_DEPTH | HB_SELL, BUY_TRADE: HB_TRADE | HB_BUY,
+            SELL_TRADE: HB_TRADE | HB_SELL, CLEAR: HB_CLEAR, BID_CLEAR: HB_CLEAR | HB_BUY,
+            ASK_CLEAR: HB_CLEAR | HB_SELL}
+    table = np.zeros(8, np.uint64)
+    for kind, ev in base.items():
+        table[kind] = ev
+    ev = table[events["kind"]]
+    ev |= np.where((events["flags"] & EXCH) != 0, np.uint64(HB_EXCH), np.uint64(0))
+    ev |= np.where((events["flags"] & LOCAL) != 0, np.uint64(HB_LOCAL), np.uint64(0))
+    out = np.zeros(len(events), HB_EVENT_DTYPE)
+    out["ev"], out["exch_ts"], out["local_ts"] = ev, events["exch_ts"], events["local_ts"]
+    out["px"], out["qty"] = events["price"], events["qty"]
     return out
 
 

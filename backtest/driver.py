@@ -18,9 +18,7 @@ import numpy as np
 
 from backtest.core import Core
 from backtest.core_twin import Core as CoreTwin
-from backtest.events import (ACTION_NAMES, QUEUE_MODELS, REPORT_AMENDED, REPORT_CANCELLED, REPORT_FILL,
-                             REPORT_NAMES, REPORT_REJECT, STOP_DATA, STOP_END, STOP_QUOTE, STOP_UNTIL)
-from backtest.ladder_orders import OpenOrder, diff
+from backtest.events import QUEUE_MODELS, STOP_DATA, STOP_END, STOP_QUOTE, STOP_UNTIL
 from backtest.rundir import RunWriter
 from conf.load import to_dict
 from kernels.quote import QuoteEngine
@@ -31,7 +29,6 @@ from shm import records as R
 from shm.state import TRADING_STATE_NAMES
 
 SAMPLE_NS = 1_000_000_000      # pnl.csv and the trading state's P&L limits: every simulated second
-MD_ROW_NS = 100_000_000        # md.csv: the local top of book at most this often
 
 
 class _State:
@@ -64,20 +61,18 @@ class Backtest:
         cls = CoreTwin if twin else Core
         self.core = cls(bt.tick_size, bt.amount_tick, QUEUE_MODELS[bt.queue_model], bt.queue_power,
                         bt.partial_fills, int(bt.entry_latency_ms * 1e6), int(bt.response_latency_ms * 1e6),
-                        risk.maker_fee_rate, risk.taker_fee_rate, int(bt.requote_interval_ms * 1e6), self.engine)
+                        risk.maker_fee_rate, risk.taker_fee_rate, int(bt.requote_interval_ms * 1e6), self.engine,
+                        config.gateway.mass_quote, 101)     # Thalex client order ids start above 100
+        self.core.fills_only = True
         self.limits = Limits(risk.max_position, risk.max_notional, risk.max_order_size, risk.price_band_bps,
                              bt.amount_tick, bt.min_amount)
         self.shared = _State()
         self.trading = TradingState(risk, self.shared, lambda reason: self._cancel_all())
         self.book = PositionBook(1)
-        self.orders: dict[int, OpenOrder] = {}
-        self.oid = 100                       # Thalex client order ids start at 100
         self.mass_quote = config.gateway.mass_quote
-        self.counts = {"insert": 0, "amend": 0, "cancel": 0, "reject": 0, "post_only_rejects": 0,
-                       "ladders": 0, "pulls": 0}
         self.trade_seq = 0
         self.last_sigma = float("nan")
-        self.next_md_ns = 0
+        self.day_ns = (0, 0, "")          # [start, end) ns of the UTC day last named, its name
         self.w = None
 
     # ---- the run ------------------------------------------------------------------------------
@@ -85,12 +80,14 @@ class Backtest:
         settings = to_dict(self.config)
         settings["instance"] = "backtest"
         self.w = RunWriter(self.out, settings) if self.out is not None else None
+        self.core.log_rows = self.w is not None
         core, chunks = self.core, iter(chunks)
         wall0, until, t0 = time.perf_counter(), None, None
         last_print = wall0
         while True:
             code = core.run(until if until is not None else -1)
-            self._reports(core.take_reports())
+            if core.n_reports:
+                self._reports(core.take_reports())
             if code == STOP_DATA:
                 chunk = next(chunks, None)
                 if chunk is None:
@@ -106,6 +103,8 @@ class Backtest:
                 if until is None:
                     continue
                 self._sample(until)
+                if self.w and (until // SAMPLE_NS) % 64 == 0:
+                    self._flush_text()           # the core's CSV text, every 64 simulated seconds
                 until += SAMPLE_NS
                 if self.progress and time.perf_counter() - last_print > 1.0:
                     last_print = time.perf_counter()
@@ -114,6 +113,8 @@ class Backtest:
                 break
         if until is not None:
             self._sample(max(core.now, until - SAMPLE_NS))
+        if self.w:
+            self._flush_text()
         wall = time.perf_counter() - wall0
         if self.progress:
             self._progress(core.now - (t0 or 0), wall)
@@ -134,92 +135,36 @@ class Backtest:
               f"{ev / wall_s if wall_s else 0:>12,.0f} events/s  {self.book.fills:>7,} fills",
               end="", file=sys.stderr, flush=True)
 
-    # ---- answers from the exchange -------------------------------------------------------------
-    def _reports(self, reports) -> None:
-        for r in reports:
-            kind, oid, side = int(r["kind"]), int(r["order_id"]), int(r["side"])
-            price, amount, local_ts = float(r["price"]), float(r["amount"]), int(r["local_ts"])
-            o = self.orders.get(oid)
-            if kind == REPORT_FILL:
-                self.trade_seq += 1
-                self.book.fill(0, side, price, amount, float(r["fee"]), self.trade_seq)
-                self.engine.on_fill(side, price, int(r["exch_ts"]) * 1e-9)
-                self.core.inventory = self.book.position[0]
-                if o is not None:
-                    o.leaves = float(r["leaves"])
-                    if o.leaves <= 0:
-                        del self.orders[oid]
-                if self.w:
-                    self.w.row("fills", (int(r["exch_ts"]), 0, side, 1 if r["maker"] else 2, price, amount,
-                                         float(r["fee"]), self.book.position[0], oid, self.trade_seq))
-                self._evaluate(local_ts)
-            elif kind in (REPORT_REJECT, REPORT_CANCELLED):
-                self.orders.pop(oid, None)
-                if kind == REPORT_REJECT:
-                    self.counts["reject"] += 1
-                    self.counts["post_only_rejects"] += int(r["reason"]) == 1
-            elif kind == REPORT_AMENDED and o is not None:
-                o.leaves = amount
+    # ---- our fills (the core keeps our order table and logs every action and answer) ---------
+    def _reports(self, fills) -> None:
+        for r in fills:
+            side, price, amount = int(r["side"]), float(r["price"]), float(r["amount"])
+            self.trade_seq += 1
+            self.book.fill(0, side, price, amount, float(r["fee"]), self.trade_seq)
+            self.engine.on_fill(side, price, int(r["exch_ts"]) * 1e-9)
+            self.core.inventory = self.book.position[0]
             if self.w:
-                self.w.row("orders", (local_ts, REPORT_NAMES[kind], 0, side, oid, price, amount,
-                                      int(r["reason"])))
+                self.w.row("fills", (int(r["exch_ts"]), 0, side, 1 if r["maker"] else 2, price, amount,
+                                     float(r["fee"]), self.book.position[0], int(r["order_id"]), self.trade_seq))
+            self._evaluate(int(r["local_ts"]))
 
-    # ---- a new ladder from the engine ------------------------------------------------------
+    # ---- a new ladder from the engine (its quotes.csv / md.csv rows are the core's) ----------
     def _quote(self) -> None:
-        q = self.core.quote.copy()
-        now = self.core.now
-        if self.w:
-            self._quote_row(q, now)
-            if now >= self.next_md_ns:
-                self.next_md_ns = now + MD_ROW_NS
-                bb, bq, ba, aq = self.core.local_best()
-                self.w.row("md", (now, 0, bb, bq, ba, aq, float(q["mid"][0]) or "", "", "", 0))
+        q, core = self.core.quote, self.core      # the engine's record: approved in place, then applied
+        mid = float(q["mid"][0])
         if q["type"][0] == R.QUOTE_SET:
             self.last_sigma = float(q["sigma"][0])
-        self.counts["ladders" if q["type"][0] == R.QUOTE_SET else "pulls"] += 1
-        open_bid = sum(o.leaves for o in self.orders.values() if o.side == 1)
-        open_ask = sum(o.leaves for o in self.orders.values() if o.side == -1)
-        mark = float(q["mid"][0])
-        approve(q, self.book.position[0], mark, self.limits, self.trading.halted,
-                bool(self.shared.get("paused")), self.trading.reducing, open_bid, open_ask)
-        if q["type"][0] == R.QUOTE_SET:
-            bids = list(zip(q["bid_price"][0][:int(q["n_bids"][0])].tolist(),
-                            q["bid_amount"][0][:int(q["n_bids"][0])].tolist()))
-            asks = list(zip(q["ask_price"][0][:int(q["n_asks"][0])].tolist(),
-                            q["ask_amount"][0][:int(q["n_asks"][0])].tolist()))
-        else:
-            bids, asks = [], []
-        self._send(diff(self.orders, 1, bids, self._next_oid, self.mass_quote, self.tick) +
-                   diff(self.orders, -1, asks, self._next_oid, self.mass_quote, self.tick))
+        open_bid, open_ask = core.open_amounts()
+        approve(q, self.book.position[0], mid, self.limits, self.trading.halted,
+                bool(self.shared.values["paused"]), self.trading.reducing, open_bid, open_ask)
+        core.apply_ladder(q)
 
-    def _next_oid(self) -> int:
-        self.oid += 1
-        return self.oid
-
-    def _send(self, actions) -> None:
-        now = self.core.now
-        for action, oid, side, price, amount in actions:
-            self.core.submit(action, oid, side, price, amount, now, True)
-            name = ACTION_NAMES[action]
-            self.counts[name] += 1
-            if self.w:
-                self.w.row("orders", (now, name, 0, side, oid, price, amount, 0))
+    def _flush_text(self) -> None:
+        for name in ("orders", "quotes", "md"):
+            self.w.text(name, self.core.take_text(name))
 
     def _cancel_all(self) -> None:
-        self._send(diff(self.orders, 1, [], self._next_oid, True, self.tick) +
-                   diff(self.orders, -1, [], self._next_oid, True, self.tick))
-
-    def _quote_row(self, q, now) -> None:
-        nb, na = int(q["n_bids"][0]), int(q["n_asks"][0])
-        bids = "|".join(f"{p:g}@{a:g}" for p, a in zip(q["bid_price"][0][:nb], q["bid_amount"][0][:nb]))
-        asks = "|".join(f"{p:g}@{a:g}" for p, a in zip(q["ask_price"][0][:na], q["ask_amount"][0][:na]))
-        self.w.row("quotes", (now, 0, self.counts["ladders"] + self.counts["pulls"] + 1,
-                              "set" if q["type"][0] == R.QUOTE_SET else "pull", int(q["reason"][0]),
-                              float(q["mid"][0]), float(q["reservation_price"][0]), float(q["half_spread"][0]),
-                              float(q["sigma"][0]), float(q["gamma"][0]), float(q["intensity_a"][0]),
-                              float(q["intensity_k"][0]), float(q["inventory"][0]), nb, na,
-                              float(q["bid_price"][0][0]) if nb else "", float(q["ask_price"][0][0]) if na else "",
-                              int(now - int(q["md_receive_ts_ns"][0])), bids, asks))
+        self.core.cancel_all()
 
     # ---- P&L and the trading state -----------------------------------------------------------
     def _mark(self) -> float:
@@ -229,7 +174,11 @@ class Backtest:
     def _evaluate(self, now_ns: int) -> None:
         mark = self._mark()
         if mark > 0:
-            day = datetime.datetime.fromtimestamp(now_ns / 1e9, datetime.timezone.utc).date().isoformat()
+            start, end, day = self.day_ns
+            if not start <= now_ns < end:
+                start = now_ns - now_ns % 86_400_000_000_000
+                day = datetime.datetime.fromtimestamp(start / 1e9, datetime.timezone.utc).date().isoformat()
+                self.day_ns = (start, start + 86_400_000_000_000, day)
             self.trading.evaluate(self.book.equity([mark]), self.book.position, day)
 
     def _sample(self, now_ns: int) -> None:
@@ -239,7 +188,7 @@ class Backtest:
         mark = self._mark()
         b = self.book
         marks = [mark]
-        self.w.row("pnl", (now_ns, TRADING_STATE_NAMES[self.trading.state], 0, int(bool(self.orders)),
+        self.w.row("pnl", (now_ns, TRADING_STATE_NAMES[self.trading.state], 0, int(self.core.has_orders()),
                            b.position[0], b.realised, b.unrealised(marks), b.fees, b.funding,
                            b.equity(marks), self.trading.high_water, b.fills))
 
@@ -249,7 +198,7 @@ class Backtest:
                 "fills": b.fills, "position": b.position[0], "realised_usd": b.realised,
                 "fees_usd": b.fees, "equity_usd": b.equity([mark]) if mark else b.realised - b.fees,
                 "final_mark": mark, "trading_state": TRADING_STATE_NAMES[self.trading.state],
-                "trading_reason": self.trading.reason, "orders": dict(self.counts),
+                "trading_reason": self.trading.reason, "orders": self.core.counts(),
                 "sigma": self.last_sigma,
                 "intensity_a": float(self.engine.intensity.a), "intensity_k": float(self.engine.intensity.k),
                 "rules": {"queue_model": self.bt.queue_model, "partial_fills": self.bt.partial_fills,

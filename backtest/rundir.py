@@ -33,6 +33,10 @@ class RunWriter:
     def row(self, name: str, values) -> None:
         self.w[name].writerow(values)
 
+    def text(self, name: str, data: bytes) -> None:
+        """Rows already formatted (the core's orders.csv text)."""
+        self.files[name].write(data.decode("ascii"))
+
     def close(self, summary: dict) -> None:
         for f in self.files.values():
             f.close()

@@ -214,8 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--config", help="TOML configuration file (default conf/paper.toml)")
     run_p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                        help="override one configuration value")
+    from backtest import record   # bin/mm record: public market data for backtests
+    record.add_arguments(sub.add_parser("record", help="capture public market data for bin/mm-backtest"))
     args = parser.parse_args(argv)
-    return run(args)
+    return record.run(args) if args.command == "record" else run(args)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The driver: the live QuoteEngine, limits and trading state over synthetic data."""
+import csv
 import json
 import subprocess
 import sys
@@ -33,12 +34,35 @@ def test_the_same_data_and_configuration_give_byte_identical_outputs(synthetic, 
         assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes(), f.name
 
 
-def test_the_compiled_core_and_the_twin_make_the_same_run(tmp_path):
+@pytest.mark.parametrize("sets", [(), ("gateway.mass_quote=false", "backtest.entry_latency_ms=120")],
+                         ids=["mass-quote", "insert-amend"])
+def test_the_compiled_core_and_the_twin_make_the_same_run(tmp_path, sets):
     synthesize(tmp_path / "d", hours=0.02, seed=3)
-    run(tmp_path / "d", tmp_path / "a")
-    run(tmp_path / "d", tmp_path / "b", twin=True)
+    run(tmp_path / "d", tmp_path / "a", *sets)
+    run(tmp_path / "d", tmp_path / "b", *sets, twin=True)
     for name in ("fills.csv", "orders.csv", "quotes.csv", "pnl.csv", "summary.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("mass_quote", ["true", "false"])
+def test_an_order_never_has_two_requests_on_their_way(synthetic, tmp_path, mass_quote):
+    # Answers take 300 ms round trip while the book moves every 100 ms: new ladders keep coming
+    # while requests are unanswered; each order waits for its answer before the next request.
+    s = run(synthetic, tmp_path, f"gateway.mass_quote={mass_quote}", "backtest.entry_latency_ms=150",
+            "backtest.response_latency_ms=150")
+    waiting, later = {}, 0
+    with open(tmp_path / "orders.csv", newline="") as f:
+        for r in csv.DictReader(f):
+            oid = r["client_order_id"]
+            if r["event"] in ("insert", "amend", "cancel"):
+                assert not waiting.get(oid), f"order {oid}: {r['event']} at {r['time_ns']} before its answer"
+                waiting[oid] = True
+                later += r["event"] != "insert"
+            elif r["event"] in ("ack", "amended", "cancelled", "reject"):
+                waiting[oid] = False
+    assert later > 100 and s["fills"] > 20
+    if mass_quote == "false":
+        assert s["orders"]["amend"] > 100
 
 
 def test_the_estimators_recover_the_synthetic_truth(synthetic, tmp_path):

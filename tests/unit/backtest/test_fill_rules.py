@@ -97,11 +97,14 @@ def test_at_equal_times_market_data_reaches_the_exchange_before_our_order(cls):
 
 @both
 def test_partial_fills_take_what_the_trade_leaves_after_the_queue(cls):
-    rows = BOOK + [(10 * MS, SELL_TRADE, 100.0, 0.3), (20 * MS, SELL_TRADE, 99.0, 0.1)]
+    # At our price: what the trade leaves beyond the queue ahead (none here, no bid at 100).
+    # Through our price: all that rests (the aggressor swept our level first), as hftbacktest.
+    rows = BOOK + [(10 * MS, SELL_TRADE, 100.0, 0.3), (15 * MS, SELL_TRADE, 100.0, 0.2),
+                   (20 * MS, SELL_TRADE, 99.0, 0.1)]
     got = fills(replay(cls, rows, [(0, ACTION_INSERT, 1, 1, 100.0, 1.0)], partial=True))
-    assert got == [(1, 100.0, 0.3, 10 * MS), (1, 100.0, 0.1, 20 * MS)]
+    assert got == [(1, 100.0, 0.3, 10 * MS), (1, 100.0, 0.2, 15 * MS), (1, 100.0, 0.5, 20 * MS)]
     r = replay(cls, rows, [(0, ACTION_INSERT, 1, 1, 100.0, 1.0)], partial=True)
-    assert round(float(r[r["kind"] == REPORT_FILL]["leaves"][-1]), 6) == 0.6
+    assert [round(float(x), 6) for x in r[r["kind"] == REPORT_FILL]["leaves"]] == [0.7, 0.5, 0.0]
 
 
 @both
