@@ -1,0 +1,103 @@
+"""Ray, as the sweep uses it: start a local Ray (or join a cluster), put the data into the object
+store once, run each backtest as one task with at most ``limit`` in flight, and hand every row
+back to the driver as it finishes.
+
+Data: each node's object store holds one copy of the events, fetched the first time a task on
+that node needs them; every task there reads that copy (no copy per task). Results: a task
+returns its row (a small dict) through Ray to the driver, which journals it at once.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+
+from sweep.journal import Journal
+from sweep.progress import Progress
+from sweep.task import error_text, run_one
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a sweep: the runs that finished are in the journal."""
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None, workers: int | None = None):
+    """The ray module, connected: to ``address`` (a cluster), or a local Ray of ``workers`` CPUs
+    (default: all) that is shut down afterwards. A Ray already started in this process (tests,
+    benchmarks) is used as it is and left running."""
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")     # no usage report leaves the machine
+    import ray
+    if ray.is_initialized():
+        yield ray
+        return
+    quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
+    if address:
+        ray.init(address=address, **quiet)
+    else:
+        ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, **quiet)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def cpu_slots(ray) -> int:
+    """Tasks the connected Ray can run at once (one CPU each)."""
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+_REMOTE = {}
+
+
+def _remote(ray):
+    if "run_one" not in _REMOTE:
+        # Each run is single-threaded: one CPU per task. A worker that dies (not an exception in
+        # the run: those come back as rows) is retried once by Ray before the run counts as failed.
+        _REMOTE["run_one"] = ray.remote(num_cpus=1, max_retries=1)(run_one)
+    return _REMOTE["run_one"]
+
+
+def failed_row(spec: dict, exc: BaseException) -> dict:
+    """The row of a run whose task itself failed (its worker or node died)."""
+    return {"run_id": spec["run_id"], "part": spec["part"], **spec["params"], "status": "failed",
+            "error": error_text(exc).splitlines()[0], "node": "", "overrides": " ".join(spec["overrides"])}
+
+
+def run_tasks(ray, specs: list[dict], data_refs: dict, journal: Journal, progress: Progress,
+              limit: int) -> list[dict]:
+    """Run ``specs`` (each with its ``latency_ns`` key into ``data_refs``), at most ``limit`` at
+    once; journal each row as it arrives; the rows in the order of ``specs``. Ctrl-C cancels
+    what is still running and raises Interrupted."""
+    remote = _remote(ray)
+    queue = list(enumerate(specs))
+    queue.reverse()
+    pending: dict = {}
+    rows: dict[int, dict] = {}
+    try:
+        while queue or pending:
+            while queue and len(pending) < limit:
+                i, spec = queue.pop()
+                ref = remote.remote({k: v for k, v in spec.items() if k != "latency_ns"},
+                                    data_refs[spec["latency_ns"]])
+                pending[ref] = (i, spec)
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+            for ref in done:
+                i, spec = pending.pop(ref)
+                try:
+                    row = ray.get(ref)
+                except Exception as exc:          # the task, not the run, failed
+                    row = failed_row(spec, exc)
+                journal.append(row)
+                rows[i] = row
+                progress.update(row["status"] == "ok")
+            if not done:
+                progress.show()
+    except KeyboardInterrupt:
+        for ref in pending:
+            with contextlib.suppress(Exception):
+                ray.cancel(ref, force=True)
+        progress.show(final=True)
+        raise Interrupted(f"{len(rows)} runs finished in this session") from None
+    progress.show(final=True)
+    return [rows[i] for i in sorted(rows)]
