@@ -14,6 +14,7 @@ class Journal:
         self.path = Path(path)
         self.rows: dict[str, dict] = {}
         self.ignored_lines = 0
+        self.appended = 0                 # rows written by this process
         if self.path.exists():
             for line in self.path.read_text().splitlines():
                 try:
@@ -43,6 +44,7 @@ class Journal:
         self._file.flush()
         os.fsync(self._file.fileno())
         self.rows[row["run_id"]] = row
+        self.appended += 1
 
     def close(self) -> None:
         if self._file is not None:

@@ -39,8 +39,7 @@ def heatmap(rows: list[dict], x_axis, y_axis, objective: str, title: str, path: 
         grid[i, j] = _value(r, objective)
         failed[i, j] = r.get("status") != "ok"
     fig, ax = plt.subplots(figsize=(1.2 * len(x_axis.values) + 3, 0.8 * len(y_axis.values) + 2))
-    cmap = plt.get_cmap("RdYlGn" if OBJECTIVES[objective] > 0 else "RdYlGn_r").copy()
-    cmap.set_bad("lightgrey")
+    cmap = plt.get_cmap("RdYlGn" if OBJECTIVES[objective] > 0 else "RdYlGn_r").with_extremes(bad="lightgrey")
     im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto", origin="lower")
     ax.set_xticks(range(len(x_axis.values)), [_short(v) for v in x_axis.values])
     ax.set_yticks(range(len(y_axis.values)), [_short(v) for v in y_axis.values])

@@ -129,14 +129,13 @@ class Sweep:
         journal = Journal(self.out / "runs.jsonl")
         first = self.specs(self.combos, self.first_window)
         tests: list[dict] = []
-        executed, interrupted = 0, False
+        interrupted = False
         try:
             with ray_session(self.args.address, self.args.workers) as ray:
                 limit = self.args.workers or cpu_slots(ray)
                 refs = {}
 
                 def execute(specs, label) -> None:
-                    nonlocal executed
                     todo = [s for s in specs if not journal.finished(s["run_id"])]
                     progress = Progress(label, len(specs), len(specs) - len(todo), self.args.stream)
                     for lat in {s["latency_ns"] for s in todo} - set(refs):
@@ -144,7 +143,7 @@ class Sweep:
                         refs[lat] = ray.put(events)          # once; each node fetches one copy
                         self.events[lat] = None
                     if todo:
-                        executed += len(run_tasks(ray, todo, refs, journal, progress, limit))
+                        run_tasks(ray, todo, refs, journal, progress, limit)
                     else:
                         progress.show(final=True)
 
@@ -159,7 +158,7 @@ class Sweep:
             interrupted = True
         finally:
             journal.close()
-        return self.finish(journal, first, tests, executed, interrupted)
+        return self.finish(journal, first, tests, journal.appended, interrupted)
 
     def ranked(self, journal: Journal, specs: list[dict]) -> list[dict]:
         rows = [journal.rows[s["run_id"]] for s in specs if s["run_id"] in journal.rows]

@@ -94,9 +94,10 @@ def run_tasks(ray, specs: list[dict], data_refs: dict, journal: Journal, progres
             if not done:
                 progress.show()
     except KeyboardInterrupt:
-        for ref in pending:
-            with contextlib.suppress(Exception):
-                ray.cancel(ref, force=True)
+        # No ray.cancel(force=True) here: racing a task that is just finishing, it aborts the
+        # driver inside Ray 2.60 (task_manager.cc "Tried to complete task that was not pending").
+        # The tasks still running end with the driver's job (ray.shutdown, or the cluster
+        # cleaning up after a driver that left).
         progress.show(final=True)
         raise Interrupted(f"{len(rows)} runs finished in this session") from None
     progress.show(final=True)
