@@ -13,6 +13,7 @@ from conf.load import ConfigError
 from sweep.metrics import OBJECTIVES
 from sweep.plan import PlanError
 from sweep.run import SweepArgs, sweep
+from sweep.runner import ClusterError
 from sweep.window import WindowError
 
 
@@ -76,7 +77,7 @@ def main(argv=None) -> int:
                                  seed=args.seed, config=args.config, objective=args.objective, train=args.train,
                                  test=args.test, split=args.split, top=args.top, address=args.address,
                                  workers=args.workers, out=args.out, keep_runs=args.keep_runs))
-    except (PlanError, WindowError, ConfigError, DataError) as exc:
+    except (PlanError, WindowError, ConfigError, DataError, ClusterError) as exc:
         print(f"bin/mm-sweep: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 
 from sweep.journal import Journal
 from sweep.progress import Progress
@@ -19,6 +20,10 @@ from sweep.task import error_text, run_one
 
 class Interrupted(Exception):
     """Ctrl-C during a sweep: the runs that finished are in the journal."""
+
+
+class ClusterError(ConnectionError):
+    """--address names a Ray cluster this driver cannot join."""
 
 
 @contextlib.contextmanager
@@ -33,7 +38,15 @@ def ray_session(address: str | None = None, workers: int | None = None):
         return
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
     if address:
-        ray.init(address=address, **quiet)
+        reachable(address)
+        try:
+            ray.init(address=address, **quiet)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ClusterError(
+                f"--address {address}: cannot join the Ray cluster: {str(exc).strip().splitlines()[0]} (a cluster "
+                "with token authentication needs RAY_AUTH_MODE=token here and its token in ~/.ray/auth_token, "
+                "RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH; the driver's Ray and Python versions must be the "
+                "cluster's)") from None
     else:
         ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, **quiet)
     try:
@@ -45,6 +58,19 @@ def ray_session(address: str | None = None, workers: int | None = None):
 def cpu_slots(ray) -> int:
     """Tasks the connected Ray can run at once (one CPU each)."""
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def reachable(address: str, timeout_s: float = 5.0) -> None:
+    """A HOST:PORT address must accept a TCP connection before Ray is asked to join it: Ray
+    itself retries an address nobody listens on for many minutes before it gives up."""
+    host, sep, port = address.rpartition(":")
+    if "://" in address or not sep or not port.isdigit():
+        return                                   # ray://..., auto: Ray resolves those itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise ClusterError(f"--address {address}: nothing accepts connections there ({exc}); expected "
+                           "a Ray head's GCS address (ray start --head prints it, port 6379 by default)") from None
 
 
 _REMOTE = {}

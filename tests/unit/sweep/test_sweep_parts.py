@@ -146,3 +146,16 @@ def test_best_toml_is_the_base_file_with_the_tuned_keys_and_loads_as_base_plus_s
     # what paper.toml sets and the schema's defaults do not (a file over defaults would lose it)
     assert tomllib.loads(text)["processes"]["recorder"]["max_sleep_us"] == 5000.0
     assert load(path).risk.max_notional == 10_000.0 != Risk().max_notional
+
+
+def test_a_cluster_address_nobody_listens_on_is_refused_at_once_and_a_listening_one_passes():
+    import socket
+    from sweep.runner import ClusterError, reachable
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        reachable(f"127.0.0.1:{port}")
+    with pytest.raises(ClusterError, match=f"--address 127.0.0.1:{port}: nothing accepts connections"):
+        reachable(f"127.0.0.1:{port}")
+    reachable("ray://head:10001")                    # Ray resolves client addresses itself
