@@ -6,9 +6,11 @@ beside the time of one run.
 
 Each run is a whole sweep task (sweep/task.py: cut the events, bin/mm-backtest's code path with
 its run directory, the figures) over synthetic data already in the object store; the workers
-are warmed up first (their first task imports the backtester), so the figures are steady state.
-Each figure is the best of ``--sweep-repeats`` timings: the 2 cores are shared with whatever else
-runs, and the best timing is the one least disturbed.
+are warmed up first (their first task imports the backtester), so the figures are steady state,
+and they run at niceness 0 like the direct baseline (a sweep's own workers run at Ray's 15).
+Each figure is the best of ``--sweep-repeats`` timings, taken in turn (direct, 1 worker,
+2 workers, again): the 2 cores are shared with whatever else runs, and the best timing is the
+one least disturbed.
 """
 from __future__ import annotations
 
@@ -66,10 +68,17 @@ def _round_trip_ms(ray, n: int = 200) -> float:
     return (time.perf_counter() - t) / n * 1e3
 
 
+def _direct_rate(tasks, chunks) -> float:
+    from sweep.task import run_one
+    t = time.perf_counter()
+    for task in tasks:
+        run_one(task, chunks)
+    return len(tasks) / (time.perf_counter() - t)
+
+
 def run(args) -> list[Result]:
     from backtest.synth import synthesize
     from sweep.runner import ray_session
-    from sweep.task import run_one
     hours = 0.02 if args.quick else args.sweep_hours
     n = 4 if args.quick else max(2, args.sweep_runs // 2 * 2)
     repeats = 1 if args.quick else max(1, args.sweep_repeats)
@@ -78,24 +87,28 @@ def run(args) -> list[Result]:
         synthesize(tmp / "data", hours=hours, seed=1)
         specs, chunks = _specs(tmp / "data", n, tmp)
         tasks = [{k: v for k, v in spec.items() if k != "latency_ns"} for spec in specs]
-        run_one(tasks[0], chunks)                                 # warm this process up
-        direct = 0.0
-        for _ in range(repeats):
-            t = time.perf_counter()
-            for task in tasks:
-                run_one(task, chunks)
-            direct = max(direct, len(tasks) / (time.perf_counter() - t))
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        # Ray starts its workers at niceness 15 (a sweep yields to a live pipeline on the same
+        # host); here they run at the direct baseline's priority, so the two compare.
+        os.environ.setdefault("RAY_worker_niceness", "0")
         import ray
         own = not ray.is_initialized()
         if own:
-            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="warning")
+            ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+                     logging_level="warning")
         try:
             with ray_session() as r:
                 ref = r.put(chunks)
-                _rate(r, specs[:2], ref, 2, tmp)                 # warm both workers up
-                one, overhead = max(_rate(r, specs, ref, 1, tmp) for _ in range(repeats))
-                two, _ = max(_rate(r, specs, ref, 2, tmp) for _ in range(repeats))
+                _direct_rate(tasks[:1], chunks)                  # warm this process up
+                _rate(r, specs[:2], ref, 2, tmp)                 # ... and both workers
+                direct = one = two = 0.0
+                overhead = float("inf")
+                # Interleaved, so the three see the same neighbours on the shared cores.
+                for _ in range(repeats):
+                    direct = max(direct, _direct_rate(tasks, chunks))
+                    rate, over = _rate(r, specs, ref, 1, tmp)
+                    one, overhead = max(one, rate), min(overhead, over)
+                    two = max(two, _rate(r, specs, ref, 2, tmp)[0])
                 empty = _round_trip_ms(r)
         finally:
             if own:

@@ -48,7 +48,8 @@ def ray_session(address: str | None = None, workers: int | None = None):
                 "RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH; the driver's Ray and Python versions must be the "
                 "cluster's)") from None
     else:
-        ray.init(num_cpus=workers or os.cpu_count(), include_dashboard=False, **quiet)
+        # "local": a new Ray of our own, even where `ray start` left a cluster running here
+        ray.init(address="local", num_cpus=workers or os.cpu_count(), include_dashboard=False, **quiet)
     try:
         yield ray
     finally:
