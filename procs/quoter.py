@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from kernels.quote import ENGINE_PULLED, QuoteEngine
+from procs.quoter_warmup import WarmStart
 from runtime import segments
 from runtime.agent import Agent
 from runtime.live_params import LiveParamsReader
@@ -36,8 +37,10 @@ GUARD_PULL_BOTH = 3   # kernels/guard.pxd
 class Quoter(Agent):
     name = "quoter"
 
-    def __init__(self, instance: str, instruments, params):
+    def __init__(self, instance: str, instruments, params, warm: WarmStart | None = None):
         self.instance, self.instruments, self.params = instance, instruments, params
+        self.warm = warm               # None: start from the priors, save nothing (unit tests)
+        self.dedup = None              # live trades already fed in as history (procs/quoter_seed.py)
         self.engines = [QuoteEngine(params, i.tick_size, i.amount_tick, i.min_amount, i.expiry_s)
                         for i in instruments]
         self.md = np.zeros(1, MD_DTYPE)
@@ -52,7 +55,9 @@ class Quoter(Agent):
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Quoter":
-        return cls(settings["instance"], instruments_of(settings), config_of(settings).quoter)
+        config = config_of(settings)
+        return cls(settings["instance"], instruments_of(settings), config.quoter,
+                   WarmStart.from_settings(settings, config))
 
     def on_start(self) -> None:
         self.md_ring = segments.reader(self.instance, "md")
@@ -69,8 +74,13 @@ class Quoter(Agent):
         self.state.table["markout"][0][:len(self.engines)] = np.nan
         self.not_quoting = self.state.table["not_quoting"][0]   # a view: status reads it live
         self.not_quoting[:len(self.engines)] = NOT_QUOTING_NO_DATA
+        if self.warm is not None:      # after the rings are attached: no live trade falls in a gap
+            self.warm.start(self.engines, self.instruments, self.params)
+            self.dedup = self.warm.dedup
 
     def on_close(self) -> None:
+        if self.warm is not None:
+            self.warm.stop(self.engines, self.instruments, self.params)
         self.positions = self.ring_risk = self.not_quoting = None
         for name in ("md_ring", "trades_ring", "exec_ring", "quotes_ring", "quote_log", "state", "bells",
                      "live_params"):
@@ -96,6 +106,11 @@ class Quoter(Agent):
         n = self.trades_ring.read_batch(self.trades)
         for t in self.trades[:n]:
             iid = int(t["instrument_id"])
+            if self.dedup is not None:
+                if self.dedup.seen(t):
+                    continue
+                if self.dedup.done:
+                    self.dedup = None
             if iid < len(self.engines):
                 self.engines[iid].on_trade(float(t["price"]), float(t["amount"]), int(t["side"]),
                                            int(t["exchange_ts_ns"]) * 1e-9)
@@ -113,6 +128,8 @@ class Quoter(Agent):
             if now >= self.next_status_ns:
                 self._publish_status()
                 self.next_status_ns = now + 200_000_000
+                if self.warm is not None:
+                    self.warm.maybe_save(self.engines, self.instruments, self.params)
         return work
 
     def _publish_status(self) -> None:
