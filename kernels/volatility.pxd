@@ -11,3 +11,4 @@ cdef class EwmaVariance:
     cpdef double update(self, double mid, double t_s) noexcept
     cpdef double sigma(self) noexcept
     cpdef void seed(self, double sigma) noexcept
+    cpdef void forget_mid(self) noexcept

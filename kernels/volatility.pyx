@@ -112,8 +112,13 @@ cdef class EwmaVariance:
         the prior; the next mid is a new base point. Ignored unless finite and >= 0."""
         if isfinite(sigma) and sigma >= 0.0:
             self.variance = sigma * sigma
-            self.last_mid = float("nan")
-            self.last_t_s = float("nan")
+            self.forget_mid()
+
+    cpdef void forget_mid(self) noexcept:
+        """The next mid is a new base point: a move across time nobody watched (the quoter was
+        down) is one coarse sample with the weight of all that time; the variance is kept."""
+        self.last_mid = float("nan")
+        self.last_t_s = float("nan")
 
     def state(self) -> dict:
         """Everything that evolves, as plain numbers (JSON-able; NaN where nothing is known)."""

@@ -8,8 +8,9 @@ quoter is idle, and when it stops; a SIGKILL loses at most that much.
 A restart resumes from it when it is no older than ``max_age_s`` (``[warmup] state_max_age_s``):
 each estimator whose settings are still the ones configured takes its saved state (checked field
 by field by the kernels: a bad one is refused, naming the field, and that estimator starts over).
-The intensity estimator then forgets the mid: the time the quoter was down is not exposure, the
-trades of that time were never seen. A file that is stale, unreadable or of another format is
+The volatility and intensity estimators then forget the mid: the time the quoter was down is not
+exposure (its trades were never seen), and the move across it is no sample (one coarse sample
+would weigh as much as all the ticks of that time, with the noise of one). A file that is stale, unreadable or of another format is
 ignored with a log line naming it and why; the quoter then warms up from the exchange's history.
 """
 from __future__ import annotations
@@ -99,6 +100,7 @@ class QuoterState:
                     log.error("%s: saved %s state refused (%s): it starts over", inst.name, name, exc)
                     continue
                 done += 1
+            engine.vol.forget_mid()
             engine.intensity.forget_mid()
             if done == len(ESTIMATORS):
                 resumed.append(inst.id)

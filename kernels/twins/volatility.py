@@ -64,7 +64,10 @@ class EwmaVariance:
     def seed(self, sigma):
         if math.isfinite(sigma) and sigma >= 0.0:
             self.variance = float(sigma) ** 2
-            self.last_mid = self.last_t_s = math.nan
+            self.forget_mid()
+
+    def forget_mid(self):
+        self.last_mid = self.last_t_s = math.nan
 
     def state(self):
         return {"variance": self.variance, "last_mid": self.last_mid, "last_t_s": self.last_t_s,

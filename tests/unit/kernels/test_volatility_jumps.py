@@ -92,6 +92,9 @@ def test_seed_starts_from_a_measured_sigma_and_takes_the_next_mid_as_a_new_base(
     assert est.sigma() == 6.0 and est.samples == 0
     est.seed(math.nan)
     assert est.sigma() == 6.0
+    est.forget_mid()
+    est.update(190.0, 2.0)                    # after forget_mid: a base point again
+    assert est.sigma() == 6.0 and est.samples == 0 and est.last_mid == 190.0
 
 
 def test_state_survives_json_and_the_restored_estimator_continues_exactly(C, P):

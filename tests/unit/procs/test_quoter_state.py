@@ -58,10 +58,12 @@ def test_a_fresh_state_resumes_every_estimator_exactly_but_forgets_the_mid(tmp_p
     fresh = QuoteEngine(PARAMS, 1.0, 0.001, 0.001)
     assert store.resume(store.load(), [fresh], [BTC], PARAMS) == [BTC.id]
     saved, got = snapshot(engine), snapshot(fresh)
-    assert got["vol"] == saved["vol"] and got["candles"] == saved["candles"]
+    assert got["candles"] == saved["candles"]
+    assert fresh.vol.variance == engine.vol.variance and fresh.vol.samples == engine.vol.samples
     assert (fresh.vol.sigma(), fresh.intensity.a, fresh.intensity.k) == (engine.vol.sigma(), engine.intensity.a,
                                                                         engine.intensity.k)
-    assert np.isnan(fresh.intensity.state()["mid"])      # the time it was down is not exposure
+    assert np.isnan(fresh.intensity.state()["mid"])      # the time it was down is not exposure ...
+    assert np.isnan(fresh.vol.last_mid)                   # ... nor one move
 
 
 @pytest.mark.parametrize("age_s", [61.0, -30.0])
