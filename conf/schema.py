@@ -122,6 +122,16 @@ class Feed:
 
 
 @dataclass(frozen=True)
+class Warmup:
+    """How a started or restarted quoter learns what the market already told it
+    (procs/quoter_warmup.py): its own saved estimator state when fresh, else the exchange's history."""
+    use_exchange_history: bool = True          # seed sigma, A, k and the candles from the exchange's recent trades and mark bars
+    lookback_s: float = num(3600.0, 60.0, 7 * 86400.0, "s of exchange history taken at start")
+    state_max_age_s: float = num(60.0, 0.0, 86400.0, "s: a saved estimator state older than this is not resumed")
+    state_save_interval_s: float = num(2.0, 0.1, 3600.0, "s between saves of the estimator state")
+
+
+@dataclass(frozen=True)
 class Recorder:
     dir: str = "runs"                          # a directory per run is made inside it
     flush_interval_s: float = num(1.0, 0.05, 60.0, "s")
@@ -196,6 +206,7 @@ class Config:
     risk: Risk = Risk()
     gateway: Gateway = Gateway()
     feed: Feed = Feed()
+    warmup: Warmup = Warmup()
     recorder: Recorder = Recorder()
     control: Control = Control()
     processes: Processes = Processes()

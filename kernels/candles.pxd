@@ -1,4 +1,4 @@
-# Volume candles, their four bounded signals, and the non-compounding model adjustment.
+# Volume candles, their four bounded signals, and the smoothed, hysteretic, non-compounding tilt.
 # Units: prices USD, amounts contracts, time s; signals are dimensionless.
 
 cdef class VolumeCandles:
@@ -8,6 +8,11 @@ cdef class VolumeCandles:
     cdef readonly double w_offset_momentum, w_offset_reversal, max_multiplier, max_offset_frac
     cdef readonly long long n_closed, clock_resets
     cdef readonly double momentum, reversal, volatility, exhaustion
+    # the tilt: signals smoothed over candles, applied only past the deadband
+    cdef readonly double smoothing, deadband
+    cdef double _s_momentum, _s_reversal, _s_volatility, _s_exhaustion
+    cdef readonly double gamma_mult, kappa_mult, offset_frac   # applied: x gamma, x kappa, x half-spread
+    cdef readonly long long tilt_changes
     cdef double[:, ::1] _closed        # ring of closed candles: open, high, low, close, volume, buy volume
     # the candle being built
     cdef double _open, _high, _low, _close, _volume, _buy_volume, _start_t_s
@@ -20,3 +25,4 @@ cdef class VolumeCandles:
     cdef void _check_clock(self, double t_s) noexcept
     cdef void _close_candle(self) noexcept
     cdef void _compute_signals(self) noexcept
+    cdef void _update_tilt(self) noexcept

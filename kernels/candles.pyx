@@ -12,17 +12,31 @@ whenever a candle closes:
 - exhaustion in [0, 1]: the trend continues but the taker imbalance pushing it fades:
   |momentum| x the drop of signed imbalance between the earlier candles and the newest.
 
-:meth:`adjust` turns them into gamma, kappa and a reservation-price offset, recomputed from the
-base values every time (never compounding) and clamped: gamma and kappa multipliers within
-[1/max_multiplier, max_multiplier], the offset within +/- max_offset_frac x half_spread (USD).
+They tilt the model: gamma x (1 + w_gamma_vol vol + w_gamma_exhaustion exh), kappa x
+(1 - w_kappa_vol vol), centre + (w_offset_momentum mom (1 - exh) + w_offset_reversal rev) x
+half_spread; multipliers clamped to [1/max_multiplier, max_multiplier], the offset to +/-
+max_offset_frac x half_spread (USD). The tilt moves the whole ladder, so it changes only when the
+signals mean it:
+- smoothing: the tilt is computed from an EWMA of each signal over closed candles, the newest
+  candle weighing ``smoothing`` (1 = the newest candle alone). A single candle is noise: the
+  volatility signal of a random walk jumps between 0 and 1 from one candle to the next, and
+  without smoothing kappa flipped between x1 and x1/2 every few seconds.
+- hysteresis: a multiplier changes only when its target moved more than ``deadband`` (relative,
+  |ln(target / applied)|) from the value applied, and the offset only when its target moved more
+  than ``deadband`` half-spreads; otherwise the applied tilt stays. ``tilt_changes`` counts the
+  changes (each one moves the ladder).
+With smoothing 1 and deadband 0 the tilt is the newest candle's, as in the seed's design.
+:meth:`adjust` applies the current tilt to base values (never compounding).
 
 Time is input and may lie: a time before the open candle's start (the clock stepped back) moves
 its start there, so its age counts from the new clock instead of waiting for the old one to come
 round again (``clock_resets`` counts them); a step forward of any size just closes it as old.
 """
-from libc.math cimport fabs, isfinite, sqrt, tanh
+from libc.math cimport fabs, isfinite, log, sqrt, tanh
 
 import numpy as np
+
+from kernels.estimator_state import check_candle_state
 
 cdef enum:
     C_OPEN, C_HIGH, C_LOW, C_CLOSE, C_VOLUME, C_BUY
@@ -38,7 +52,8 @@ cdef class VolumeCandles:
     def __init__(self, double volume_threshold, double max_duration_s, int lookback=8,
                  double w_gamma_vol=1.0, double w_gamma_exhaustion=0.5, double w_kappa_vol=0.5,
                  double w_offset_momentum=0.25, double w_offset_reversal=0.25,
-                 double max_multiplier=3.0, double max_offset_frac=0.5):
+                 double max_multiplier=3.0, double max_offset_frac=0.5, double smoothing=1.0,
+                 double deadband=0.0):
         if not volume_threshold > 0 or not max_duration_s > 0:
             raise ValueError(f"volume_threshold={volume_threshold}, max_duration_s={max_duration_s}:"
                              " must be > 0 (contracts, seconds)")
@@ -47,6 +62,14 @@ cdef class VolumeCandles:
         if not max_multiplier >= 1.0 or not 0.0 <= max_offset_frac <= 1.0:
             raise ValueError(f"max_multiplier={max_multiplier}, max_offset_frac={max_offset_frac}: "
                              "expected max_multiplier >= 1 and 0 <= max_offset_frac <= 1")
+        if not 0.0 < smoothing <= 1.0 or not 0.0 <= deadband < float("inf"):
+            raise ValueError(f"smoothing={smoothing}, deadband={deadband}: expected 0 < smoothing <= 1 "
+                             "(weight of the newest candle) and deadband >= 0")
+        self.smoothing, self.deadband = smoothing, deadband
+        self._s_momentum = self._s_reversal = self._s_volatility = self._s_exhaustion = 0.0
+        self.gamma_mult = self.kappa_mult = 1.0
+        self.offset_frac = 0.0
+        self.tilt_changes = 0
         self.volume_threshold, self.max_duration_s, self.lookback = volume_threshold, max_duration_s, lookback
         self.w_gamma_vol, self.w_gamma_exhaustion, self.w_kappa_vol = w_gamma_vol, w_gamma_exhaustion, w_kappa_vol
         self.w_offset_momentum, self.w_offset_reversal = w_offset_momentum, w_offset_reversal
@@ -149,19 +172,69 @@ cdef class VolumeCandles:
             self.volatility = 0.0
         direction = 1.0 if self.momentum > 0.0 else (-1.0 if self.momentum < 0.0 else 0.0)
         self.exhaustion = clamp(direction * (prior_imb / (m - 1) - last_imb), 0.0, 1.0) * fabs(self.momentum)
+        self._update_tilt()
+
+    cdef void _update_tilt(self) noexcept:
+        # Smooth the signals over candles, then move each part of the tilt only past the deadband.
+        cdef double a = self.smoothing, lo = 1.0 / self.max_multiplier, hi = self.max_multiplier
+        cdef double g, k, o
+        cdef bint changed = False
+        self._s_momentum += a * (self.momentum - self._s_momentum)
+        self._s_reversal += a * (self.reversal - self._s_reversal)
+        self._s_volatility += a * (self.volatility - self._s_volatility)
+        self._s_exhaustion += a * (self.exhaustion - self._s_exhaustion)
+        g = clamp(1.0 + self.w_gamma_vol * self._s_volatility + self.w_gamma_exhaustion * self._s_exhaustion, lo, hi)
+        k = clamp(1.0 - self.w_kappa_vol * self._s_volatility, lo, hi)
+        o = clamp(self.w_offset_momentum * self._s_momentum * (1.0 - self._s_exhaustion)
+                  + self.w_offset_reversal * self._s_reversal, -self.max_offset_frac, self.max_offset_frac)
+        if g != self.gamma_mult and fabs(log(g / self.gamma_mult)) > self.deadband:
+            self.gamma_mult, changed = g, True
+        if k != self.kappa_mult and fabs(log(k / self.kappa_mult)) > self.deadband:
+            self.kappa_mult, changed = k, True
+        if o != self.offset_frac and fabs(o - self.offset_frac) > self.deadband:
+            self.offset_frac, changed = o, True
+        if changed:
+            self.tilt_changes += 1
 
     cdef void adjust_c(self, double base_gamma, double base_kappa, double half_spread,
                        double *gamma, double *kappa, double *offset) noexcept nogil:
-        cdef double lo = 1.0 / self.max_multiplier, hi = self.max_multiplier
-        cdef double bound = self.max_offset_frac * half_spread
-        gamma[0] = base_gamma * clamp(1.0 + self.w_gamma_vol * self.volatility
-                                      + self.w_gamma_exhaustion * self.exhaustion, lo, hi)
-        kappa[0] = base_kappa * clamp(1.0 - self.w_kappa_vol * self.volatility, lo, hi)
-        offset[0] = clamp((self.w_offset_momentum * self.momentum * (1.0 - self.exhaustion)
-                           + self.w_offset_reversal * self.reversal) * half_spread, -bound, bound)
+        gamma[0] = base_gamma * self.gamma_mult
+        kappa[0] = base_kappa * self.kappa_mult
+        offset[0] = self.offset_frac * half_spread
 
     cpdef tuple adjust(self, double base_gamma, double base_kappa, double half_spread):
-        """(gamma, kappa, offset USD) from base values and the current signals; bounded, not compounding."""
+        """(gamma, kappa, offset USD) from base values and the current tilt; bounded, not compounding."""
         cdef double g, k, o
         self.adjust_c(base_gamma, base_kappa, half_spread, &g, &k, &o)
         return g, k, o
+
+    # ---- persistence (not the hot path) ----------------------------------------------------
+    def state(self) -> dict:
+        """Everything that evolves, as plain numbers and lists (JSON-able)."""
+        m = min(self.n_closed, self.lookback)
+        closed = [[float(x) for x in self._closed[(self.n_closed - m + i) % self.lookback]] for i in range(m)]
+        return {"lookback": self.lookback, "closed": closed, "n_closed": self.n_closed,
+                "open": [self._open, self._high, self._low, self._close, self._volume, self._buy_volume,
+                         self._start_t_s] if self._volume > 0.0 else None,
+                "signals": [self.momentum, self.reversal, self.volatility, self.exhaustion],
+                "smoothed": [self._s_momentum, self._s_reversal, self._s_volatility, self._s_exhaustion],
+                "tilt": [self.gamma_mult, self.kappa_mult, self.offset_frac],
+                "tilt_changes": self.tilt_changes, "clock_resets": self.clock_resets}
+
+    def restore(self, state: dict) -> None:
+        """Continue from :meth:`state`'s output (same lookback); ValueError naming what is wrong."""
+        c = check_candle_state(state, self.lookback, self.max_multiplier, self.max_offset_frac)
+        self._closed[:, :] = 0.0
+        for i, row in enumerate(c["closed"]):
+            for j in range(6):
+                self._closed[(c["n_closed"] - len(c["closed"]) + i) % self.lookback, j] = row[j]
+        self.n_closed = c["n_closed"]
+        if c["open"] is None:
+            self._volume = 0.0
+        else:
+            (self._open, self._high, self._low, self._close, self._volume, self._buy_volume,
+             self._start_t_s) = c["open"]
+        self.momentum, self.reversal, self.volatility, self.exhaustion = c["signals"]
+        self._s_momentum, self._s_reversal, self._s_volatility, self._s_exhaustion = c["smoothed"]
+        self.gamma_mult, self.kappa_mult, self.offset_frac = c["tilt"]
+        self.tilt_changes, self.clock_resets = c["tilt_changes"], c["clock_resets"]

@@ -17,6 +17,7 @@ cdef class IntensityEstimator:
     cdef int _sweep_side
 
     cpdef void on_mid(self, double mid, double t_s) noexcept
+    cpdef void forget_mid(self) noexcept
     cpdef void on_trade(self, double price, int side, double t_s) noexcept
     cpdef bint maybe_refit(self, double t_s) noexcept
     cpdef bint refit(self) noexcept

@@ -17,10 +17,18 @@ in the current bucket with no exposure. A step back by more than a bucket is a c
 discontinuity: the window is forgotten (counts and exposure belong to the other clock), the
 refit timer restarts and the last fit stands (``clock_resets`` counts them). A step forward past
 the whole window forgets it too; a smaller one accrues exposure as usual.
+
+Time we did not watch is not exposure: :meth:`forget_mid` makes the mid unknown, so nothing
+accrues until the next valid mid (the quoter calls it where its view has a hole: while it was
+down, or between the exchange's trade history and the first live record). History trades go in
+with their own times (:meth:`on_mid` then :meth:`on_trade`), never as arrivals of the present.
+:meth:`state` / :meth:`restore` save and resume everything that evolves.
 """
 from libc.math cimport exp, fabs, floor, isfinite, log
 
 import numpy as np
+
+from kernels.estimator_state import check_intensity_state
 
 cdef int BISECTIONS = 60
 
@@ -131,6 +139,10 @@ cdef class IntensityEstimator:
         if isfinite(mid) and mid > 0.0:
             self._mid = mid
 
+    cpdef void forget_mid(self) noexcept:
+        """The mid is unknown from here on: no exposure accrues until the next valid mid."""
+        self._mid = float("nan")
+
     cpdef void on_trade(self, double price, int side, double t_s) noexcept:
         """A public trade at ``price`` (USD); side +1 buyer-initiated, -1 seller, 0 unknown."""
         cdef double depth, floor_depth
@@ -211,3 +223,29 @@ cdef class IntensityEstimator:
             s += w
             sd += w * self._depths[j]
         return sd / s
+
+    # ---- persistence (not the hot path) ----------------------------------------------------
+    def state(self) -> dict:
+        """Everything that evolves, as plain numbers and lists (JSON-able; NaN where unknown)."""
+        return {"depths": [float(x) for x in self._depths], "window_s": self.window_s,
+                "counts": [[float(x) for x in row] for row in self._counts],
+                "exposure": [float(x) for x in self._exposure], "bucket": self._bucket,
+                "last_t_s": self._last_t_s, "mid": self._mid, "a": self.a, "k": self.k,
+                "fits": self.fits, "arrivals": self.arrivals, "clock_resets": self.clock_resets,
+                "sweep": [self._sweep_t_s, self._sweep_depth, self._sweep_side]}
+
+    def restore(self, state: dict) -> None:
+        """Continue from :meth:`state`'s output (same depths and window); the refit is due at
+        once. ValueError naming what is wrong, before anything changes."""
+        c = check_intensity_state(state, [float(x) for x in self._depths], self.window_s, self.n_buckets,
+                                  self.k_min, self.k_max)
+        cdef int i, j
+        for i in range(self.n_buckets):
+            self._exposure[i] = c["exposure"][i]
+            for j in range(self.n_depths):
+                self._counts[i, j] = c["counts"][i][j]
+        self._bucket, self._last_t_s, self._mid = c["bucket"], c["last_t_s"], c["mid"]
+        self.a, self.k, self.fits, self.arrivals = c["a"], c["k"], c["fits"], c["arrivals"]
+        self.clock_resets = c["clock_resets"]
+        self._sweep_t_s, self._sweep_depth, self._sweep_side = c["sweep"]
+        self._next_refit_s = float("-inf")

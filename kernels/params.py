@@ -68,6 +68,7 @@ class QuoteParams:
     sigma_initial: float = setting(5.0, 0.0, 1e6, "USD/sqrt(s)")      # prior sigma until data arrives
     sigma_floor: float = setting(0.5, 0.0, 1e6, "USD/sqrt(s)")
     sigma_ceiling: float = setting(200.0, 0.0, 1e6, "USD/sqrt(s)")
+    vol_jump_sigmas: float = setting(4.0, 0.0, 1e6, "sigma, 0 = off")   # a move beyond this is a jump, capped (kernels/volatility.pyx)
     # --- intensity lambda(delta) = A exp(-k delta) --------------------------------------------
     a_prior: float = positive(1.0, 1e6, "fills/s per side")           # until enough data
     k_prior: float = positive(0.1, 1e6, "1/USD")                      # until enough data
@@ -83,6 +84,8 @@ class QuoteParams:
     candle_lookback: int = setting(8, 2, 10_000, "candles")           # the signals look at
     candle_max_multiplier: float = setting(2.0, 1.0, 1e6, "x")        # gamma and kappa stay within [1/x, x] of their base
     candle_max_offset_frac: float = setting(0.5, 0.0, 1.0, "x half-spread")  # centre offset within +/- this
+    candle_smoothing: float = positive(0.25, 1.0, "weight of the newest candle")  # EWMA of the signals over candles; 1 = none
+    candle_deadband: float = setting(0.15, 0.0, 10.0, "relative (multipliers), half-spreads (offset)")  # the tilt moves only past this
     # --- ladder ---------------------------------------------------------------------------------
     levels: int = setting(MAX_LEVELS, 1, MAX_LEVELS, "levels per side")   # Thalex mass quotes hold MAX_LEVELS a side
     level_spacing_ticks: float = positive(1.0, 1e9, "ticks")          # between levels
@@ -116,7 +119,7 @@ class QuoteParams:
     # Settings each estimator is built from: the engine rebuilds an estimator (losing its state)
     # only when these change, so a live gamma or ladder change keeps sigma, A, k and the candles.
     def volatility_settings(self) -> tuple:
-        return self.vol_half_life_s, self.sigma_initial, self.sigma_floor, self.sigma_ceiling
+        return self.vol_half_life_s, self.sigma_initial, self.sigma_floor, self.sigma_ceiling, self.vol_jump_sigmas
 
     def intensity_settings(self) -> tuple:
         return (tuple(self.intensity_depths_ticks), self.intensity_window_s, self.intensity_refit_s,
@@ -124,7 +127,8 @@ class QuoteParams:
 
     def candle_settings(self) -> tuple:
         return (self.candle_volume, self.candle_max_s, self.candle_lookback,
-                self.candle_max_multiplier, self.candle_max_offset_frac)
+                self.candle_max_multiplier, self.candle_max_offset_frac, self.candle_smoothing,
+                self.candle_deadband)
 
     def guard_settings(self) -> tuple:
         return (self.fast_cancel, self.fc_window_s, self.fc_move_ticks, self.fc_sigma_multiple,
@@ -140,7 +144,7 @@ class QuoteParams:
         out = {}
         if old is None or old.volatility_settings() != self.volatility_settings():
             out["vol"] = classes["vol"](self.vol_half_life_s, self.sigma_initial, self.sigma_floor,
-                                        self.sigma_ceiling)
+                                        self.sigma_ceiling, self.vol_jump_sigmas)
         if old is None or old.intensity_settings() != self.intensity_settings():
             out["intensity"] = classes["intensity"](
                 [d * tick for d in self.intensity_depths_ticks], self.intensity_window_s,
@@ -148,7 +152,8 @@ class QuoteParams:
         if old is None or old.candle_settings() != self.candle_settings():
             out["candles"] = classes["candles"](self.candle_volume, self.candle_max_s, self.candle_lookback,
                                                 max_multiplier=self.candle_max_multiplier,
-                                                max_offset_frac=self.candle_max_offset_frac)
+                                                max_offset_frac=self.candle_max_offset_frac,
+                                                smoothing=self.candle_smoothing, deadband=self.candle_deadband)
         if old is None or old.guard_settings() != self.guard_settings():
             out["guard"] = classes["guard"](self.fc_window_s, self.fc_move_ticks * tick, self.fc_sigma_multiple,
                                             self.fc_vol_jump, self.fc_settle_s) if self.fast_cancel else None
@@ -173,6 +178,8 @@ class QuoteParams:
                 bad(f.name, f"holds at most {meta['max_len']} values")
             if not all(in_range(meta, x) for x in values):
                 bad(f.name, ("each value " if isinstance(v, tuple) else "") + "must be " + range_text(meta))
+        if 0.0 < self.vol_jump_sigmas <= 1.0:
+            bad("vol_jump_sigmas", "must be 0 (off) or > 1 sigma")
         if not self.sigma_floor <= self.sigma_ceiling:
             bad("sigma_ceiling", f"must be >= sigma_floor ({self.sigma_floor})")
         if not self.min_spread_ticks <= self.max_spread_ticks:

@@ -5,7 +5,9 @@ configured instrument; the frame decoder turns each notification into fixed reco
 straight into the rings (one parse per frame, nothing else allocated). Well-formed records that
 lie (a timestamp far from our clock, out of order, a price outside the plausibility band) are
 refused by procs/md_checks.py: counted, logged once per episode, never published. The first
-recent_trades notification of a subscription is history and is skipped (logged at info).
+recent_trades notification of a subscription is history and is skipped (logged at info): the
+quoter takes the same snapshot itself when it starts and feeds it in with its own timestamps
+(procs/quoter_warmup.py), so a restarted quoter gets it too and nothing arrives as new flow.
 
 When an instrument has had no publishable record for ``stale_after_s`` the feed republishes its
 last record with MD_FLAG_STALE, plus MD_FLAG_IMPLAUSIBLE when records kept arriving but were

@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from kernels.quote import ENGINE_PULLED, QuoteEngine
+from procs.quoter_warmup import WarmStart
 from runtime import segments
 from runtime.agent import Agent
 from runtime.live_params import LiveParamsReader
@@ -39,10 +40,12 @@ GUARD_PULL_BOTH = 3   # kernels/guard.pxd
 class Quoter(Agent):
     name = "quoter"
 
-    def __init__(self, instance: str, instruments, params):
+    def __init__(self, instance: str, instruments, params, warm: WarmStart | None = None):
         """``params``: one QuoteParams per instrument (by id), or one for every instrument."""
         self.instance, self.instruments = instance, instruments
         self.params = list(params) if isinstance(params, (list, tuple)) else [params] * len(instruments)
+        self.warm = warm               # None: start from the priors, save nothing (unit tests)
+        self.dedup = None              # live trades already fed in as history (procs/quoter_seed.py)
         self.engines = [QuoteEngine(p, i.tick_size, i.amount_tick, i.min_amount, i.expiry_s)
                         for p, i in zip(self.params, instruments)]
         self.md = np.zeros(1, MD_DTYPE)
@@ -58,7 +61,8 @@ class Quoter(Agent):
     @classmethod
     def from_settings(cls, settings: dict) -> "Quoter":
         config, instruments = config_of(settings), instruments_of(settings)
-        return cls(settings["instance"], instruments, [config.quoter_for(i.name) for i in instruments])
+        return cls(settings["instance"], instruments, [config.quoter_for(i.name) for i in instruments],
+                   WarmStart.from_settings(settings, config))
 
     def on_start(self) -> None:
         self.md_ring = segments.reader(self.instance, "md")
@@ -81,8 +85,13 @@ class Quoter(Agent):
         self.published_by = [int(x) for x in self.state.table["quotes_published"][0][:n]]
         self.fast_cancels_by = [int(x) for x in self.state.table["instrument_fast_cancels"][0][:n]]
         self.md_to_quote = LatencyHistogram(self.state, "md_to_quote")
+        if self.warm is not None:      # after the rings are attached: no live trade falls in a gap
+            self.warm.start(self.engines, self.instruments, self.params)
+            self.dedup = self.warm.dedup
 
     def on_close(self) -> None:
+        if self.warm is not None:
+            self.warm.stop(self.engines, self.instruments, self.params)
         self.positions = self.ring_risk = self.not_quoting = None
         for name in ("md_ring", "trades_ring", "exec_ring", "quotes_ring", "quote_log", "state", "bells",
                      "live_params"):
@@ -108,6 +117,11 @@ class Quoter(Agent):
         n = self.trades_ring.read_batch(self.trades)
         for t in self.trades[:n]:
             iid = int(t["instrument_id"])
+            if self.dedup is not None:
+                if self.dedup.seen(t):
+                    continue
+                if self.dedup.done:
+                    self.dedup = None
             if iid < len(self.engines):
                 self.engines[iid].on_trade(float(t["price"]), float(t["amount"]), int(t["side"]),
                                            int(t["exchange_ts_ns"]) * 1e-9)
@@ -125,6 +139,8 @@ class Quoter(Agent):
             if now >= self.next_status_ns:
                 self._publish_status()
                 self.next_status_ns = now + 200_000_000
+                if self.warm is not None:
+                    self.warm.maybe_save(self.engines, self.instruments, self.params)
         return work
 
     def _publish_status(self) -> None:

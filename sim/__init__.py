@@ -13,6 +13,7 @@ replies and notifications to the spec.
                 │            └─ conditional.py (stop orders held by the exchange, their triggers)
                 v
               market.py   seeded index walk, background ladder, Poisson flow, mark, funding
+              history.py  one-minute mark bars (mark_price_historical_data), a past run before listening
               feeds.py + publisher.py   ticker/lwt/book/index payloads; who is told what
               ratelimit.py, latency.py, channels.py, params.py, instruments.py, errors.py
 

@@ -34,6 +34,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="mean distance from fair price that a background market order reaches")
     ap.add_argument("--tick-interval", type=float, default=0.1, metavar="S",
                     help="seconds between market steps and ticker notifications")
+    ap.add_argument("--history-s", type=float, default=0.0, metavar="S",
+                    help="run the market this many seconds into the past before listening, so "
+                         "mark bars and recent trades exist from the start (default 0)")
+    ap.add_argument("--history-step-s", type=float, default=0.0, metavar="S",
+                    help="step of that past run (default: --tick-interval)")
+    ap.add_argument("--recent-trades", type=int, default=100, metavar="N",
+                    help="trades a recent_trades snapshot holds at most, per instrument (default 100)")
     ap.add_argument("--maker-fee", type=float, default=0.0001, metavar="F", help="fraction of notional")
     ap.add_argument("--taker-fee", type=float, default=0.0005, metavar="F", help="fraction of notional")
     ap.add_argument("--log-level", default="INFO")
@@ -42,6 +49,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         ap.error(f"--tick-interval={opts.tick_interval}: expected > 0 seconds")
     if opts.flow_rate < 0 or opts.reach_bps <= 0:
         ap.error(f"--flow-rate={opts.flow_rate} / --reach-bps={opts.reach_bps}: expected >= 0 / > 0")
+    if opts.history_s < 0 or opts.history_step_s < 0 or opts.history_s > 7 * 86400:
+        ap.error(f"--history-s={opts.history_s} / --history-step-s={opts.history_step_s}: expected "
+                 "0..604800 s / >= 0 s")
+    if not 1 <= opts.recent_trades <= 1_000_000:
+        ap.error(f"--recent-trades={opts.recent_trades}: expected 1..1000000")
     if opts.volatility < 0:
         ap.error(f"--volatility={opts.volatility}: expected >= 0")
     keys = {}

@@ -49,7 +49,7 @@ class Engine:
     """Books, accounts and live orders of the whole exchange."""
 
     def __init__(self, instruments: dict[str, Instrument], maker_fee: float = 0.0001,
-                 taker_fee: float = 0.0005, clock=time.time):
+                 taker_fee: float = 0.0005, clock=time.time, recent_trades_kept: int = 100):
         self.instruments = instruments
         self.books = {name: Book(instr) for name, instr in instruments.items()}
         self.accounts: dict[str, Account] = {}
@@ -57,7 +57,8 @@ class Engine:
         self.clock = clock
         self.prices = StaticPrices(instruments)
         self.events: list[tuple] = []
-        self.recent_trades = {name: deque(maxlen=100) for name in instruments}
+        self.recent_trades_kept = recent_trades_kept   # what a recent_trades snapshot holds at most
+        self.recent_trades = {name: deque(maxlen=recent_trades_kept) for name in instruments}
         self.last_price: dict[str, float | None] = {name: None for name in instruments}
         self.volume: dict[str, float] = {name: 0.0 for name in instruments}
         self.value: dict[str, float] = {name: 0.0 for name in instruments}

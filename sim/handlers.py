@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import params as P
 from .errors import ApiError, AUTH_FAILED, INVALID_REQUEST, PERSISTENT_SESSION
+from .history import RESOLUTIONS
 
 API_VERSION = "2.55.0-sim"
 
@@ -55,6 +56,20 @@ def index(app, conn, p):
 
 def book(app, conn, p):
     return app.feeds.public_book(P.instrument(p, app.engine.instruments).instrument_name)
+
+
+def mark_price_historical_data(app, conn, p):
+    """The mark's OHLC bars from the exchange's own history (sim/history.py)."""
+    instr = P.instrument(p, app.engine.instruments)
+    from_s, to_s = P.number(p, "from"), P.number(p, "to")
+    resolution = P.string(p, "resolution", choices=tuple(RESOLUTIONS), required=True)
+    if not from_s < to_s:
+        raise ApiError(INVALID_REQUEST, f"from={from_s}, to={to_s}: expected from < to (to is exclusive)")
+    rows = app.history.rows(instr.instrument_name, from_s, to_s, resolution)
+    result = {"instrument_type": instr.type, "mark": rows}
+    if not rows:
+        result["no_data"] = True
+    return result
 
 
 def system_info(app, conn, p):
@@ -205,6 +220,7 @@ PUBLIC = {
     "public/all_instruments": instruments, "public/instrument": instrument,
     "public/ticker": ticker, "public/index": index, "public/book": book,
     "public/system_info": system_info, "public/subscribe": public_subscribe,
+    "public/mark_price_historical_data": mark_price_historical_data,
     "unsubscribe": unsubscribe,
 }
 PRIVATE = {

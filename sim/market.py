@@ -45,7 +45,7 @@ class Market:
         self.funding_acc = {i.instrument_name: 0.0 for i in instruments}
         self.background = {i.instrument_name: {} for i in instruments}  # (is_buy, ticks) -> Order
         self.trend_usd_per_s, self.trend_until = 0.0, 0.0
-        self.mark_timestamp = round(time.time(), 6)   # Thalex stamps whole microseconds
+        self.mark_timestamp = round(self.engine.clock(), 6)   # Thalex stamps whole microseconds
         self.start_time = self.mark_timestamp   # Unix s; simulated time = start + elapsed steps
         self.elapsed_s = 0.0
         self.steps = 0
@@ -105,7 +105,7 @@ class Market:
             self._flow(name, dt)
             self._relay_liquidity(name)
             self._update_mark(name, dt)
-        self.mark_timestamp = round(time.time(), 6)   # Thalex stamps whole microseconds
+        self.mark_timestamp = round(self.engine.clock(), 6)   # Thalex stamps whole microseconds
 
     def _relay_liquidity(self, name: str) -> None:
         instr = self.engine.instruments[name]

@@ -170,7 +170,8 @@ class Publisher:
             rows = [r for name, trades in app.engine.recent_trades.items()
                     if trade_matches(ch, name, app.engine.instruments[name].underlying)
                     for r in trades]
-            conn.notify(ch.name, sorted(rows, key=lambda r: r[3])[-100:], snapshot=True)
+            kept = app.engine.recent_trades_kept
+            conn.notify(ch.name, sorted(rows, key=lambda r: r[3])[-kept:], snapshot=True)
         elif ch.kind == "session.orders":
             conn.notify(ch.name, [o.status_dict("existing", o.all_fills) for o in s.orders.values()],
                         snapshot=True)

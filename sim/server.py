@@ -22,6 +22,7 @@ from .conditional import ConditionalOrders
 from .engine import Engine
 from .errors import ApiError, INVALID_REQUEST, NOT_LOGGED_IN, THROTTLED, UNKNOWN_METHOD
 from .feeds import Feeds
+from .history import MarkHistory, run_past
 from .instruments import default_instruments
 from .latency import LatencyProbe
 from .market import Market
@@ -90,9 +91,11 @@ class Exchange:
 
     def __init__(self, opts):
         self.opts = opts
-        self.engine = Engine(default_instruments(), opts.maker_fee, opts.taker_fee)
+        self.engine = Engine(default_instruments(), opts.maker_fee, opts.taker_fee,
+                             recent_trades_kept=opts.recent_trades)
         self.market = Market(self.engine, opts.seed, opts.volatility, opts.drift,
                              opts.flow_rate, opts.reach_bps)
+        self.history = MarkHistory(self.engine, self.market)
         self.quoter = MassQuoter(self.engine)
         self.conditional = ConditionalOrders(self.engine)
         self.feeds = Feeds(self.engine, self.market)
@@ -103,6 +106,12 @@ class Exchange:
         self.connections: list[Conn] = []
         self._by_session: dict[int, Conn] = {}
         self.underlyings = {i.underlying for i in self.engine.instruments.values()}
+        if opts.history_s > 0:
+            step_s = opts.history_step_s or opts.tick_interval
+            started = time.monotonic()
+            steps = run_past(self.engine, self.market, self.history, opts.history_s, step_s)
+            log.info("ran %d steps (%.0f s of market, every %.3g s) before listening, in %.1f s",
+                     steps, opts.history_s, step_s, time.monotonic() - started)
 
     # ---------------------------------------------------------------- lookups used by handlers
     def conn_of(self, session) -> Conn | None:
@@ -271,6 +280,7 @@ class Exchange:
                 due = loop.time()          # fell far behind (e.g. suspended): do not burst
             try:
                 self.market.step(interval)
+                self.history.record(self.engine.clock())
                 self.conditional.check()
                 self.publisher.route(self.engine.drain_events())
                 self.publisher.market_step()

@@ -31,15 +31,20 @@ def toml_value(v) -> str:
     raise TypeError(f"{v!r}: no TOML form for a {type(v).__name__}")
 
 
+def toml_key(k: str) -> str:
+    """A bare key where TOML allows one, else a quoted key (instruments."BTC-PERPETUAL", "BTC-*")."""
+    return k if k and all(c.isalnum() or c in "_-" for c in k) else json.dumps(k)
+
+
 def dumps(data: dict, prefix: str = "") -> str:
     """A nested dict (as tomllib reads it) as TOML text; sub-tables as [a.b] sections."""
     scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
     tables = {k: v for k, v in data.items() if isinstance(v, dict)}
     lines = [f"[{prefix}]"] if prefix and (scalars or not tables) else []
-    lines += [f"{k} = {toml_value(v)}" for k, v in scalars.items()]
+    lines += [f"{toml_key(k)} = {toml_value(v)}" for k, v in scalars.items()]
     text = "\n".join(lines) + ("\n" if lines else "")
     for k, v in tables.items():
-        text += ("\n" if text else "") + dumps(v, f"{prefix}.{k}" if prefix else k)
+        text += ("\n" if text else "") + dumps(v, f"{prefix}.{toml_key(k)}" if prefix else toml_key(k))
     return text
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+from venue.decode.history import RESOLUTIONS as MARK_RESOLUTIONS
 from venue.token import make_token
 
 
@@ -75,6 +76,20 @@ class ThalexApi:
 
     def index(self, underlying: str, **kw) -> Any:
         return self._request("public/index", {"underlying": underlying}, **kw)
+
+    def mark_price_historical_data(self, instrument_name: str, from_s: float, to_s: float,
+                                   resolution: str = "1m", **kw) -> Any:
+        """``public/mark_price_historical_data``: the mark's OHLC bars of [from_s, to_s) (Unix s,
+        ``to`` exclusive) at ``resolution`` (1m, 5m, 15m, 30m, 1h, 1d, 1w) ->
+        ``{"instrument_type", "mark": [[start, open, high, low, close, ...], ...], "no_data"?}``;
+        venue/decode/history.py validates the rows."""
+        if resolution not in MARK_RESOLUTIONS:
+            raise ValueError(f"mark_price_historical_data: resolution={resolution!r}: expected one of "
+                             f"{', '.join(MARK_RESOLUTIONS)}")
+        if not from_s < to_s:
+            raise ValueError(f"mark_price_historical_data: from_s={from_s}, to_s={to_s}: expected from_s < to_s")
+        return self._request("public/mark_price_historical_data", {
+            "instrument_name": instrument_name, "from": from_s, "to": to_s, "resolution": resolution}, **kw)
 
     # ---- orders -------------------------------------------------------------------------------
     def insert(self, direction: str, instrument_name: str, amount: float, price: float | None = None, *,

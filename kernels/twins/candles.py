@@ -1,5 +1,7 @@
-"""Pure-Python twin of kernels/candles.pyx (signal definitions there)."""
+"""Pure-Python twin of kernels/candles.pyx (signal and tilt definitions there)."""
 import math
+
+from kernels.estimator_state import check_candle_state
 
 
 def _clamp(x, lo, hi):
@@ -9,7 +11,8 @@ def _clamp(x, lo, hi):
 class VolumeCandles:
     def __init__(self, volume_threshold, max_duration_s, lookback=8, w_gamma_vol=1.0,
                  w_gamma_exhaustion=0.5, w_kappa_vol=0.5, w_offset_momentum=0.25,
-                 w_offset_reversal=0.25, max_multiplier=3.0, max_offset_frac=0.5):
+                 w_offset_reversal=0.25, max_multiplier=3.0, max_offset_frac=0.5, smoothing=1.0,
+                 deadband=0.0):
         if not volume_threshold > 0 or not max_duration_s > 0:
             raise ValueError(f"volume_threshold={volume_threshold}, max_duration_s={max_duration_s}:"
                              " must be > 0 (contracts, seconds)")
@@ -18,6 +21,14 @@ class VolumeCandles:
         if not max_multiplier >= 1.0 or not 0.0 <= max_offset_frac <= 1.0:
             raise ValueError(f"max_multiplier={max_multiplier}, max_offset_frac={max_offset_frac}: "
                              "expected max_multiplier >= 1 and 0 <= max_offset_frac <= 1")
+        if not 0.0 < smoothing <= 1.0 or not 0.0 <= deadband < math.inf:
+            raise ValueError(f"smoothing={smoothing}, deadband={deadband}: expected 0 < smoothing <= 1 "
+                             "(weight of the newest candle) and deadband >= 0")
+        self.smoothing, self.deadband = float(smoothing), float(deadband)
+        self._s_momentum = self._s_reversal = self._s_volatility = self._s_exhaustion = 0.0
+        self.gamma_mult = self.kappa_mult = 1.0
+        self.offset_frac = 0.0
+        self.tilt_changes = 0
         self.volume_threshold, self.max_duration_s, self.lookback = volume_threshold, max_duration_s, lookback
         self.w_gamma_vol, self.w_gamma_exhaustion, self.w_kappa_vol = w_gamma_vol, w_gamma_exhaustion, w_kappa_vol
         self.w_offset_momentum, self.w_offset_reversal = w_offset_momentum, w_offset_reversal
@@ -96,13 +107,55 @@ class VolumeCandles:
         direction = (self.momentum > 0) - (self.momentum < 0)
         self.exhaustion = (_clamp(direction * (sum(imb[:-1]) / (m - 1) - imb[-1]), 0.0, 1.0)
                            * abs(self.momentum))
+        self._update_tilt()
+
+    def _update_tilt(self):
+        a, lo, hi = self.smoothing, 1.0 / self.max_multiplier, self.max_multiplier
+        self._s_momentum += a * (self.momentum - self._s_momentum)
+        self._s_reversal += a * (self.reversal - self._s_reversal)
+        self._s_volatility += a * (self.volatility - self._s_volatility)
+        self._s_exhaustion += a * (self.exhaustion - self._s_exhaustion)
+        g = _clamp(1.0 + self.w_gamma_vol * self._s_volatility + self.w_gamma_exhaustion * self._s_exhaustion,
+                   lo, hi)
+        k = _clamp(1.0 - self.w_kappa_vol * self._s_volatility, lo, hi)
+        o = _clamp(self.w_offset_momentum * self._s_momentum * (1.0 - self._s_exhaustion)
+                   + self.w_offset_reversal * self._s_reversal, -self.max_offset_frac, self.max_offset_frac)
+        changed = False
+        if g != self.gamma_mult and abs(math.log(g / self.gamma_mult)) > self.deadband:
+            self.gamma_mult, changed = g, True
+        if k != self.kappa_mult and abs(math.log(k / self.kappa_mult)) > self.deadband:
+            self.kappa_mult, changed = k, True
+        if o != self.offset_frac and abs(o - self.offset_frac) > self.deadband:
+            self.offset_frac, changed = o, True
+        if changed:
+            self.tilt_changes += 1
 
     def adjust(self, base_gamma, base_kappa, half_spread):
-        lo, hi = 1.0 / self.max_multiplier, self.max_multiplier
-        bound = self.max_offset_frac * half_spread
-        gamma = base_gamma * _clamp(1.0 + self.w_gamma_vol * self.volatility
-                                    + self.w_gamma_exhaustion * self.exhaustion, lo, hi)
-        kappa = base_kappa * _clamp(1.0 - self.w_kappa_vol * self.volatility, lo, hi)
-        offset = _clamp((self.w_offset_momentum * self.momentum * (1.0 - self.exhaustion)
-                         + self.w_offset_reversal * self.reversal) * half_spread, -bound, bound)
-        return gamma, kappa, offset
+        return base_gamma * self.gamma_mult, base_kappa * self.kappa_mult, self.offset_frac * half_spread
+
+    def state(self):
+        m = min(self.n_closed, self.lookback)
+        closed = [list(self._closed[(self.n_closed - m + i) % self.lookback]) for i in range(m)]
+        return {"lookback": self.lookback, "closed": closed, "n_closed": self.n_closed,
+                "open": [self._open, self._high, self._low, self._close, self._volume, self._buy_volume,
+                         self._start_t_s] if self._volume > 0.0 else None,
+                "signals": [self.momentum, self.reversal, self.volatility, self.exhaustion],
+                "smoothed": [self._s_momentum, self._s_reversal, self._s_volatility, self._s_exhaustion],
+                "tilt": [self.gamma_mult, self.kappa_mult, self.offset_frac],
+                "tilt_changes": self.tilt_changes, "clock_resets": self.clock_resets}
+
+    def restore(self, state):
+        c = check_candle_state(state, self.lookback, self.max_multiplier, self.max_offset_frac)
+        self._closed = [None] * self.lookback
+        for i, row in enumerate(c["closed"]):
+            self._closed[(c["n_closed"] - len(c["closed"]) + i) % self.lookback] = tuple(row)
+        self.n_closed = c["n_closed"]
+        if c["open"] is None:
+            self._volume = 0.0
+        else:
+            (self._open, self._high, self._low, self._close, self._volume, self._buy_volume,
+             self._start_t_s) = c["open"]
+        self.momentum, self.reversal, self.volatility, self.exhaustion = c["signals"]
+        self._s_momentum, self._s_reversal, self._s_volatility, self._s_exhaustion = c["smoothed"]
+        self.gamma_mult, self.kappa_mult, self.offset_frac = c["tilt"]
+        self.tilt_changes, self.clock_resets = c["tilt_changes"], c["clock_resets"]

@@ -3,6 +3,8 @@ import math
 
 import numpy as np
 
+from kernels.estimator_state import check_intensity_state
+
 BISECTIONS = 60
 
 
@@ -88,6 +90,9 @@ class IntensityEstimator:
         if math.isfinite(mid) and mid > 0.0:
             self._mid = mid
 
+    def forget_mid(self):
+        self._mid = math.nan
+
     def on_trade(self, price, side, t_s):
         if not (math.isfinite(price) and price > 0.0 and math.isfinite(t_s)) or not math.isfinite(self._mid):
             return
@@ -148,3 +153,20 @@ class IntensityEstimator:
         d0 = self._depths[0]
         w = [math.exp(-k * (d - d0)) for d in self._depths]
         return sum(wi * d for wi, d in zip(w, self._depths)) / sum(w)
+
+    def state(self):
+        return {"depths": list(self._depths), "window_s": self.window_s,
+                "counts": [list(row) for row in self._counts], "exposure": list(self._exposure),
+                "bucket": self._bucket, "last_t_s": self._last_t_s, "mid": self._mid, "a": self.a,
+                "k": self.k, "fits": self.fits, "arrivals": self.arrivals, "clock_resets": self.clock_resets,
+                "sweep": [self._sweep_t_s, self._sweep_depth, self._sweep_side]}
+
+    def restore(self, state):
+        c = check_intensity_state(state, self._depths, self.window_s, self.n_buckets, self.k_min, self.k_max)
+        self._counts = [list(row) for row in c["counts"]]
+        self._exposure = list(c["exposure"])
+        self._bucket, self._last_t_s, self._mid = c["bucket"], c["last_t_s"], c["mid"]
+        self.a, self.k, self.fits, self.arrivals = c["a"], c["k"], c["fits"], c["arrivals"]
+        self.clock_resets = c["clock_resets"]
+        self._sweep_t_s, self._sweep_depth, self._sweep_side = c["sweep"]
+        self._next_refit_s = -math.inf

@@ -79,7 +79,9 @@ def session(sim, tmp_path_factory):
         for method, params in [("public/instruments", {}), ("public/instrument", {"instrument_name": BTC}),
                                ("public/ticker", {"instrument_name": BTC}),
                                ("public/index", {"underlying": "BTCUSD"}),
-                               ("public/book", {"instrument_name": BTC}), ("public/system_info", {})]:
+                               ("public/book", {"instrument_name": BTC}), ("public/system_info", {}),
+                               ("public/mark_price_historical_data", {"instrument_name": BTC, "resolution": "1m",
+                                                                      "from": time.time() - 600, "to": time.time() + 60})]:
             r.call(method, params)
         assert r.call("public/subscribe", {"channels": PUBLIC_CHANNELS}) == PUBLIC_CHANNELS
         assert r.call("private/subscribe", {"channels": PRIVATE_CHANNELS}) == PRIVATE_CHANNELS

@@ -97,3 +97,47 @@ def test_compiled_and_twin_agree_on_the_same_flow(C, P):
     synthetic_flow(p, 0.8, 0.2, minutes=8, seed=5)
     assert c.fits == p.fits > 0 and c.arrivals == p.arrivals
     assert close(c.a, p.a) and close(c.k, p.k)
+
+
+def test_state_survives_json_and_the_restored_estimator_fits_exactly_as_if_never_stopped(C, P):
+    import json
+    for make_a, make_b in ((C, C), (C, P), (P, C)):
+        a = make_a.IntensityEstimator(DEPTHS, 600.0, 5.0, 1.0, 0.3, min_arrivals=30)
+        t = synthetic_flow(a, 0.8, 0.15, minutes=5, seed=3)
+        b = make_b.IntensityEstimator(DEPTHS, 600.0, 5.0, 1.0, 0.3, min_arrivals=30)
+        b.restore(json.loads(json.dumps(a.state())))
+        assert (b.a, b.k, b.arrivals) == (a.a, a.k, a.arrivals)
+        for est in (a, b):
+            est.on_mid(30_000.0, t + 1.0)
+            est.on_trade(30_003.0, 1, t + 1.5)
+            est.refit()
+        assert close(a.a, b.a) and close(a.k, b.k) and a.fits >= 1
+
+
+def test_a_state_for_other_depths_or_window_is_refused_naming_it(K):
+    a = K.IntensityEstimator(DEPTHS, 600.0, 5.0, 1.0, 0.3)
+    with pytest.raises(ValueError, match="intensity state: depths="):
+        K.IntensityEstimator(DEPTHS[:-1], 600.0, 5.0, 1.0, 0.3).restore(a.state())
+    with pytest.raises(ValueError, match="intensity state: window_s=600.0"):
+        K.IntensityEstimator(DEPTHS, 300.0, 5.0, 1.0, 0.3).restore(a.state())
+    with pytest.raises(ValueError, match="intensity state: k="):
+        K.IntensityEstimator(DEPTHS, 600.0, 5.0, 1.0, 0.3).restore({**a.state(), "k": -1.0})
+
+
+def test_time_without_a_known_mid_is_not_exposure(K):
+    # The quoter forgets the mid where its view has a hole (it was down; or between the exchange's
+    # history and its first live record): trades nobody saw must not read as a quiet market.
+    watched = K.IntensityEstimator([0.0, 1.0], 600.0, 5.0, 1.0, 0.3, min_arrivals=1)
+    holed = K.IntensityEstimator([0.0, 1.0], 600.0, 5.0, 1.0, 0.3, min_arrivals=1)
+    for est in (watched, holed):
+        est.on_mid(100.0, 0.0)
+        for i in range(10):
+            est.on_trade(101.5, 1, 1.0 + i)
+        est.on_mid(100.0, 10.0)
+    holed.forget_mid()
+    for est in (watched, holed):
+        est.on_mid(100.0, 110.0)        # 100 s later: the watched one saw them without a trade
+        est.refit()
+    # 10 arrivals counted at both depths over 10 s of exposure on each side
+    assert holed.a == pytest.approx(20 / (2 * 10.0 * (1 + math.exp(-holed.k))), rel=1e-9)
+    assert watched.a < holed.a / 5
