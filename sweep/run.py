@@ -154,7 +154,8 @@ class Sweep:
                     combos = [Combo(by_id[r["run_id"]]["params"], by_id[r["run_id"]]["overrides"]) for r in chosen]
                     tests = self.specs(combos, self.test_window)
                     execute(tests, "test")
-        except Interrupted:
+        except (Interrupted, KeyboardInterrupt):
+            # KeyboardInterrupt too: Ray can raise the Ctrl-C again from inside ray.shutdown().
             interrupted = True
         finally:
             journal.close()
