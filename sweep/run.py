@@ -210,7 +210,7 @@ class Sweep:
 
     def pictures(self, ranked, test_of) -> list[Path]:
         obj, w = self.args.objective, self.first_window
-        title = f"{obj} on {w.part} ({w.label(self.span)}), {self.data.name}"
+        title = f"{obj} on {w.part}: {self.data.name}\n{w.label(self.span)}"
         tests = {r["run_id"]: test_of[r["overrides"]] for r in ranked if r["overrides"] in test_of}
         out = [plots.ranking(ranked, tests, self.keys, obj, title, self.out / "ranking.png")]
         if len(self.axes) == 2 and not self.ranges:
