@@ -108,7 +108,8 @@ class Sweep:
         self.first_window, self.test_window = windows(args, t0, t1)
         self.print = identity.data_fingerprint(self.data)
         plan = {"grid": args.grid, "ranges": args.ranges, "random": args.random, "seed": args.seed,
-                "objective": args.objective, "top": args.top, "train": self.first_window.start_ns,
+                "objective": args.objective, "top": args.top,
+                "train": (self.first_window.start_ns, self.first_window.end_ns),
                 "test": self.test_window and (self.test_window.start_ns, self.test_window.end_ns)}
         name = self.data.resolve().name or "data"
         self.out = Path(args.out) if args.out else \
