@@ -38,7 +38,7 @@ def heatmap(rows: list[dict], x_axis, y_axis, objective: str, title: str, path: 
             continue
         grid[i, j] = _value(r, objective)
         failed[i, j] = r.get("status") != "ok"
-    fig, ax = plt.subplots(figsize=(1.2 * len(x_axis.values) + 3, 0.8 * len(y_axis.values) + 2))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(x_axis.values) + 3), 0.8 * len(y_axis.values) + 2.5))
     cmap = plt.get_cmap("RdYlGn" if OBJECTIVES[objective] > 0 else "RdYlGn_r").with_extremes(bad="lightgrey")
     im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto", origin="lower")
     ax.set_xticks(range(len(x_axis.values)), [_short(v) for v in x_axis.values])
@@ -67,7 +67,7 @@ def ranking(ranked: list[dict], tests: dict, param_keys: list[str], objective: s
     its params' test row."""
     plt = _pyplot()
     n = len(ranked)
-    fig, ax = plt.subplots(figsize=(min(16, 3 + 0.35 * n), 4.5))
+    fig, ax = plt.subplots(figsize=(min(16, max(6.0, 3 + 0.35 * n)), 4.5))
     x = np.arange(n)
     ax.bar(x, [_value(r, objective) for r in ranked], color="tab:blue", label="train" if tests else "all data")
     if tests:

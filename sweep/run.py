@@ -108,7 +108,8 @@ class Sweep:
         self.first_window, self.test_window = windows(args, t0, t1)
         self.print = identity.data_fingerprint(self.data)
         plan = {"grid": args.grid, "ranges": args.ranges, "random": args.random, "seed": args.seed,
-                "objective": args.objective, "top": args.top, "train": self.first_window.start_ns,
+                "objective": args.objective, "top": args.top,
+                "train": (self.first_window.start_ns, self.first_window.end_ns),
                 "test": self.test_window and (self.test_window.start_ns, self.test_window.end_ns)}
         name = self.data.resolve().name or "data"
         self.out = Path(args.out) if args.out else \
@@ -154,7 +155,8 @@ class Sweep:
                     combos = [Combo(by_id[r["run_id"]]["params"], by_id[r["run_id"]]["overrides"]) for r in chosen]
                     tests = self.specs(combos, self.test_window)
                     execute(tests, "test")
-        except Interrupted:
+        except (Interrupted, KeyboardInterrupt):
+            # KeyboardInterrupt too: Ray can raise the Ctrl-C again from inside ray.shutdown().
             interrupted = True
         finally:
             journal.close()
@@ -209,7 +211,7 @@ class Sweep:
 
     def pictures(self, ranked, test_of) -> list[Path]:
         obj, w = self.args.objective, self.first_window
-        title = f"{obj} on {w.part} ({w.label(self.span)}), {self.data.name}"
+        title = f"{obj} on {w.part}: {self.data.name}\n{w.label(self.span)}"
         tests = {r["run_id"]: test_of[r["overrides"]] for r in ranked if r["overrides"] in test_of}
         out = [plots.ranking(ranked, tests, self.keys, obj, title, self.out / "ranking.png")]
         if len(self.axes) == 2 and not self.ranges:

@@ -31,6 +31,9 @@ FIGURES = ["pnl_usd", "pnl_per_hour_usd", "sharpe", "fills", "fill_ratio", "max_
 @pytest.fixture(scope="module")
 def local_ray():
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # Ray's workers run at niceness 15; on a machine shared with other work the tests' runs
+    # would crawl behind it. This Ray (and the Ctrl-C test's own, which inherits it) uses 0.
+    os.environ.setdefault("RAY_worker_niceness", "0")
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="warning")
     yield
     ray.shutdown()
