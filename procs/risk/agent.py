@@ -58,6 +58,7 @@ class RiskAgent(Agent):
         self.ex = np.zeros(64, R.EXEC_DTYPE)
         self.pending = {}          # instrument id -> approved set waiting for room on ``orders``
         self.seen = {}             # command name -> last request seq handled
+        self.pulled_paused = set()  # instrument ids pulled since the pause began
         self.denied = self.lapped = self.ring_full = self.malformed = 0
 
     @classmethod
@@ -124,6 +125,8 @@ class RiskAgent(Agent):
                             float(self.open_ask[iid]))
             if added:
                 self.denied += 1
+            if t.paused:
+                self.pulled_paused.add(iid)
             self._send(iid, q)
         work += self._drain_md() + self._commands()
         if not t.halted and t.evaluate(self.book.equity(self.marks), self.book.position,
@@ -213,6 +216,16 @@ class RiskAgent(Agent):
     def _commands(self) -> int:
         s = self.state
         work = 0
+        if self.trading.paused:
+            # A pause pulls what rests now: waiting for each instrument's next ladder would leave
+            # quotes out in a quiet market, where the quoter rightly publishes nothing new.
+            for inst in self.instruments:
+                if inst.id not in self.pulled_paused:
+                    self._pull(inst.id, R.RISK_PAUSED)
+                    self.pulled_paused.add(inst.id)
+                    work += 1
+        else:
+            self.pulled_paused.clear()
         for name in ("kill", "halt", "flatten", "resume"):
             seq = s.get(f"{name}_request_seq")
             if seq == self.seen[name]:
@@ -230,11 +243,14 @@ class RiskAgent(Agent):
 
     # ---- onto ``orders`` ---------------------------------------------------------------------
     def _pull_all(self, reason: int) -> None:
-        q = np.zeros(1, R.QUOTE_DTYPE)
         for inst in self.instruments:
-            q["type"], q["instrument_id"], q["reason"] = R.QUOTE_PULL, inst.id, reason
-            q["created_ts_ns"] = time.monotonic_ns()
-            self._send(inst.id, q)
+            self._pull(inst.id, reason)
+
+    def _pull(self, iid: int, reason: int) -> None:
+        q = np.zeros(1, R.QUOTE_DTYPE)
+        q["type"], q["instrument_id"], q["reason"] = R.QUOTE_PULL, iid, reason
+        q["created_ts_ns"] = time.monotonic_ns()
+        self._send(iid, q)
 
     def _send(self, iid: int, q, key=None) -> None:
         key = iid if key is None else key
