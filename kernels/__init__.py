@@ -14,6 +14,9 @@ against both and ``bin/mm-bench kernels`` times both.
     markout      the mid after each of our fills (1, 5, 30 s): adverse selection per side
     quote        QuoteEngine: the quoter's single entry point, fills a QuoteSet record
     plausibility the feed's checks of market data against our clock and the last good data
+
+``estimator_state.py`` (plain Python) checks the states the estimators save and resume
+(``state()`` / ``restore()``), for the compiled kernels and the twins alike.
 """
 import importlib
 from types import SimpleNamespace

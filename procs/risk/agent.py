@@ -367,11 +367,14 @@ class RiskAgent(Agent):
 
     # ---- onto ``orders`` ---------------------------------------------------------------------
     def _pull_all(self, reason: int) -> None:
-        q = np.zeros(1, R.QUOTE_DTYPE)
         for inst in self.instruments:
-            q["type"], q["instrument_id"], q["reason"] = R.QUOTE_PULL, inst.id, reason
-            q["created_ts_ns"] = time.monotonic_ns()
-            self._send(inst.id, q)
+            self._pull(inst.id, reason)
+
+    def _pull(self, iid: int, reason: int) -> None:
+        q = np.zeros(1, R.QUOTE_DTYPE)
+        q["type"], q["instrument_id"], q["reason"] = R.QUOTE_PULL, iid, reason
+        q["created_ts_ns"] = time.monotonic_ns()
+        self._send(iid, q)
 
     def _send(self, iid: int, q, key=None) -> None:
         key = iid if key is None else key

@@ -17,6 +17,7 @@ from kernels.intensity import IntensityEstimator
 from procs.feed import Feed
 from procs.md_checks import MdChecks
 from runtime import segments
+from runtime.reconnect import ReconnectPolicy
 from runtime.settings import Instrument
 from shm.records import MD_DTYPE, MD_FLAG_IMPLAUSIBLE, MD_FLAG_STALE, TRADE_DTYPE
 from shm.state import MD_REFUSED_NAMES, SharedState
