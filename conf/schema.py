@@ -86,6 +86,9 @@ class Gateway:
     # After a code 4 (throttled) orders wait this long, doubling with each further one, capped.
     throttle_cooldown_s: float = num(0.25, 0.01, 60.0, "s")
     throttle_cooldown_max_s: float = num(8.0, 0.01, 600.0, "s")
+    # The gateway checks every ladder against the gate risk writes (shm/gate.py) at least every
+    # 20 ms; nothing from risk for this long (dead or stuck) pulls every quote and refuses ladders.
+    risk_timeout_s: float = num(0.5, 0.05, 10.0, "s without a gate write from risk")
 
     def min_cancel_on_disconnect_s(self) -> float:
         """The shortest timeout that still survives one late ping: the ping interval plus a
@@ -148,12 +151,14 @@ class PipelineProcess:
 
 # The one list of the pipeline's processes, in start order: consumers first, so no record is
 # published before its readers exist. Everything that names processes derives from it.
+# The latency path (feed -> quoter -> gateway) shares CPU 1: a wake-up on the same core is several
+# times cheaper than one across cores; risk and the recorder sit on CPU 0, off the path.
 PIPELINE = (
-    PipelineProcess("recorder", "procs.recorder:Recorder", False, Process(cpu=-1, max_sleep_us=5000.0)),
-    PipelineProcess("gateway", "procs.gateway.agent:Gateway", True, Process(cpu=0)),
-    PipelineProcess("risk", "procs.risk.agent:RiskAgent", True, Process(cpu=1)),
+    PipelineProcess("recorder", "procs.recorder:Recorder", False, Process(cpu=0, max_sleep_us=5000.0)),
+    PipelineProcess("gateway", "procs.gateway.agent:Gateway", True, Process(cpu=1)),
+    PipelineProcess("risk", "procs.risk.agent:RiskAgent", True, Process(cpu=0)),
     PipelineProcess("quoter", "procs.quoter:Quoter", True, Process(cpu=1)),
-    PipelineProcess("feed", "procs.feed:Feed", False, Process(cpu=0)),
+    PipelineProcess("feed", "procs.feed:Feed", False, Process(cpu=1)),
 )
 PROCESS_NAMES = tuple(p.name for p in PIPELINE)
 BELLED = tuple(p.name for p in PIPELINE if p.belled)

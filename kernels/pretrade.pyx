@@ -123,3 +123,21 @@ def pretrade_approve(cnp.ndarray q not None, tuple limits, double position_bid, 
         lim.amount_tick, lim.min_amount = limits
     return pretrade_check(<QuoteSet *>cnp.PyArray_DATA(q), &lim, position_bid, position_ask, mark,
                           block, reducing, open_bid, open_ask)
+
+
+def ladder_totals(cnp.ndarray q not None):
+    """(bid, ask) contracts of the first QuoteSet of ``q``: the sums of its levels, (0, 0) for a
+    PULL (what a ladder sent may add to the open orders until the exchange answers)."""
+    if cnp.PyArray_ITEMSIZE(q) != QUOTE_SIZE or not cnp.PyArray_IS_C_CONTIGUOUS(q) \
+            or cnp.PyArray_SIZE(q) < 1:
+        raise TypeError(f"q: expected a C-contiguous QuoteSet array ({QUOTE_SIZE}-byte records), "
+                        f"got {q.dtype} x {q.size}")
+    cdef const QuoteSet *r = <const QuoteSet *>cnp.PyArray_DATA(q)
+    cdef double bids = 0.0, asks = 0.0
+    cdef int i
+    if r.type == T_QUOTE_SET:
+        for i in range(r.n_bids if r.n_bids <= MM_MAX_LEVELS else MM_MAX_LEVELS):
+            bids += r.bid_amount[i]
+        for i in range(r.n_asks if r.n_asks <= MM_MAX_LEVELS else MM_MAX_LEVELS):
+            asks += r.ask_amount[i]
+    return bids, asks

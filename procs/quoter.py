@@ -2,11 +2,13 @@
 
 Every market record goes through the instrument's QuoteEngine (kernels/quote.pyx: estimators,
 AS/GLFT, ladder, fast-cancel guard, markouts, requote tolerance); our own fills from ``exec``
-feed the markouts, whose averages (and the guard's state) go to the shared state for status. A new QuoteSet (or a PULL, on stale or bad data) goes to
-the risk process on the one-to-one ``quotes`` ring and to the recorder on ``quote_log``. The
-inventory is the position the risk process keeps in the shared state, so the quoter and the
-limits agree on one number. A full ``quotes`` ring is counted and the newest set is retried on
-the next pass (older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE`` reaches
+feed the markouts, whose averages (and the guard's state) go to the shared state for status. A
+new QuoteSet (or a PULL, on stale or bad data) goes to the gateway on the one-to-one ``quotes``
+ring (it runs the pre-trade checks against what risk publishes, procs/gateway/pretrade.py) and
+its doorbell is rung at once; then to risk and the recorder on ``quote_log``. The inventory is
+the position the risk process keeps in the shared state, so the quoter and the limits agree on
+one number. A full ``quotes`` ring is counted and the newest set is retried on the next pass
+(older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE`` reaches
 it through the shared-memory parameters record (runtime/live_params.py): once per pass the
 quoter compares the record's sequence with the last it took, and when it moved hands the engines
 the new parameters, which keep their estimator state. The quoter's max_position and maker fee
@@ -62,7 +64,7 @@ class Quoter(Agent):
         self.quote_log = segments.writer(self.instance, "quote_log")
         self.state = SharedState.attach(self.instance)
         self.bells = Doorbells.attach(self.instance)
-        self.ring_risk = self.bells.bell("risk").ring
+        self.ring_gateway = self.bells.bell("gateway").ring
         self.positions = self.state.table["position"][0]   # a view: always the current value
         self.live_params = LiveParamsReader.attach(self.instance)
         self.fast_cancels = self.state.get("fast_cancels")
@@ -71,7 +73,7 @@ class Quoter(Agent):
         self.not_quoting[:len(self.engines)] = NOT_QUOTING_NO_DATA
 
     def on_close(self) -> None:
-        self.positions = self.ring_risk = self.not_quoting = None
+        self.positions = self.ring_gateway = self.not_quoting = None
         for name in ("md_ring", "trades_ring", "exec_ring", "quotes_ring", "quote_log", "state", "bells",
                      "live_params"):
             if hasattr(self, name):
@@ -125,24 +127,25 @@ class Quoter(Agent):
         self.state.set("fast_cancels", self.fast_cancels)
 
     def _publish(self, iid: int, status: int) -> None:
+        # The latency path first: the ladder to the gateway and its bell; the rest after.
         out = self.out
         self.seq += 1
         out["seq"] = self.seq
         out["created_ts_ns"] = time.monotonic_ns()
-        if out["flags"][0] & QUOTE_FLAG_FAST_CANCEL:
-            self.fast_cancels += 1
-            log.warning("%s: fast cancel: the market jumped, pulling the exposed side",
-                        self.instruments[iid].name)
-        self.quote_log.write(out)
-        if status == ENGINE_PULLED:
-            self.pulls += 1
-        self.published += 1
         if self.quotes_ring.write(out) == FULL:
             self.ring_full += 1
             self.pending[iid] = out.copy()
         else:
             self.pending.pop(iid, None)
-        self.ring_risk()
+            self.ring_gateway()
+        self.quote_log.write(out)
+        if status == ENGINE_PULLED:
+            self.pulls += 1
+        self.published += 1
+        if out["flags"][0] & QUOTE_FLAG_FAST_CANCEL:
+            self.fast_cancels += 1
+            log.warning("%s: fast cancel: the market jumped, pulling the exposed side",
+                        self.instruments[iid].name)
 
     def _note_why_not_quoting(self, iid: int, status: int) -> None:
         """``not_quoting[iid]`` for status: the pull's reason, or why a published ladder is empty."""
@@ -167,6 +170,7 @@ class Quoter(Agent):
             if self.quotes_ring.write(self.pending[iid]) == FULL:
                 return
             del self.pending[iid]
+            self.ring_gateway()
 
     def _take_params(self) -> None:
         """New parameters from shared memory to every engine (estimators keep their state)."""

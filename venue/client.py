@@ -10,6 +10,13 @@ requests out of order). Three ways to ask:
   given to ``callback(result, error)`` from ``poll``, or kept for ``reply(id)``.
 * ``poll(timeout_s)`` waits up to ``timeout_s`` for a frame, then drains what is already there
   (up to ``max_batch`` frames) and dispatches it; returns the number of frames handled.
+* ``send_encoded(rid, method, payload, callback)`` sends a request its caller already encoded
+  (the gateway's mass quotes: kernels/mass_quote.pyx) with an id from ``next_id()``.
+
+The hot paths avoid websocket-client's Python framing: text frames are built and masked by
+kernels/ws_frame.pyx and written to the socket directly (mask keys drawn from os.urandom in
+batches), and a poll that finds nothing asks the kernel (one poll(2)) instead of letting a
+non-blocking read raise through websocket-client's layers.
 
 Notifications go to the handler registered (``on(prefix, handler)``) for the longest prefix of
 their ``channel_name``; ``handler(channel, notification, frame)``. An optional ``frame_hook``
@@ -31,6 +38,8 @@ parameters are never logged (the login token is one of them).
 from __future__ import annotations
 
 import logging
+import os
+import select
 import socket
 import ssl
 import time
@@ -40,6 +49,7 @@ import orjson
 import websocket
 from websocket import ABNF
 
+from kernels.ws_frame import text_frame
 from venue.api import ThalexApi
 from venue.errors import ThalexConnectionError, ThalexError, ThalexTimeout
 from venue.frame_log import RejectLog
@@ -51,6 +61,7 @@ NotificationHandler = Callable[[str, Any, dict], None]
 
 _CONTROL = b""          # a ping/pong/binary frame was read: activity, nothing to dispatch
 _ABANDONED_KEEP = 1024  # timed-out ids remembered, so their late replies are named as such
+_MASK_KEYS = 4096       # bytes of os.urandom drawn at a time for frame mask keys (4 per frame)
 
 
 class ThalexClient(ThalexApi):
@@ -79,6 +90,8 @@ class ThalexClient(ThalexApi):
         self._handlers: dict[str, NotificationHandler] = {}
         self._routes: dict[str, NotificationHandler] = {}
         self._last_ping_s = 0.0
+        self._poller: select.poll | None = None
+        self._keys, self._key_at = b"", _MASK_KEYS
         if connect:
             self.connect()
 
@@ -95,6 +108,8 @@ class ThalexClient(ThalexApi):
                 sockopt=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),))
         except (OSError, websocket.WebSocketException) as exc:
             raise ThalexConnectionError(f"cannot connect to {self.url}: {exc}") from exc
+        self._poller = select.poll()
+        self._poller.register(self._ws.sock.fileno(), select.POLLIN)
         self._last_ping_s = self.last_receive_s = time.monotonic()
 
     @property
@@ -110,6 +125,7 @@ class ThalexClient(ThalexApi):
         for rid in list(self._pending):
             self._abandon(rid)
         ws, self._ws = self._ws, None
+        self._poller = None
         if ws is not None and answered:
             ws.shutdown()
         elif ws is not None:
@@ -154,6 +170,18 @@ class ThalexClient(ThalexApi):
         self._pending[rid] = (method, callback)
         self._write(frame, ABNF.OPCODE_TEXT)
         return rid
+
+    def next_id(self) -> int:
+        """A fresh request id, for a request the caller encodes itself (``send_encoded``)."""
+        rid = self._next_id
+        self._next_id = rid + 1
+        return rid
+
+    def send_encoded(self, rid: int, method: str, payload: bytes, callback: ReplyCallback | None = None) -> None:
+        """Send a request already encoded: ``payload`` is its JSON (bytes) carrying ``"id": rid``
+        from ``next_id()``; the reply goes to ``callback`` or ``reply(rid)`` as for ``send``."""
+        self._pending[rid] = (method, callback)
+        self._write(payload, ABNF.OPCODE_TEXT)
 
     def call(self, method: str, params: dict | None = None, timeout_s: float | None = None) -> Any:
         """Send and wait for the reply's ``result``; notifications meanwhile are dispatched."""
@@ -216,6 +244,8 @@ class ThalexClient(ThalexApi):
         ws = self._ws
         if ws is None:
             raise ThalexConnectionError(f"{self.url}: not connected")
+        if timeout_s <= 0 and not self._readable(ws):
+            return None
         ws.sock.settimeout(timeout_s if timeout_s > 0 else 0.0)
         try:
             opcode, frame = ws.recv_data_frame(control_frame=True)
@@ -245,15 +275,58 @@ class ThalexClient(ThalexApi):
             self.rejects.reject("binary_frame", None, f"{len(frame.data)} bytes")
         return _CONTROL
 
+    def _readable(self, ws) -> bool:
+        """Is there anything to read now: bytes websocket-client kept from a partial frame, bytes
+        decrypted and waiting in TLS, or bytes on the socket (one poll(2), no exception)."""
+        buffered = getattr(getattr(ws, "frame_buffer", None), "recv_buffer", None)
+        if buffered is None or any(buffered):
+            return True
+        sock = ws.sock
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        return bool(self._poller.poll(0))
+
+    def _mask_key(self) -> bytes:
+        at = self._key_at
+        if at >= _MASK_KEYS:
+            self._keys, at = os.urandom(_MASK_KEYS), 0
+        self._key_at = at + 4
+        return self._keys[at:at + 4]
+
     def _write(self, data: bytes, opcode: int) -> None:
         ws = self._ws
         if ws is None:
             raise ThalexConnectionError(f"{self.url}: not connected")
         try:
-            ws.send(data, opcode)
+            if opcode != ABNF.OPCODE_TEXT:
+                ws.send(data, opcode)
+                return
+            frame = text_frame(data, self._mask_key())
+            sock = ws.sock
+            try:
+                sent = sock.send(frame)
+            except (BlockingIOError, ssl.SSLWantWriteError):
+                sent = 0
+            if sent < len(frame):
+                self._send_rest(sock, frame, sent)
         except (OSError, websocket.WebSocketException) as exc:
             self.close()
             raise ThalexConnectionError(f"{self.url}: send failed: {exc}") from exc
+
+    def _send_rest(self, sock, frame: bytes, sent: int) -> None:
+        """The socket took part of ``frame`` (it is non-blocking between polls): wait for room,
+        at most ``timeout_s`` in all."""
+        deadline = time.monotonic() + self.timeout_s
+        view = memoryview(frame)
+        while sent < len(frame):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{len(frame) - sent} bytes not sent within {self.timeout_s}s")
+            select.select([], [sock], [], left)
+            try:
+                sent += sock.send(view[sent:])
+            except (BlockingIOError, ssl.SSLWantWriteError):
+                continue
 
     def _dispatch(self, data: bytes) -> None:
         hook = self.frame_hook

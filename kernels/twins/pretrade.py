@@ -58,3 +58,15 @@ def pretrade_approve(q, limits, position_bid, position_ask, mark, block=0, reduc
         q[count] = kept
     q["reason"] |= reason
     return reason
+
+
+def ladder_totals(q):
+    r = q[0]
+    if r["type"] != R.QUOTE_SET:
+        return 0.0, 0.0
+    bids = asks = 0.0
+    for a in r["bid_amount"][:min(int(r["n_bids"]), R.MAX_LEVELS)].tolist():
+        bids += a
+    for a in r["ask_amount"][:min(int(r["n_asks"]), R.MAX_LEVELS)].tolist():
+        asks += a
+    return bids, asks

@@ -21,6 +21,8 @@ class OpenOrders:
         self.n_instruments, self.state = n_instruments, state
         self.live: dict[int, tuple[int, int, float]] = {}
         self.inflight: dict[int, tuple[float, float]] = {}
+        self.bid = [0.0] * n_instruments    # the sums ``publish`` wrote last (contracts)
+        self.ask = [0.0] * n_instruments
 
     def on_exec(self, e) -> None:
         """Follow one EXEC record decoded from session.orders."""
@@ -50,6 +52,7 @@ class OpenOrders:
         for iid, (b, a) in self.inflight.items():
             bid[iid] += b
             ask[iid] += a
+        self.bid, self.ask = bid, ask
         s = self.state.table
         s["open_bid"][0][:len(bid)] = bid
         s["open_ask"][0][:len(ask)] = ask

@@ -1,13 +1,18 @@
-"""The risk process: every ladder passes here on its way to the gateway.
+"""The risk process: the books, the limits and the trading state, off the latency path.
 
-Reads ``quotes`` (one-to-one from the quoter), ``exec`` (fills, the trade history's fee reports
-and reconciled positions, with a strict reader: a missed execution would corrupt the position, so
-a lap halts quoting until the gateway reconciles) and ``md`` (marks, funding). Keeps FIFO
-positions and P&L (position.py, persisted by journal.py), the trading state with its reason
-(trading_state.py), the exits (exits.py: flatten, take-profit, stop-loss), and acts on the
-operator's commands posted in the shared state (halt, resume, flatten, kill). Each ladder is
-checked by limits.approve and forwarded on ``orders``; a full ring keeps the newest record per
-instrument (and every exit) until there is room.
+Ladders go from the quoter to the gateway directly; the gateway checks each against what risk
+publishes in the gate (shm/gate.py, written by gate_publisher.py: limits, positions booked
+through an exec sequence, marks, the trading state, a heartbeat), so a dead or stuck risk process
+stops quoting within gateway.risk_timeout_s. Reads ``exec`` (fills, the trade history's fee
+reports and reconciled positions, with a strict reader: a missed execution would corrupt the
+position, so a lap halts quoting until the gateway reconciles), ``md`` (marks, funding) and
+``quote_log`` (every ladder the quoter published: counted, and what the pre-trade checks would
+trim at the booked position is counted as ``denied``). Keeps FIFO positions and P&L
+(position.py, persisted by journal.py), the trading state with its reason (trading_state.py),
+the exits (exits.py: flatten, take-profit, stop-loss), and acts on the operator's commands posted
+in the shared state (halt, resume, flatten, kill). Exits and the pulls on entering HALTED go to
+the gateway on ``orders``; a full ring keeps the newest record per instrument (and every exit)
+until there is room.
 
 Counters: ``malformed`` counts input records this process cannot use (an unknown instrument id,
 a fill the book refuses, a position that is not a number); ``duplicates`` counts fills reported
@@ -25,11 +30,13 @@ import numpy as np
 from runtime import segments
 from runtime.agent import Agent
 from procs.risk.exits import Exits
+from procs.risk.gate_publisher import GatePublisher
 from procs.risk.journal import Journal
 from procs.risk.limits import Limits, approve
 from procs.risk.position import PositionBook
 from procs.risk.trading_state import REASON_CODES, TradingState  # noqa: F401  (REASON_CODES: API)
 from runtime.settings import config_of, instruments_of
+from shm import gate
 from shm import records as R
 from shm.doorbell import Doorbells
 from shm.errors import RingLappedError
@@ -58,7 +65,8 @@ class RiskAgent(Agent):
         self.ex = np.zeros(64, R.EXEC_DTYPE)
         self.pending = {}          # instrument id -> approved set waiting for room on ``orders``
         self.seen = {}             # command name -> last request seq handled
-        self.denied = self.lapped = self.ring_full = self.malformed = 0
+        self.denied = self.lapped = self.ring_full = self.malformed = self.ladders = 0
+        self.gate: GatePublisher | None = None
 
     @classmethod
     def from_settings(cls, settings: dict) -> "RiskAgent":
@@ -66,7 +74,8 @@ class RiskAgent(Agent):
         return cls(settings["instance"], instruments_of(settings), config_of(settings).risk, run_dir)
 
     def on_start(self) -> None:
-        self.quotes = segments.reader(self.instance, "quotes")
+        self.quote_log = segments.reader(self.instance, "quote_log")
+        self.gate = GatePublisher(gate.attach(self.instance), self.instruments, self.conf)
         self.orders = segments.writer(self.instance, "orders")
         self.exec = segments.reader(self.instance, "exec", strict=True)
         self.md_ring = segments.reader(self.instance, "md")
@@ -101,38 +110,48 @@ class RiskAgent(Agent):
     def on_close(self) -> None:
         self.journal.save(self._journal_data, force=True)
         self.open_bid = self.open_ask = self.ring_gateway = None
-        for name in ("quotes", "orders", "exec", "md_ring", "state", "bells"):
+        for name in ("quote_log", "orders", "exec", "md_ring", "state", "bells"):
             if hasattr(self, name):
                 getattr(self, name).close()
+        if self.gate is not None:
+            self.gate.record.close()
 
     # ---- the pass ------------------------------------------------------------------------
     def do_work(self) -> int:
-        # Fills first (the limits need the newest position), then the latency path: ladders
-        # through the checks; marks, commands and P&L stops after.
+        # Fills first (the gate's positions), then the ladders seen, marks, commands and P&L
+        # stops; the gate last, with everything this pass changed.
+        t = self.trading
+        state = t.state
         work = self._drain_exec()
         if self.pending:
             self._flush_pending()
-        q, t = self.q, self.trading
-        while self.quotes.read_into(q):
-            work += 1
-            iid = int(q["instrument_id"][0])
-            if iid >= len(self.instruments):
-                self.malformed += 1
-                continue
-            added = approve(q, self.book.position[iid], self.marks[iid], self.limits[iid],
-                            t.halted, t.paused, t.reducing, float(self.open_bid[iid]),
-                            float(self.open_ask[iid]))
-            if added:
-                self.denied += 1
-            self._send(iid, q)
+        work += self._audit_ladders()
         work += self._drain_md() + self._commands()
         if not t.halted and t.evaluate(self.book.equity(self.marks), self.book.position,
                                        time.strftime("%Y-%m-%d", time.gmtime())):
             self.journal.dirty = True     # a new day: its opening equity is worth saving
         if self.exits.enabled:
             self.exits.update(self.book, self.marks, t.halted)
+        self.gate.publish(time.monotonic_ns(), work > 0 or t.state != state, int(self.exec.cursor),
+                          t.state, self.book.position, self.marks)
         self.journal.save(self._journal_data)
         return work
+
+    def _audit_ladders(self) -> int:
+        """Every ladder the quoter published (``quote_log``): counted, and checked against the
+        booked position as the gateway checks it (``denied``: the checks would trim it)."""
+        n, q, t = 0, self.q, self.trading
+        while self.quote_log.read_into(q):
+            n += 1
+            iid = int(q["instrument_id"][0])
+            if iid >= len(self.instruments):
+                self.malformed += 1
+                continue
+            if approve(q, self.book.position[iid], self.marks[iid], self.limits[iid], t.halted,
+                       t.paused, t.reducing, float(self.open_bid[iid]), float(self.open_ask[iid])):
+                self.denied += 1
+        self.ladders += n
+        return n
 
     def _journal_data(self) -> dict:
         t = self.trading

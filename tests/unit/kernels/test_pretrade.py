@@ -118,3 +118,11 @@ def test_compiled_and_twin_give_the_same_record(C, P):
 def test_a_record_array_of_the_wrong_kind_is_refused_by_name(C):
     with pytest.raises(TypeError, match="QuoteSet"):
         C.pretrade_approve(np.zeros(1, R.MD_DTYPE), LIMITS, 0.0, 0.0, MARK)
+
+
+def test_ladder_totals_sum_the_levels_of_a_set_and_nothing_of_a_pull(K):
+    q = ladder(amount=0.003)
+    q["bid_amount"][0][3] = 5.0            # beyond n_bids: not counted
+    assert K.ladder_totals(q) == pytest.approx((0.009, 0.009))
+    q["type"] = R.QUOTE_PULL
+    assert K.ladder_totals(q) == (0.0, 0.0)

@@ -87,3 +87,18 @@ def wait_until(predicate, timeout_s: float = 10.0, step=None, what: str = "condi
         if step is None:
             time.sleep(0.01)
     raise AssertionError(f"{what} not reached within {timeout_s}s")
+
+
+def open_gate(segs, position=0.0, mark=MARK, state=0, block=0, exec_booked=0, conf=None, heartbeat_ns=None):
+    """Write the risk gate (shm/gate.py) as risk would: BTC's limits (``conf``, the [risk]
+    defaults), ``position`` booked through ``exec_booked``, ``mark``, ``state``, a fresh heartbeat."""
+    from shm.gate import GATE_DTYPE
+    conf = conf or risk_conf()
+    g = np.zeros(1, GATE_DTYPE)
+    g["heartbeat_ns"] = time.monotonic_ns() if heartbeat_ns is None else heartbeat_ns
+    g["exec_booked"], g["trading_state"], g["block"], g["n_instruments"] = exec_booked, state, block, 1
+    g["max_position"], g["max_notional"] = conf.max_position, conf.max_notional
+    g["max_order_size"], g["price_band_bps"] = conf.max_order_size, conf.price_band_bps
+    g["position"][0][0], g["mark"][0][0] = position, mark
+    g["amount_tick"][0][0], g["min_amount"][0][0] = BTC.amount_tick, BTC.min_amount
+    segs["gate"].write(g)

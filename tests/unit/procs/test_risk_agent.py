@@ -1,11 +1,15 @@
-"""The risk agent over real rings in a temporary segment: ladders in -> approved or trimmed ladders
-out, fills in -> positions and P&L in the shared state, commands -> trading state and pulls,
-duplicates counted apart from malformed input, a restart continuing from the journal."""
+"""The risk agent over real rings in a temporary segment: fills in -> positions and P&L in the shared
+state and in the gate the gateway checks ladders against (with the exec sequence booked and a
+heartbeat), every ladder seen on quote_log, commands -> trading state and pulls, duplicates
+counted apart from malformed input, a restart continuing from the journal."""
+import time
+
 import numpy as np
 import pytest
 
 from procs.risk.agent import RiskAgent
 from shm import records as R
+from shm.gate import GATE_DTYPE, HEARTBEAT_NS
 from shm.state import ACTIVE, HALTED
 
 from agent_kit import BTC, MARK, drain, execution, ladder, many, risk_conf, ticker
@@ -28,23 +32,28 @@ def orders_out(segs):
     return drain(segs["orders"], R.QUOTE_DTYPE)
 
 
-def test_a_ladder_within_the_limits_goes_out_on_orders_unchanged(segs, risk):
-    segs["quotes"].write(ladder(bids=[99_990.0, 99_980.0], asks=[100_010.0], amount=0.01))
-    assert risk.do_work() >= 1
-    (q,) = orders_out(segs)
-    assert q["type"] == R.QUOTE_SET and q["reason"] == 0
-    assert (q["n_bids"], q["n_asks"]) == (2, 1)
-    assert list(q["bid_amount"][:2]) == [0.01, 0.01] and q["ask_price"][0] == 100_010.0
+def gate(segs):
+    g = np.zeros(1, GATE_DTYPE)
+    assert segs["gate"].read_into(g), "risk wrote no whole gate"
+    return g[0]
 
 
-def test_a_ladder_beyond_max_order_size_and_max_position_comes_out_trimmed(segs, risk):
-    segs["quotes"].write(ladder(bids=[99_990.0, 99_980.0, 99_970.0, 99_960.0], asks=[100_010.0], amount=0.03))
-    risk.do_work()
-    (q,) = orders_out(segs)
-    assert q["reason"] & R.RISK_TRIM_ORDER_SIZE and q["reason"] & R.RISK_TRIM_POSITION
-    bids = np.round(q["bid_amount"][:q["n_bids"]], 9)
-    assert list(bids) == [0.02, 0.02, 0.01] and sum(bids) <= CONF.max_position + 1e-12
-    assert risk.denied == 1
+def test_the_gate_carries_the_limits_the_mark_and_a_fresh_heartbeat(segs, risk):
+    g = gate(segs)
+    assert (g["max_position"], g["max_order_size"], g["n_instruments"]) == (0.05, 0.02, 1)
+    assert (g["amount_tick"][0], g["min_amount"][0], g["mark"][0]) == (BTC.amount_tick, BTC.min_amount, MARK)
+    first = int(g["heartbeat_ns"])
+    time.sleep(HEARTBEAT_NS / 1e9 * 1.5)
+    risk.do_work()                                          # nothing new: the heartbeat is written anyway
+    assert int(gate(segs)["heartbeat_ns"]) > first
+
+
+def test_every_ladder_on_quote_log_is_seen_and_what_the_checks_would_trim_is_counted(segs, risk):
+    segs["quote_log"].write(ladder(bids=[99_990.0, 99_980.0], asks=[100_010.0], amount=0.01))
+    segs["quote_log"].write(ladder(bids=[99_990.0, 99_980.0, 99_970.0, 99_960.0], asks=[100_010.0], amount=0.03))
+    assert risk.do_work() >= 2
+    assert (risk.ladders, risk.denied) == (2, 1)
+    assert len(orders_out(segs)) == 0                       # ladders go quoter -> gateway, not through risk
 
 
 def test_a_fill_on_exec_becomes_the_position_and_the_pnl_in_the_shared_state(segs, risk):
@@ -57,12 +66,12 @@ def test_a_fill_on_exec_becomes_the_position_and_the_pnl_in_the_shared_state(seg
     assert s["equity"] == pytest.approx(0.02 * 10.0 - 0.1)
 
 
-def test_the_position_counts_against_the_next_ladder(segs, risk):
+def test_the_gate_carries_the_position_with_the_exec_sequence_it_was_booked_through(segs, risk):
+    segs["exec"].write(execution(R.EXEC_ACK))
     segs["exec"].write(execution(R.EXEC_FILL, side=1, amount=0.04, trade_id=8))
-    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0], amount=0.02))
     risk.do_work()
-    (q,) = orders_out(segs)
-    assert q["bid_amount"][0] == pytest.approx(0.01) and q["ask_amount"][0] == pytest.approx(0.02)
+    g = gate(segs)
+    assert g["position"][0] == pytest.approx(0.04) and int(g["exec_booked"]) == int(segs["exec"].tail)
 
 
 def test_a_trade_reported_twice_is_booked_once_and_counted_as_a_duplicate_not_as_malformed(segs, risk):
@@ -80,7 +89,7 @@ def test_input_risk_cannot_use_is_counted_as_malformed_and_books_nothing(segs, r
     segs["exec"].write(execution(R.EXEC_FILL, amount=0.01, trade_id=10, iid=5))        # no instrument 5
     segs["exec"].write(execution(R.EXEC_FILL, amount=-0.01, trade_id=11))              # negative amount
     segs["exec"].write(execution(R.EXEC_POSITION, position=np.nan))                    # not a number
-    segs["quotes"].write(ladder(bids=[99_990.0], iid=5))
+    segs["quote_log"].write(ladder(bids=[99_990.0], iid=5))
     risk.do_work()
     slot = segs["counters"].register(2, "risk")
     risk.report(slot)
@@ -96,29 +105,18 @@ def test_the_exchanges_position_is_adopted_and_the_mismatch_counted_as_an_error(
     assert risk.book.position[0] == pytest.approx(0.03) and slot.get("errors") == 1
 
 
-def test_a_halt_command_pulls_every_instrument_and_later_ladders_go_out_as_pulls(segs, risk):
+def test_a_halt_command_pulls_every_instrument_and_blocks_quoting_in_the_gate(segs, risk):
     risk.state.bump("halt_request_seq")
     risk.do_work()
     (pull,) = orders_out(segs)
     assert pull["type"] == R.QUOTE_PULL and pull["reason"] & R.RISK_HALTED
     s = risk.state.snapshot()
     assert (s["trading_state"], s["reason_text"]) == (HALTED, "operator halt")
-    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
-    risk.do_work()
-    (q,) = orders_out(segs)
-    assert q["type"] == R.QUOTE_PULL and (q["n_bids"], q["n_asks"]) == (0, 0)
+    g = gate(segs)
+    assert (g["trading_state"], g["block"]) == (HALTED, R.RISK_HALTED)
     risk.state.bump("resume_request_seq")
     risk.do_work()
-    assert risk.state.get("trading_state") == ACTIVE
-
-
-def test_pause_turns_ladders_into_pulls_without_changing_the_trading_state(segs, risk):
-    risk.state.set("paused", 1)
-    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
-    risk.do_work()
-    (q,) = orders_out(segs)
-    assert q["type"] == R.QUOTE_PULL and q["reason"] & R.RISK_PAUSED
-    assert risk.state.get("trading_state") == ACTIVE
+    assert risk.state.get("trading_state") == ACTIVE and gate(segs)["block"] == 0
 
 
 def test_flatten_halts_and_sends_a_reduce_only_close_of_the_position(segs, risk):
@@ -140,23 +138,6 @@ def test_missed_executions_halt_until_the_gateway_reconciles(segs, risk):
     assert risk.lapped == 1
     s = risk.state.snapshot()
     assert (s["trading_state"], s["reason_text"]) == (HALTED, "missed executions")
-
-
-def test_a_full_orders_ring_keeps_the_newest_ladder_and_sends_it_when_there_is_room(segs, risk):
-    capacity = segs["orders"].capacity
-    for _ in range(capacity):                  # nobody drains ``orders``: risk fills it
-        assert segs["quotes"].write(ladder(bids=[99_990.0])) == 0
-    risk.do_work()
-    assert risk.ring_full == 0 and segs["orders"].depth == capacity
-    segs["quotes"].write(ladder(bids=[99_980.0]))
-    segs["quotes"].write(ladder(bids=[99_970.0]))
-    risk.do_work()
-    assert risk.ring_full == 1 and risk.pending[0]["bid_price"][0][0] == 99_970.0
-    first = orders_out(segs)
-    assert len(first) == capacity and all(r["bid_price"][0] == 99_990.0 for r in first)
-    risk.do_work()
-    (newest,) = orders_out(segs)
-    assert newest["bid_price"][0] == 99_970.0 and not risk.pending
 
 
 def test_a_restarted_risk_agent_continues_from_its_journal(segs, instance, tmp_path, risk):

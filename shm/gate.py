@@ -1,0 +1,90 @@
+"""The risk gate: what the gateway checks every ladder against, published by the risk process.
+
+Ladders go from the quoter to the gateway directly; the gateway runs the pre-trade kernel
+(kernels/pretrade.pyx) on each against this record, so the books and the trading state stay with
+risk and off the latency path. One seqlocked record (shm/seqlock.pyx) in segment
+``mm.<instance>.gate``: the supervisor creates it, risk is its one writer and replaces it whole
+after every pass that changed a figure and at least every ``HEARTBEAT_NS``; the gateway copies it
+when its sequence moved (a torn copy is retried next pass).
+
+    heartbeat_ns    time.monotonic_ns() of risk's last write. Older than gateway.risk_timeout_s:
+                    risk is dead or stuck, and the gateway pulls every quote and refuses ladders
+    exec_booked     risk's cursor on ``exec``: every execution record below this sequence is booked
+                    into ``position`` (the gateway adds the fills it wrote since: gateway/pretrade.py)
+    trading_state   ACTIVE / REDUCING / HALTED (shm.state)
+    block           RISK_* bits (shm.records) that deny quoting: RISK_HALTED while HALTED; 0 = none
+    n_instruments   how many of the per-instrument slots are used
+    max_position, max_notional, max_order_size, price_band_bps    the [risk] limits
+    position[i]     contracts booked; mark[i] USD (0 = none yet); amount_tick[i], min_amount[i]
+
+Sequence 0 means risk never wrote it: the gateway quotes nothing until it has.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from shm.records import describe
+from shm.seqlock import SeqlockRecord
+from shm.segment import segment_name
+from shm.state import MAX_INSTRUMENTS
+
+SEGMENT = "gate"
+HEARTBEAT_NS = 20_000_000    # risk writes at least this often (ns), changed or not
+
+GATE_DTYPE = describe("RiskGate", [
+    ("heartbeat_ns", "<i8"), ("exec_booked", "<u8"),
+    ("trading_state", "<u4"), ("block", "<u4"), ("n_instruments", "<u4"), ("_pad0", "<u4"),
+    ("max_position", "<f8"), ("max_notional", "<f8"), ("max_order_size", "<f8"), ("price_band_bps", "<f8"),
+    ("position", f"({MAX_INSTRUMENTS},)<f8"), ("mark", f"({MAX_INSTRUMENTS},)<f8"),
+    ("amount_tick", f"({MAX_INSTRUMENTS},)<f8"), ("min_amount", f"({MAX_INSTRUMENTS},)<f8"),
+], 384)
+
+
+def create(instance: str) -> SeqlockRecord:
+    """The segment, owned by the caller (the supervisor)."""
+    return SeqlockRecord.create(segment_name(instance, SEGMENT), GATE_DTYPE)
+
+
+def attach(instance: str) -> SeqlockRecord:
+    return SeqlockRecord.attach(segment_name(instance, SEGMENT), GATE_DTYPE)
+
+
+class GateView:
+    """The gateway's copy of the gate, as plain Python numbers (read once per write, not per
+    ladder). ``refresh()`` once per pass; ``seq`` 0 until a whole copy was taken."""
+
+    def __init__(self, record: SeqlockRecord):
+        self.record = record
+        self._buf = np.zeros(1, GATE_DTYPE)
+        self.seq = 0
+        self.torn = 0
+        self.heartbeat_ns = 0
+        self.exec_booked = 0
+        self.trading_state = self.block = 0
+        self.limits: tuple = ()
+        self.position: list[float] = []
+        self.mark: list[float] = []
+        self.ticks: list[tuple[float, float]] = []
+
+    def refresh(self) -> bool:
+        """Take the newest record if risk wrote since the last one; True when a new one was taken."""
+        if self.record.sequence == self.seq:
+            return False
+        seq = self.record.read_into(self._buf)
+        if seq == 0:          # a write under way: next pass
+            self.torn += 1
+            return False
+        self.seq = seq
+        r = self._buf[0]
+        n = int(r["n_instruments"])
+        self.heartbeat_ns, self.exec_booked = int(r["heartbeat_ns"]), int(r["exec_booked"])
+        self.trading_state, self.block = int(r["trading_state"]), int(r["block"])
+        self.limits = (float(r["max_position"]), float(r["max_notional"]), float(r["max_order_size"]),
+                       float(r["price_band_bps"]))
+        self.position = r["position"][:n].tolist()
+        self.mark = r["mark"][:n].tolist()
+        self.ticks = list(zip(r["amount_tick"][:n].tolist(), r["min_amount"][:n].tolist()))
+        return True
+
+    def close(self) -> None:
+        self.record.close()
