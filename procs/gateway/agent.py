@@ -50,6 +50,7 @@ from shm.state import SharedState
 log = logging.getLogger("gateway")
 FIRST_CLIENT_ORDER_ID = 1001
 HOPS_EVERY_NS = 500_000_000   # per-hop percentiles into shm/latency.py this often
+POLL_FRAMES = 8               # frames read per pass: a burst of fills never holds a ladder back long
 
 
 class Gateway(Agent):
@@ -146,7 +147,7 @@ class Gateway(Agent):
                 self.exits.send_ready(session.client, now)
                 self.quoting.send_ready(session.client, now)
             work += self._commands()
-            work += session.client.poll(0.0)
+            work += session.client.poll(0.0, POLL_FRAMES)
             if session.mmp.due:
                 session.refill_mmp()
         except ThalexConnectionError as exc:
