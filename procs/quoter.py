@@ -5,7 +5,7 @@ AS/GLFT, ladder, fast-cancel guard, markouts, requote tolerance); our own fills 
 feed the markouts, whose averages (and the guard's state) go to the shared state for status. A
 new QuoteSet (or a PULL, on stale or bad data) goes to the gateway on the one-to-one ``quotes``
 ring (it runs the pre-trade checks against what risk publishes, procs/gateway/pretrade.py) and
-its doorbell is rung at once; then to risk and the recorder on ``quote_log``. The inventory is
+its doorbell is rung at once (and the core handed over when they share one); then to risk and the recorder on ``quote_log``. The inventory is
 the position the risk process keeps in the shared state, so the quoter and the limits agree on
 one number. A full ``quotes`` ring is counted and the newest set is retried on the next pass
 (older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE`` reaches
@@ -24,6 +24,7 @@ import numpy as np
 from kernels.quote import ENGINE_PULLED, QuoteEngine
 from runtime import segments
 from runtime.agent import Agent
+from runtime.handoff import handoff, shares_core
 from runtime.live_params import LiveParamsReader
 from runtime.settings import config_of, instruments_of
 from shm.doorbell import Doorbells
@@ -49,12 +50,16 @@ class Quoter(Agent):
         self.next_status_ns = 0
         self.out = np.zeros(1, QUOTE_DTYPE)
         self.pending = {}          # instrument id -> QuoteSet not yet accepted by a full ring
+        self.deferred_logs: list[tuple] = []   # (level, format, args) for the next idle pass
         self.seq = 0
+        self.same_core = False     # with the gateway: hand it the core when ringing (runtime/handoff.py)
         self.published = self.pulls = self.ring_full = self.lapped = 0
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Quoter":
-        return cls(settings["instance"], instruments_of(settings), config_of(settings).quoter)
+        quoter = cls(settings["instance"], instruments_of(settings), config_of(settings).quoter)
+        quoter.same_core = shares_core(settings, "quoter", "gateway")
+        return quoter
 
     def on_start(self) -> None:
         self.md_ring = segments.reader(self.instance, "md")
@@ -64,7 +69,7 @@ class Quoter(Agent):
         self.quote_log = segments.writer(self.instance, "quote_log")
         self.state = SharedState.attach(self.instance)
         self.bells = Doorbells.attach(self.instance)
-        self.ring_gateway = self.bells.bell("gateway").ring
+        self.ring_gateway = handoff(self.bells.bell("gateway").ring, self.same_core)
         self.positions = self.state.table["position"][0]   # a view: always the current value
         self.live_params = LiveParamsReader.attach(self.instance)
         self.fast_cancels = self.state.get("fast_cancels")
@@ -73,6 +78,9 @@ class Quoter(Agent):
         self.not_quoting[:len(self.engines)] = NOT_QUOTING_NO_DATA
 
     def on_close(self) -> None:
+        for level, fmt, args in self.deferred_logs:
+            log.log(level, fmt, *args)
+        self.deferred_logs.clear()
         self.positions = self.ring_gateway = self.not_quoting = None
         for name in ("md_ring", "trades_ring", "exec_ring", "quotes_ring", "quote_log", "state", "bells",
                      "live_params"):
@@ -111,6 +119,10 @@ class Quoter(Agent):
         if self.live_params.changed():      # one atomic load a pass; between batches, never mid-batch
             self._take_params()
         if work == 0:
+            if self.deferred_logs:
+                for level, fmt, args in self.deferred_logs:
+                    log.log(level, fmt, *args)
+                self.deferred_logs.clear()
             now = time.monotonic_ns()
             if now >= self.next_status_ns:
                 self._publish_status()
@@ -144,7 +156,7 @@ class Quoter(Agent):
         self.published += 1
         if out["flags"][0] & QUOTE_FLAG_FAST_CANCEL:
             self.fast_cancels += 1
-            log.warning("%s: fast cancel: the market jumped, pulling the exposed side",
+            self._later(logging.WARNING, "%s: fast cancel: the market jumped, pulling the exposed side",
                         self.instruments[iid].name)
 
     def _note_why_not_quoting(self, iid: int, status: int) -> None:
@@ -159,11 +171,17 @@ class Quoter(Agent):
             why = NOT_QUOTING_GUARD if guard is not None and guard.state == GUARD_PULL_BOTH else NOT_QUOTING_EMPTY_LADDER
         if why != self.not_quoting[iid]:
             if why:
-                log.warning("%s: not quoting: %s", self.instruments[iid].name, NOT_QUOTING_NAMES.get(why, why))
+                self._later(logging.WARNING, "%s: not quoting: %s", self.instruments[iid].name,
+                            NOT_QUOTING_NAMES.get(why, why))
             else:
-                log.info("%s: quoting (was: %s)", self.instruments[iid].name,
-                         NOT_QUOTING_NAMES.get(int(self.not_quoting[iid]), self.not_quoting[iid]))
+                self._later(logging.INFO, "%s: quoting (was: %s)", self.instruments[iid].name,
+                            NOT_QUOTING_NAMES.get(int(self.not_quoting[iid]), self.not_quoting[iid]))
             self.not_quoting[iid] = why
+
+    def _later(self, level: int, fmt: str, *args) -> None:
+        """A log line written on the next pass with nothing to do: formatting and writing it
+        (~0.1-0.2 ms on a busy core) would otherwise hold the core the gateway needs to send."""
+        self.deferred_logs.append((level, fmt, args))
 
     def _retry_pending(self) -> None:
         for iid in list(self.pending):

@@ -50,7 +50,7 @@ from shm.state import SharedState
 log = logging.getLogger("gateway")
 FIRST_CLIENT_ORDER_ID = 1001
 HOPS_EVERY_NS = 500_000_000   # per-hop percentiles into shm/latency.py this often
-POLL_FRAMES = 8               # frames read per pass: a burst of fills never holds a ladder back long
+POLL_FRAMES = 1               # frames read per pass: a burst of fills never holds a ladder back
 
 
 class Gateway(Agent):
@@ -86,7 +86,9 @@ class Gateway(Agent):
         self.latency = HopLatency.attach(self.instance)
         self.state = SharedState.attach(self.instance)
         self.bells = Doorbells.attach(self.instance)
-        self.listeners = [self.bells.bell("risk").ring, self.bells.bell("quoter").ring]
+        # Risk books every execution at once; the quoter (markouts only) reads them on its next
+        # pass: ringing it on every fill of a burst would take the core from the ladders it sends.
+        self.listeners = [self.bells.bell("risk").ring]
         s = self.state.snapshot()
         for name in ("kill", "cancel"):
             self.seen[name] = s[f"{name}_request_seq"]
@@ -207,12 +209,13 @@ class Gateway(Agent):
         return work
 
     def report(self, counters) -> None:
-        now = time.monotonic_ns()
-        if now >= self.next_hops_ns:
-            self.next_hops_ns = now + HOPS_EVERY_NS
-            self.latency.publish("ladder", np.asarray(self.quoting.hops, dtype=np.int64).reshape(-1, 5))
-            self.latency.publish("fast", np.asarray(self.quoting.fast_hops, dtype=np.int64).reshape(-1, 5))
         counters.set("errors", self.executions.rejects)
+        now = time.monotonic_ns()
+        if now < self.next_hops_ns:
+            return       # percentiles twice a second: sorting 1000 samples is not free on a busy core
+        self.next_hops_ns = now + HOPS_EVERY_NS
+        self.latency.publish("ladder", np.asarray(self.quoting.hops, dtype=np.int64).reshape(-1, 5))
+        self.latency.publish("fast", np.asarray(self.quoting.fast_hops, dtype=np.int64).reshape(-1, 5))
         s = self.state
         for name, samples in (("send", self.quoting.send_lat), ("fast_send", self.quoting.fast_lat)):
             if samples:

@@ -9,7 +9,7 @@
   (session.py, MmpRefills).
 - refused orders and quotes (``reject``): an EXEC_REJECT record carrying the error code; a
   throttled answer (code 4) starts the rate limiter's cooldown.
-Every write rings the bells of risk and the quoter.
+Every write rings the listeners' bells (the gateway passes risk's: the quoter reads fills on its next pass).
 """
 from __future__ import annotations
 

@@ -89,7 +89,8 @@ class PreTrade:
     def refresh(self, now_ns: int) -> int:
         """Once per pass: take the newest gate; returns the RISK_* bits that block quoting now."""
         g = self.gate
-        if g.refresh():
+        if g.refresh() and g.limits_changed:
+            g.limits_changed = False
             self.limits = [g.limits + ticks for ticks in g.ticks]
         block = g.block
         if g.seq == 0 or now_ns - g.heartbeat_ns > self.timeout_ns:

@@ -78,8 +78,16 @@ class Quoting:
         self.desired[iid] = q.copy()
 
     def want_ladder(self, iid: int, q: np.ndarray) -> None:
-        """The quoter's newest ladder (or PULL) of instrument ``iid``; a copy is kept."""
-        self.desired[iid] = self.latest[iid] = q.copy()
+        """The quoter's newest ladder (or PULL) of instrument ``iid``; a copy is kept. A fast
+        cancel not sent yet stays one: the ladder replacing it keeps its flag and its stamps, so
+        the pull is counted (and timed) from the market record that triggered it."""
+        new = q.copy()
+        old = self.desired.get(iid)
+        if old is not None and old["flags"][0] & R.QUOTE_FLAG_FAST_CANCEL and old is self.latest.get(iid):
+            new["flags"] |= R.QUOTE_FLAG_FAST_CANCEL
+            for stamp in ("md_receive_ts_ns", "md_publish_ts_ns", "created_ts_ns"):
+                new[stamp] = old[stamp]
+        self.desired[iid] = self.latest[iid] = new
 
     def blocked(self, block: int) -> None:
         """Quoting was just blocked (``block``: RISK_* bits): pull every instrument we quoted."""
