@@ -17,7 +17,7 @@ All three run for the whole measurement, but only one exchange publishes market 
 shared machine whose load comes and goes, each figure then comes from the same stretches of time
 as the others, not from a different minute.
 
-Then the fast cancel: our exchange is made to jump a few times; the gateway measures, for every
+Then the fast cancel: our exchange is made to jump JUMPS times; the gateway measures, for every
 ladder it sends, the time from the market record's arrival in the feed to the message leaving,
 and reports fast cancels apart from ordinary ladders (the baseline of that row, same run). The
 per-hop rows split ours (shm/latency.py): feed (decode, checks), quoter (wake-up, model),
@@ -45,6 +45,7 @@ FLOOR = "floor: receive ticker, send prebuilt quote"
 TOTAL = "ours: feed received -> sent, same run"
 SIM_OPTS = {"seed": 7, "volatility": 5.0, "tick_interval": 0.02}
 ROUNDS = 5
+JUMPS = 8            # fast cancels measured (their p50 is the median of this many)
 STALLED_S = 3600.0
 
 
@@ -120,10 +121,10 @@ def _start_ours(tmp: Path, stack, config: str | None) -> tuple[Client, Pipeline]
 
 
 def _fast_cancels(mm: Pipeline, sim, jumps: int) -> dict:
-    for i in range(jumps):   # up, down, up: each must pull the exposed side at once
+    for i in range(jumps):   # up, down, up...: each must pull the exposed side at once
         sim.call("sim/trend", {"usd_per_s": 1000.0 * (-1) ** i, "seconds": 0.25})
         mm.wait(lambda s, n=i + 1: s["latency_us"]["fast_cancels_sent"] >= n, 10, "a fast cancel")
-        time.sleep(4.5)      # settle (3 s) and quote again
+        time.sleep(4.0)      # settle (3 s) and quote again
     time.sleep(0.6)          # the gateway's figures are refreshed twice a second
     return mm.ctl("status")["latency_us"]
 
@@ -152,7 +153,7 @@ def run(args) -> list[Result]:
         ours.resume()
         time.sleep(3.0)                       # fresh data again before the jumps
         hops = mm.ctl("status")["latency_us"]["hops"]["ladder"]
-        latency = _fast_cancels(mm, ours.sim, 1 if quick else 3)
+        latency = _fast_cancels(mm, ours.sim, 1 if quick else JUMPS)
     if not ours.samples or not base.samples or not floor.samples:
         raise RuntimeError(f"no tick-to-order samples (ours {len(ours.samples)}, baseline "
                            f"{len(base.samples)}, floor {len(floor.samples)})")

@@ -1,8 +1,8 @@
 """Handing the core to a consumer: only when producer and consumer are pinned to the same CPU and
 the consumer sleeps when idle; the ring always happens first."""
-import os
+import time
 
-from runtime.handoff import handoff, shares_core
+from runtime.handoff import HANDOFF_NAP_S, handoff, shares_core
 
 
 def settings(**cpus):
@@ -20,10 +20,10 @@ def test_other_cpus_unpinned_processes_or_a_spinning_consumer_do_not():
     assert not shares_core({}, "feed", "quoter")
 
 
-def test_a_ring_is_only_a_ring_apart_and_rings_then_yields_together(monkeypatch):
+def test_a_ring_is_only_a_ring_apart_and_rings_then_steps_aside_together(monkeypatch):
     calls = []
     ring = lambda: calls.append("ring")   # noqa: E731
     assert handoff(ring, False) is ring
-    monkeypatch.setattr(os, "sched_yield", lambda: calls.append("yield"))
+    monkeypatch.setattr(time, "sleep", lambda s: calls.append(("sleep", s)))
     handoff(ring, True)()
-    assert calls == ["ring", "yield"]
+    assert calls == ["ring", ("sleep", HANDOFF_NAP_S)]
