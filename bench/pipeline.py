@@ -69,8 +69,7 @@ def check_cores(config: str | None) -> None:
         raise SystemExit(
             f"{config} pins {', '.join(f'{n} to CPU {cpu}' for n, cpu in missing.items())}, but this "
             f"machine offers CPUs {', '.join(map(str, have))}: run it on a host with those cores "
-            "(isolated: README, 'Colo configuration'), or pin to CPUs that exist with "
-            "--set processes.NAME.cpu=N")
+            "(isolated: README, 'Colo configuration'), or copy the file with CPUs that exist")
 
 
 class Client:
