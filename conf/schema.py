@@ -154,15 +154,15 @@ class PipelineProcess:
 # The latency path (feed -> quoter -> gateway) shares CPU 1: a wake-up on the same core is several
 # times cheaper than one across cores; risk and the recorder sit on CPU 0, off the path. A belled
 # process is woken by its producers' rings; its longest sleep only bounds what does not ring: the
-# gateway's socket (fills, replies: 1 ms), the quoter's trades and fills (estimators, markouts),
-# risk's marks and its gate heartbeat (every 20 ms). Waking 5000 times a second to look for
-# nothing (200 us) cost each process 5-15 % of a core on the 2-core VM, on the core the latency
-# path needs.
+# gateway's socket (fills, replies: 1 ms), the quoter's trades and fills (estimators, markouts:
+# 1 ms; on the VM a wake-up after a long sleep was also ~40 us slower), risk's marks and its gate
+# heartbeat (every 20 ms: 5 ms). Waking 5000 times a second to look for nothing (200 us) cost each
+# process 5-15 % of a core on the 2-core VM, on the core the latency path needs.
 PIPELINE = (
     PipelineProcess("recorder", "procs.recorder:Recorder", False, Process(cpu=0, max_sleep_us=5000.0)),
     PipelineProcess("gateway", "procs.gateway.agent:Gateway", True, Process(cpu=1, max_sleep_us=1000.0)),
     PipelineProcess("risk", "procs.risk.agent:RiskAgent", True, Process(cpu=0, max_sleep_us=5000.0)),
-    PipelineProcess("quoter", "procs.quoter:Quoter", True, Process(cpu=1, max_sleep_us=5000.0)),
+    PipelineProcess("quoter", "procs.quoter:Quoter", True, Process(cpu=1, max_sleep_us=1000.0)),
     PipelineProcess("feed", "procs.feed:Feed", False, Process(cpu=1)),
 )
 PROCESS_NAMES = tuple(p.name for p in PIPELINE)
