@@ -4,7 +4,8 @@ One process, one blocking websocket (websocket-client): receive a frame; if it i
 its ``mark_timestamp`` out of the bytes (no JSON parse), splice the label into a mass_quote
 prebuilt once at start, and send it. What it measures is the exchange, loopback and one Python
 receive plus one send: no model, no checks, no rings. The quotes themselves stay far from the
-market (post-only, 2 % away) so nothing trades.
+market (post-only, 2 % away) so nothing trades. While no data comes it pings, so that
+cancel-on-disconnect never takes a quiet turn for a dead client.
 
     python -m bench._floor_client URL KEY_ID KEY_FILE SECONDS [INSTRUMENT]
 """
@@ -49,6 +50,7 @@ def run(url: str, key_id: str, key_file: str, seconds: float, instrument: str) -
         try:
             frame = ws.recv()
         except websocket.WebSocketTimeoutException:
+            ws.ping()      # quiet (the benchmark stalls its feed between turns): stay alive
             continue
         if isinstance(frame, str):
             frame = frame.encode()

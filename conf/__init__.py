@@ -3,7 +3,7 @@
     paper.toml       the default: the embedded local exchange, BTC-PERPETUAL, yield/backoff idling
     testnet.toml     Thalex testnet (credentials from THALEX_KEY_ID / THALEX_PRIVATE_KEY_FILE)
     production.toml  Thalex production
-    colo.toml        a colocated host: isolated CPUs, the quoter busy-spinning on its own core
+    colo.toml        a colocated host: isolated CPUs, feed, quoter and gateway busy-spinning, one a core
 
 Per-instrument and per-product sections (``[instruments."ETH-PERPETUAL"]``, ``[products."FETHUSD"]``)
 are conf/instruments.py's; ``Config.quoter_for(name)``, ``risk_for(name)`` and ``mmp_for(product)``

@@ -92,6 +92,9 @@ class Gateway:
     # After a code 4 (throttled) orders wait this long, doubling with each further one, capped.
     throttle_cooldown_s: float = num(0.25, 0.01, 60.0, "s")
     throttle_cooldown_max_s: float = num(8.0, 0.01, 600.0, "s")
+    # The gateway checks every ladder against the gate risk writes (shm/gate.py) at least every
+    # 20 ms; nothing from risk for this long (dead or stuck) pulls every quote and refuses ladders.
+    risk_timeout_s: float = num(0.5, 0.05, 10.0, "s without a gate write from risk")
 
     def min_cancel_on_disconnect_s(self) -> float:
         """The shortest timeout that still survives one late ping: the ping interval plus a
@@ -167,12 +170,19 @@ class PipelineProcess:
 
 # The one list of the pipeline's processes, in start order: consumers first, so no record is
 # published before its readers exist. Everything that names processes derives from it.
+# The latency path (feed -> quoter -> gateway) shares CPU 1: a wake-up on the same core is several
+# times cheaper than one across cores; risk and the recorder sit on CPU 0, off the path. A belled
+# process is woken by its producers' rings; its longest sleep only bounds what does not ring: the
+# gateway's socket (fills, replies: 1 ms), the quoter's trades and fills (estimators, markouts:
+# 1 ms; on the VM a wake-up after a long sleep was also ~40 us slower), risk's marks and its gate
+# heartbeat (every 20 ms: 5 ms). Waking 5000 times a second to look for nothing (200 us) cost each
+# process 5-15 % of a core on the 2-core VM, on the core the latency path needs.
 PIPELINE = (
-    PipelineProcess("recorder", "procs.recorder:Recorder", False, Process(cpu=-1, max_sleep_us=5000.0)),
-    PipelineProcess("gateway", "procs.gateway.agent:Gateway", True, Process(cpu=0)),
-    PipelineProcess("risk", "procs.risk.agent:RiskAgent", True, Process(cpu=1)),
-    PipelineProcess("quoter", "procs.quoter:Quoter", True, Process(cpu=1)),
-    PipelineProcess("feed", "procs.feed:Feed", False, Process(cpu=0)),
+    PipelineProcess("recorder", "procs.recorder:Recorder", False, Process(cpu=0, max_sleep_us=5000.0)),
+    PipelineProcess("gateway", "procs.gateway.agent:Gateway", True, Process(cpu=1, max_sleep_us=1000.0)),
+    PipelineProcess("risk", "procs.risk.agent:RiskAgent", True, Process(cpu=0, max_sleep_us=5000.0)),
+    PipelineProcess("quoter", "procs.quoter:Quoter", True, Process(cpu=1, max_sleep_us=1000.0)),
+    PipelineProcess("feed", "procs.feed:Feed", False, Process(cpu=1)),
 )
 PROCESS_NAMES = tuple(p.name for p in PIPELINE)
 BELLED = tuple(p.name for p in PIPELINE if p.belled)

@@ -70,7 +70,9 @@ class Commands:
             "fast_cancels": s["fast_cancels"],
             "latency_us": {"md_to_send_p50": s["send_p50_ns"] / 1e3, "md_to_send_p99": s["send_p99_ns"] / 1e3,
                            "fast_cancel_p50": s["fast_send_p50_ns"] / 1e3,
-                           "fast_cancel_p99": s["fast_send_p99_ns"] / 1e3, "fast_cancels_sent": s["fast_sends"]},
+                           "fast_cancel_p99": s["fast_send_p99_ns"] / 1e3, "fast_cancels_sent": s["fast_sends"],
+                           # per hop (shm/latency.py): feed, quoter, approve, send, total
+                           "hops": self.sup.segs["latency"].snapshot_us() if "latency" in self.sup.segs else {}},
             "guard": {name: ("calm", "pull bids", "pull asks", "pull both")[s["guard_state"][i]]
                       for i, name in enumerate(instruments)},
             "markouts": {name: {side: {f"{h}s": _finite(s["markout"][i][k][j]) for j, h in enumerate((1, 5, 30))}

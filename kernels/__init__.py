@@ -14,6 +14,9 @@ against both and ``bin/mm-bench kernels`` times both.
     markout      the mid after each of our fills (1, 5, 30 s): adverse selection per side
     quote        QuoteEngine: the quoter's single entry point, fills a QuoteSet record
     plausibility the feed's checks of market data against our clock and the last good data
+    pretrade     the pre-trade checks of a ladder against limits, position and open orders
+    mass_quote   a QuoteSet record encoded as Thalex's private/mass_quote request (JSON bytes)
+    ws_frame     a client's masked websocket text frame around a payload
 
 ``estimator_state.py`` (plain Python) checks the states the estimators save and resume
 (``state()`` / ``restore()``), for the compiled kernels and the twins alike.
@@ -22,7 +25,7 @@ import importlib
 from types import SimpleNamespace
 
 MODULES = ("avellaneda", "glft", "volatility", "intensity", "candles", "ladder", "guard", "markout",
-           "quote", "plausibility")
+           "quote", "plausibility", "pretrade", "mass_quote", "ws_frame")
 
 
 def implementation(kind: str = "cython") -> SimpleNamespace:

@@ -295,6 +295,7 @@ cdef class QuoteEngine:
         out.md_seq = md.seq
         out.md_exchange_ts_ns = md.exchange_ts_ns
         out.md_receive_ts_ns = md.receive_ts_ns
+        out.md_publish_ts_ns = md.publish_ts_ns
         out.inventory = inventory
         out.flags = 0
         out.reason = reason

@@ -27,6 +27,7 @@ import numpy as np
 
 from runtime import segments
 from runtime.agent import Agent
+from runtime.handoff import handoff, shares_core
 from runtime.reconnect import ReconnectPolicy
 from runtime.settings import config_of, instruments_of
 from venue.client import ThalexClient
@@ -76,6 +77,7 @@ class Feed(Agent):
         self.next_connect_s = 0.0
         self.connects = 0
         self.published = 0
+        self.same_core = False     # with the quoter: hand it the core when ringing (runtime/handoff.py)
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Feed":
@@ -83,9 +85,14 @@ class Feed(Agent):
         f = c.feed
         instruments = instruments_of(settings)
         checks = MdChecks.from_config([i.name for i in instruments], f)
-        return cls(settings["instance"], settings["venue_url"], instruments, f.ticker_delay,
+        # Busy-spinning (an isolated core: conf/colo.toml) means polling the socket without ever
+        # blocking; otherwise the socket wait is the feed's sleep.
+        spins = settings.get("process_runtime", {}).get("feed", {}).get("idle") == "busy-spin"
+        feed = cls(settings["instance"], settings["venue_url"], instruments, f.ticker_delay,
                    f.stale_after_s, ReconnectPolicy.from_config(c.venue), c.venue.request_timeout_s,
-                   checks=checks)
+                   wait_s=0.0 if spins else 0.005, checks=checks)
+        feed.same_core = shares_core(settings, "feed", "quoter")
+        return feed
 
     # ---- lifecycle -------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -93,7 +100,7 @@ class Feed(Agent):
         self.trades_ring = segments.writer(self.instance, "trades")
         self.state = SharedState.attach(self.instance)
         self.bells = Doorbells.attach(self.instance)
-        self.ring_quoter = self.bells.bell("quoter").ring
+        self.ring_quoter = handoff(self.bells.bell("quoter").ring, self.same_core)
         self.state.set("md_stale", 1)
         self._connect()   # the first connection must work: a wrong URL fails the start
 
@@ -187,8 +194,9 @@ class Feed(Agent):
                     trades[kept] = trades[i]
                 kept += 1
         if kept:
+            # No ring: trades only feed the quoter's estimators, read on its next pass; waking it
+            # for each frame of a burst would take the core from the market record that matters.
             self.trades_ring.write_batch(trades[:kept])
-            self.ring_quoter()
 
     def _check_stale(self, now_ns: int) -> None:
         """Mark each instrument stale that had nothing publishable for ``stale_after_ns``."""

@@ -2,11 +2,13 @@
 
 Every market record goes through the instrument's QuoteEngine (kernels/quote.pyx: estimators,
 AS/GLFT, ladder, fast-cancel guard, markouts, requote tolerance); our own fills from ``exec``
-feed the markouts, whose averages (and the guard's state) go to the shared state for status. A new QuoteSet (or a PULL, on stale or bad data) goes to
-the risk process on the one-to-one ``quotes`` ring and to the recorder on ``quote_log``. The
-inventory is the position the risk process keeps in the shared state, so the quoter and the
-limits agree on one number. A full ``quotes`` ring is counted and the newest set is retried on
-the next pass (older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE`` reaches
+feed the markouts, whose averages (and the guard's state) go to the shared state for status. A
+new QuoteSet (or a PULL, on stale or bad data) goes to the gateway on the one-to-one ``quotes``
+ring (it runs the pre-trade checks against what risk publishes, procs/gateway/pretrade.py) and
+its doorbell is rung at once (and the core handed over when they share one); then to risk and the recorder on ``quote_log``. The inventory is
+the position the risk process keeps in the shared state, so the quoter and the limits agree on
+one number. A full ``quotes`` ring is counted and the newest set is retried on the next pass
+(older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE`` reaches
 it through the shared-memory parameters record (runtime/live_params.py): once per pass the
 quoter compares the record's sequence with the last it took, and when it moved hands the engines
 the new parameters, which keep their estimator state. Each instrument has its own parameters
@@ -25,6 +27,7 @@ from kernels.quote import ENGINE_PULLED, QuoteEngine
 from procs.quoter_warmup import WarmStart
 from runtime import segments
 from runtime.agent import Agent
+from runtime.handoff import handoff, shares_core
 from runtime.live_params import LiveParamsReader
 from runtime.settings import config_of, instruments_of
 from shm.doorbell import Doorbells
@@ -55,14 +58,18 @@ class Quoter(Agent):
         self.next_status_ns = 0
         self.out = np.zeros(1, QUOTE_DTYPE)
         self.pending = {}          # instrument id -> QuoteSet not yet accepted by a full ring
+        self.deferred_logs: list[tuple] = []   # (level, format, args) for the next idle pass
         self.seq = 0
+        self.same_core = False     # with the gateway: hand it the core when ringing (runtime/handoff.py)
         self.published = self.pulls = self.ring_full = self.lapped = 0
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Quoter":
         config, instruments = config_of(settings), instruments_of(settings)
-        return cls(settings["instance"], instruments, [config.quoter_for(i.name) for i in instruments],
-                   WarmStart.from_settings(settings, config))
+        quoter = cls(settings["instance"], instruments, [config.quoter_for(i.name) for i in instruments],
+                     WarmStart.from_settings(settings, config))
+        quoter.same_core = shares_core(settings, "quoter", "gateway")
+        return quoter
 
     def on_start(self) -> None:
         self.md_ring = segments.reader(self.instance, "md")
@@ -72,7 +79,7 @@ class Quoter(Agent):
         self.quote_log = segments.writer(self.instance, "quote_log")
         self.state = SharedState.attach(self.instance)
         self.bells = Doorbells.attach(self.instance)
-        self.ring_risk = self.bells.bell("risk").ring
+        self.ring_gateway = handoff(self.bells.bell("gateway").ring, self.same_core)
         self.positions = self.state.table["position"][0]   # a view: always the current value
         self.live_params = LiveParamsReader.attach(self.instance)
         self.fast_cancels = self.state.get("fast_cancels")
@@ -92,7 +99,10 @@ class Quoter(Agent):
     def on_close(self) -> None:
         if self.warm is not None:
             self.warm.stop(self.engines, self.instruments, self.params)
-        self.positions = self.ring_risk = self.not_quoting = None
+        for level, fmt, args in self.deferred_logs:
+            log.log(level, fmt, *args)
+        self.deferred_logs.clear()
+        self.positions = self.ring_gateway = self.not_quoting = None
         for name in ("md_ring", "trades_ring", "exec_ring", "quotes_ring", "quote_log", "state", "bells",
                      "live_params"):
             if hasattr(self, name):
@@ -135,6 +145,10 @@ class Quoter(Agent):
         if self.live_params.changed():      # one atomic load a pass; between batches, never mid-batch
             self._take_params()
         if work == 0:
+            if self.deferred_logs:
+                for level, fmt, args in self.deferred_logs:
+                    log.log(level, fmt, *args)
+                self.deferred_logs.clear()
             now = time.monotonic_ns()
             if now >= self.next_status_ns:
                 self._publish_status()
@@ -153,29 +167,30 @@ class Quoter(Agent):
         self.state.set("fast_cancels", self.fast_cancels)
 
     def _publish(self, iid: int, status: int) -> None:
+        # The latency path first: the ladder to the gateway and its bell; the rest after.
         out = self.out
         self.seq += 1
         out["seq"] = self.seq
         created = out["created_ts_ns"] = time.monotonic_ns()
-        received = int(out["md_receive_ts_ns"][0])
-        if received:
-            self.md_to_quote.observe(created - received)
-        self.published_by[iid] += 1
-        if out["flags"][0] & QUOTE_FLAG_FAST_CANCEL:
-            self.fast_cancels += 1
-            self.fast_cancels_by[iid] += 1
-            log.warning("%s: fast cancel: the market jumped, pulling the exposed side",
-                        self.instruments[iid].name)
-        self.quote_log.write(out)
-        if status == ENGINE_PULLED:
-            self.pulls += 1
-        self.published += 1
         if self.quotes_ring.write(out) == FULL:
             self.ring_full += 1
             self.pending[iid] = out.copy()
         else:
             self.pending.pop(iid, None)
-        self.ring_risk()
+            self.ring_gateway()
+        self.quote_log.write(out)
+        if status == ENGINE_PULLED:
+            self.pulls += 1
+        self.published += 1
+        self.published_by[iid] += 1
+        received = int(out["md_receive_ts_ns"][0])
+        if received:
+            self.md_to_quote.observe(created - received)
+        if out["flags"][0] & QUOTE_FLAG_FAST_CANCEL:
+            self.fast_cancels += 1
+            self.fast_cancels_by[iid] += 1
+            self._later(logging.WARNING, "%s: fast cancel: the market jumped, pulling the exposed side",
+                        self.instruments[iid].name)
 
     def _note_why_not_quoting(self, iid: int, status: int) -> None:
         """``not_quoting[iid]`` for status: the pull's reason, or why a published ladder is empty."""
@@ -189,17 +204,24 @@ class Quoter(Agent):
             why = NOT_QUOTING_GUARD if guard is not None and guard.state == GUARD_PULL_BOTH else NOT_QUOTING_EMPTY_LADDER
         if why != self.not_quoting[iid]:
             if why:
-                log.warning("%s: not quoting: %s", self.instruments[iid].name, NOT_QUOTING_NAMES.get(why, why))
+                self._later(logging.WARNING, "%s: not quoting: %s", self.instruments[iid].name,
+                            NOT_QUOTING_NAMES.get(why, why))
             else:
-                log.info("%s: quoting (was: %s)", self.instruments[iid].name,
-                         NOT_QUOTING_NAMES.get(int(self.not_quoting[iid]), self.not_quoting[iid]))
+                self._later(logging.INFO, "%s: quoting (was: %s)", self.instruments[iid].name,
+                            NOT_QUOTING_NAMES.get(int(self.not_quoting[iid]), self.not_quoting[iid]))
             self.not_quoting[iid] = why
+
+    def _later(self, level: int, fmt: str, *args) -> None:
+        """A log line written on the next pass with nothing to do: formatting and writing it
+        (~0.1-0.2 ms on a busy core) would otherwise hold the core the gateway needs to send."""
+        self.deferred_logs.append((level, fmt, args))
 
     def _retry_pending(self) -> None:
         for iid in list(self.pending):
             if self.quotes_ring.write(self.pending[iid]) == FULL:
                 return
             del self.pending[iid]
+            self.ring_gateway()
 
     def _take_params(self) -> None:
         """New parameters from shared memory to the engines whose parameters differ (estimators

@@ -6,6 +6,7 @@
 | runner.py | drives one agent: pinning, idle strategy, heartbeat, signals |
 | idle.py | wait strategies by name (busy-spin, yield, backoff on a futex doorbell) |
 | pinning.py | CPU affinity that degrades gracefully where a CPU is missing |
+| handoff.py | ring a consumer's bell and step off the CPU when it shares ours (the latency path) |
 | launch.py | ``python -m runtime.launch NAME``: one pipeline process from settings.json |
 | supervisor.py | owns the segments, starts in order, watches heartbeats, restarts, stops |
 | parent_death.py | every process (and the embedded exchange) dies with its supervisor |

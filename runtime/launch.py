@@ -20,6 +20,7 @@ from runtime import parent_death
 from conf.schema import BELLED, PIPELINE, PROCESS_NAMES
 from runtime.runner import Runner
 from shm.counters import Counters
+from runtime.handoff import shares_core
 from runtime.idle import make_idle
 
 AGENTS = {p.name: p.agent for p in PIPELINE}    # process name -> "module:Class" (conf.schema.PIPELINE)
@@ -67,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     if proc.get("idle", "backoff") == "backoff" and a.name in BELLED:
         from shm.doorbell import Doorbells
         bells = Doorbells.attach(settings["instance"])
-        idle_params.update(doorbell=bells.bell(a.name), max_spins=2, max_yields=1)
+        # Sharing a core with other pipeline processes, a pass that looks again for work only
+        # delays them (the producer that would ring us among them): sleep on the bell at once.
+        shared = any(shares_core(settings, other, a.name) for other in PROCESS_NAMES if other != a.name)
+        idle_params.update(doorbell=bells.bell(a.name), max_spins=0 if shared else 2,
+                           max_yields=0 if shared else 1)
     runner = Runner(build_agent(a.name, settings), make_idle(proc.get("idle", "backoff"), **idle_params),
                     counters=slot, cpu=proc.get("cpu", -1), supervisor_pid=a.supervisor_pid)
     runner.install_signal_handlers()

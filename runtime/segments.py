@@ -4,14 +4,16 @@ The supervisor creates them all (and is their owner), each process attaches to t
 
     md         broadcast   MdRecord      feed -> quoter, risk, recorder
     trades     broadcast   TradeRecord   feed -> quoter, recorder
-    quotes     one-to-one  QuoteSet      quoter -> risk
-    quote_log  broadcast   QuoteSet      quoter -> recorder (every published ladder)
-    orders     one-to-one  QuoteSet      risk -> gateway (approved ladders and commands)
+    quotes     one-to-one  QuoteSet      quoter -> gateway (ladders; checked there, shm/gate.py)
+    quote_log  broadcast   QuoteSet      quoter -> risk, recorder (every published ladder)
+    orders     one-to-one  QuoteSet      risk -> gateway (exits, pulls on HALTED)
     exec       broadcast   ExecEvent     gateway -> quoter, risk, recorder
     counters   table       per-process health (shm.counters)
     doorbells  table       one futex bell per belled process of conf.schema.PIPELINE (shm.doorbell)
     state      table       trading state, commands, positions, P&L (shm.state)
     params     seqlock     the quoter's live parameters: supervisor -> quoter (runtime.live_params)
+    gate       seqlock     limits, positions, trading state, heartbeat: risk -> gateway (shm.gate)
+    latency    table       per-hop latency of the ladders sent: gateway -> status (shm.latency)
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from conf.schema import BELLED
 from runtime.live_params import LiveParamsWriter
 from shm.broadcast import BroadcastReader, BroadcastWriter, StrictBroadcastReader
 from shm.counters import Counters
+from shm import gate, latency
 from shm.doorbell import Doorbells
 from shm.one_to_one import OneToOneRing
 from shm.records import EXEC_DTYPE, MD_DTYPE, QUOTE_DTYPE, TRADE_DTYPE
@@ -58,6 +61,8 @@ def create_all(instance: str) -> dict:
         made["state"] = SharedState.create(instance)
         made["doorbells"] = Doorbells.create(instance, BELLED)
         made["params"] = LiveParamsWriter.create(instance)
+        made["gate"] = gate.create(instance)
+        made["latency"] = latency.HopLatency.create(instance)
     except BaseException:
         for seg in made.values():
             seg.close()

@@ -48,7 +48,7 @@ QuoteSet (448 B), the quoter's desired ladder (quotes ring) and risk's approved 
  64 | sigma                         | gamma                       |
  80 | intensity_a                   | intensity_k                 |
  96 | inventory                     | flags (u32) | reason (u32)  |
-112 | md_receive_ts_ns              | (reserved, 8 B)             |
+112 | md_receive_ts_ns              | md_publish_ts_ns            |
 128 | bid_price[10]   (80 B)                                      |
 208 | bid_amount[10]  (80 B)                                      |
 288 | ask_price[10]   (80 B)                                      |
@@ -103,6 +103,7 @@ RISK_PRICE_BAND, RISK_REDUCING, RISK_HALTED, RISK_PAUSED = 1 << 11, 1 << 12, 1 <
 RISK_NO_MARK = 1 << 15
 RISK_RECONCILING = 1 << 16  # risk's book is not yet known to agree with the exchange's
 RISK_TRIM_NET_DELTA, RISK_TRIM_GROSS = 1 << 17, 1 << 18   # portfolio limits (procs/risk/portfolio.py)
+RISK_GATE_STALE = 1 << 19  # the gateway heard nothing from risk for gateway.risk_timeout_s (shm/gate.py)
 
 EXEC_ACK, EXEC_REJECT, EXEC_FILL, EXEC_CANCEL, EXEC_POSITION, EXEC_AMEND = 1, 2, 3, 4, 5, 6
 EXEC_TRADE = 7  # the trade history's report of a fill: the exchange's fee and position_after
@@ -159,7 +160,7 @@ QUOTE_DTYPE = describe("QuoteSet", [
     ("mid", "<f8"), ("reservation_price", "<f8"), ("half_spread", "<f8"),
     ("sigma", "<f8"), ("gamma", "<f8"), ("intensity_a", "<f8"), ("intensity_k", "<f8"),
     ("inventory", "<f8"), ("flags", "<u4"), ("reason", "<u4"),
-    ("md_receive_ts_ns", "<i8"), ("_pad0", "V8"),
+    ("md_receive_ts_ns", "<i8"), ("md_publish_ts_ns", "<i8"),
     ("bid_price", f"({MAX_LEVELS},)<f8"), ("bid_amount", f"({MAX_LEVELS},)<f8"),
     ("ask_price", f"({MAX_LEVELS},)<f8"), ("ask_amount", f"({MAX_LEVELS},)<f8"),
 ], 448)

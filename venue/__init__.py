@@ -6,7 +6,8 @@ client, and the hot decoders that turn frames into shm records.
 | token.py | RS512 login JWT with strictly increasing iat; key files others can read are refused |
 | credentials.py | the key id and private key path from the environment (never from conf/) |
 | ratelimit.py | token buckets for Thalex's 10/50 orders/s and 1000 cancels/s, throttle cooldown |
-| client.py | ThalexClient: id-matched calls, pipelined sends, notification dispatch, keep-alive |
+| client.py | ThalexClient: id-matched calls, pipelined sends, pre-encoded sends, notification dispatch, keep-alive |
+| frames.py | FrameReader: websocket frames cut out of one receive buffer (no websocket-client layers) |
 | api.py | the Thalex methods as wrappers over call/send |
 | errors.py | ThalexError, ThalexTimeout, ThalexConnectionError, SubscriptionError |
 | frame_log.py | per-reason counts and throttled logging of frames we could not use |

@@ -10,6 +10,14 @@ requests out of order). Three ways to ask:
   given to ``callback(result, error)`` from ``poll``, or kept for ``reply(id)``.
 * ``poll(timeout_s)`` waits up to ``timeout_s`` for a frame, then drains what is already there
   (up to ``max_batch`` frames) and dispatches it; returns the number of frames handled.
+* ``send_encoded(rid, method, payload, callback)`` sends a request its caller already encoded
+  (the gateway's mass quotes: kernels/mass_quote.pyx) with an id from ``next_id()``.
+
+websocket-client makes the connection (handshake, TLS) and closes it; in between, frames avoid
+its Python layers both ways: frames we send are built and masked by kernels/ws_frame.pyx and
+written to the socket directly (mask keys drawn from os.urandom in batches), frames we receive
+are cut out of one buffer by venue/frames.py, and a poll that finds nothing costs one poll(2).
+A ping from the server is answered with a pong at once.
 
 Notifications go to the handler registered (``on(prefix, handler)``) for the longest prefix of
 their ``channel_name``; ``handler(channel, notification, frame)``. An optional ``frame_hook``
@@ -31,6 +39,8 @@ parameters are never logged (the login token is one of them).
 from __future__ import annotations
 
 import logging
+import os
+import select
 import socket
 import ssl
 import time
@@ -38,9 +48,10 @@ from typing import Any, Callable
 
 import orjson
 import websocket
-from websocket import ABNF
 
+from kernels.ws_frame import masked_frame
 from venue.api import ThalexApi
+from venue.frames import OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, ConnectionClosed, FrameReader, ProtocolError
 from venue.errors import ThalexConnectionError, ThalexError, ThalexTimeout
 from venue.frame_log import RejectLog
 
@@ -51,6 +62,7 @@ NotificationHandler = Callable[[str, Any, dict], None]
 
 _CONTROL = b""          # a ping/pong/binary frame was read: activity, nothing to dispatch
 _ABANDONED_KEEP = 1024  # timed-out ids remembered, so their late replies are named as such
+_MASK_KEYS = 4096       # bytes of os.urandom drawn at a time for frame mask keys (4 per frame)
 
 
 class ThalexClient(ThalexApi):
@@ -79,6 +91,8 @@ class ThalexClient(ThalexApi):
         self._handlers: dict[str, NotificationHandler] = {}
         self._routes: dict[str, NotificationHandler] = {}
         self._last_ping_s = 0.0
+        self._reader: FrameReader | None = None
+        self._keys, self._key_at = b"", _MASK_KEYS
         if connect:
             self.connect()
 
@@ -95,6 +109,7 @@ class ThalexClient(ThalexApi):
                 sockopt=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),))
         except (OSError, websocket.WebSocketException) as exc:
             raise ThalexConnectionError(f"cannot connect to {self.url}: {exc}") from exc
+        self._reader = FrameReader(self._ws.sock)
         self._last_ping_s = self.last_receive_s = time.monotonic()
 
     @property
@@ -110,6 +125,7 @@ class ThalexClient(ThalexApi):
         for rid in list(self._pending):
             self._abandon(rid)
         ws, self._ws = self._ws, None
+        self._reader = None
         if ws is not None and answered:
             ws.shutdown()
         elif ws is not None:
@@ -152,8 +168,20 @@ class ThalexClient(ThalexApi):
         self._next_id = rid + 1
         frame = orjson.dumps({"method": method, "params": {} if params is None else params, "id": rid})
         self._pending[rid] = (method, callback)
-        self._write(frame, ABNF.OPCODE_TEXT)
+        self._write(frame, OP_TEXT)
         return rid
+
+    def next_id(self) -> int:
+        """A fresh request id, for a request the caller encodes itself (``send_encoded``)."""
+        rid = self._next_id
+        self._next_id = rid + 1
+        return rid
+
+    def send_encoded(self, rid: int, method: str, payload: bytes, callback: ReplyCallback | None = None) -> None:
+        """Send a request already encoded: ``payload`` is its JSON (bytes) carrying ``"id": rid``
+        from ``next_id()``; the reply goes to ``callback`` or ``reply(rid)`` as for ``send``."""
+        self._pending[rid] = (method, callback)
+        self._write(payload, OP_TEXT)
 
     def call(self, method: str, params: dict | None = None, timeout_s: float | None = None) -> Any:
         """Send and wait for the reply's ``result``; notifications meanwhile are dispatched."""
@@ -194,66 +222,101 @@ class ThalexClient(ThalexApi):
                 del self._abandoned[next(iter(self._abandoned))]
 
     # ---- receiving ----------------------------------------------------------------------------
-    def poll(self, timeout_s: float = 0.0) -> int:
-        """Wait up to ``timeout_s`` (seconds) for frames, dispatch them; returns frames handled."""
+    def poll(self, timeout_s: float = 0.0, max_frames: int | None = None) -> int:
+        """Wait up to ``timeout_s`` (seconds) for frames, dispatch them; returns frames handled.
+
+        ``max_frames`` (default ``max_batch``) bounds one call, so that a caller with other
+        latency-critical work (the gateway's ladders) gets back to it during a burst."""
+        limit = self.max_batch if max_frames is None else max_frames
         now = time.monotonic()
         if now - self._last_ping_s >= self.ping_interval_s:
             self._last_ping_s = now
-            self._write(b"", ABNF.OPCODE_PING)
+            self._write(b"", OP_PING)
         handled = 0
         data = self._read_frame(timeout_s)
         while data is not None:
             if data is not _CONTROL:
                 self._dispatch(data)
                 handled += 1
-                if handled >= self.max_batch:
+                if handled >= limit:
                     break
             data = self._read_frame(0.0)
         return handled
 
     def _read_frame(self, timeout_s: float) -> bytes | None:
         """The payload of the next text frame, _CONTROL for other frames, None if none in time."""
-        ws = self._ws
-        if ws is None:
+        reader = self._reader
+        if reader is None:
             raise ThalexConnectionError(f"{self.url}: not connected")
-        ws.sock.settimeout(timeout_s if timeout_s > 0 else 0.0)
         try:
-            opcode, frame = ws.recv_data_frame(control_frame=True)
-        except (websocket.WebSocketTimeoutException, BlockingIOError, ssl.SSLWantReadError):
-            return None
-        except (websocket.WebSocketProtocolException, websocket.WebSocketPayloadException) as exc:
+            frame = reader.read(timeout_s)
+        except ProtocolError as exc:
             # The byte stream itself is broken: nothing after this can be trusted.
             self.rejects.reject("protocol_error", None, str(exc))
             self.close()
             raise ThalexConnectionError(f"{self.url}: websocket protocol error: {exc}") from exc
-        except (OSError, websocket.WebSocketException) as exc:
-            self.close()
+        except (OSError, ConnectionClosed) as exc:
+            self.close(answered=True)
             raise ThalexConnectionError(f"{self.url}: connection lost: {exc}") from exc
+        if frame is None:
+            return None
+        opcode, data = frame
         self.last_receive_s = time.monotonic()
-        if opcode == ABNF.OPCODE_TEXT:
+        if opcode == OP_TEXT:
             self.frames_received += 1
-            return frame.data
-        if opcode == ABNF.OPCODE_CLOSE:
-            code = frame.data[:2]
+            return data
+        if opcode == OP_CLOSE:
+            code = data[:2]
             self.close(answered=True)
             raise ThalexConnectionError(
                 f"{self.url}: server closed the connection (close code "
                 f"{int.from_bytes(code, 'big') if len(code) == 2 else 'none'})")
-        if opcode == ABNF.OPCODE_PONG:
+        if opcode == OP_PONG:
             self.pongs_received += 1
-        elif opcode == ABNF.OPCODE_BINARY:
-            self.rejects.reject("binary_frame", None, f"{len(frame.data)} bytes")
+        elif opcode == OP_PING:
+            self._write(data, OP_PONG)
+        elif opcode == OP_BINARY:
+            self.rejects.reject("binary_frame", None, f"{len(data)} bytes")
         return _CONTROL
+
+    def _mask_key(self) -> bytes:
+        at = self._key_at
+        if at >= _MASK_KEYS:
+            self._keys, at = os.urandom(_MASK_KEYS), 0
+        self._key_at = at + 4
+        return self._keys[at:at + 4]
 
     def _write(self, data: bytes, opcode: int) -> None:
         ws = self._ws
         if ws is None:
             raise ThalexConnectionError(f"{self.url}: not connected")
         try:
-            ws.send(data, opcode)
+            frame = masked_frame(data, self._mask_key(), opcode)
+            sock = ws.sock
+            try:
+                sent = sock.send(frame)
+            except (BlockingIOError, ssl.SSLWantWriteError):
+                sent = 0
+            if sent < len(frame):
+                self._send_rest(sock, frame, sent)
         except (OSError, websocket.WebSocketException) as exc:
             self.close()
             raise ThalexConnectionError(f"{self.url}: send failed: {exc}") from exc
+
+    def _send_rest(self, sock, frame: bytes, sent: int) -> None:
+        """The socket took part of ``frame`` (it is non-blocking between polls): wait for room,
+        at most ``timeout_s`` in all."""
+        deadline = time.monotonic() + self.timeout_s
+        view = memoryview(frame)
+        while sent < len(frame):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{len(frame) - sent} bytes not sent within {self.timeout_s}s")
+            select.select([], [sock], [], left)
+            try:
+                sent += sock.send(view[sent:])
+            except (BlockingIOError, ssl.SSLWantWriteError):
+                continue
 
     def _dispatch(self, data: bytes) -> None:
         hook = self.frame_hook

@@ -187,6 +187,7 @@ class QuoteEngine:
         o["md_seq"] = m["seq"]
         o["md_exchange_ts_ns"] = m["exchange_ts_ns"]
         o["md_receive_ts_ns"] = m["receive_ts_ns"]
+        o["md_publish_ts_ns"] = m["publish_ts_ns"]
         o["inventory"] = inventory
         o["flags"] = 0
         o["reason"] = reason

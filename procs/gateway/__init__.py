@@ -1,10 +1,11 @@
-"""The gateway process: approved ladders in, Thalex private websocket out, executions back.
+"""The gateway process: ladders in, pre-trade checks, Thalex private websocket out, executions back.
 
 | module | what |
 |---|---|
-| agent.py | Gateway: wires the pieces below; one pass = drain orders, send, requests, poll; report |
+| agent.py | Gateway: wires the pieces below; one pass = drain orders and quotes, gate, send, requests, poll; report |
+| pretrade.py | PreTrade: every ladder checked as it leaves against the risk gate; ExecTap: fills not yet booked |
 | session.py | Session: connect, login, cancel-on-disconnect, protection arm/refill, reconcile, reconnect |
-| quoting.py | Quoting: newest ladder per instrument, mass_quote sends and replies, latency samples |
+| quoting.py | Quoting: newest ladder per instrument, encoded by kernels, sends and replies, per-hop latency |
 | exits.py | Exits: flatten (reduce-only market) and take-profit (reduce-only limit) orders |
 | executions.py | Executions: session.orders, trade history, protection frames and rejects onto ``exec``; refuses what it cannot read |
 | replay.py | Replay: reconciliation's trades, positions and EXEC_RECONCILED marker, paced to risk's cursor |

@@ -1,20 +1,25 @@
-"""The gateway process: approved ladders in, Thalex private websocket out, executions back.
+"""The gateway process: ladders in, checked, Thalex private websocket out, executions back.
 
 The pieces, each given what it uses:
 
-    orders ring --> Gateway._drain_orders --+--> Quoting (ladders: mass_quote or LadderOrders)
-                                            +--> Exits (flatten, take-profit)
+    quotes ring (quoter) --> Gateway._drain_quotes --+--> Quoting (ladders: mass_quote or
+    orders ring (risk)   --> Gateway._drain_orders --+    LadderOrders; each checked by PreTrade
+                                                     |    right before it leaves)
+                                                     +--> Exits (flatten, take-profit)
+    gate (risk: limits, positions, state, heartbeat) --> PreTrade <-- ExecTap, OpenOrders, paused
     Session (connect, login, protection, reconcile, reconnect) owns the ThalexClient
-    client frames --> Executions --> exec ring (+ OpenOrders --> open_bid/open_ask, quoting)
+    client frames --> Executions --> ExecTap --> exec ring (+ OpenOrders --> open_bid/open_ask)
 
-One pass (``do_work``), latency path first: drain the orders ring, the next part of a replay
-(replay.py: reconciliation's trades, positions and marker, paced to risk's cursor), send what is
-ready (exits first, then ladders, which wait while a reconcile holds them back), then the
-operator's, supervisor's and risk's requests in the shared state (kill, cancel before a restart:
-cancel the mass quotes and every order at once; reconcile: replay trades and positions), then
-whatever the exchange sent (poll), then a reconciliation an unreadable execution asked for, then
-due protection refills. A lost connection is retried with a backoff
-while the orders ring keeps being drained (only the newest ladder per instrument is kept).
+One pass (``do_work``), latency path first: drain risk's ``orders`` and the quoter's ``quotes``,
+the next part of a replay (replay.py: reconciliation's trades, positions and marker, paced to
+risk's cursor), take the newest gate (a block that starts pulls every instrument we quote, one
+that lifts sends the newest ladders again), send what is ready (exits first, then ladders, which
+wait while a reconcile holds them back), then the operator's, supervisor's and risk's requests in
+the shared state (kill, cancel before a restart: cancel the mass quotes and every order at once;
+reconcile: replay trades and positions), then whatever the exchange sent (poll), then a
+reconciliation an unreadable execution asked for, then due protection refills. A lost connection
+is retried with a backoff while both rings keep being drained (only the newest ladder per
+instrument is kept).
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ from procs.gateway.executions import Executions
 from procs.gateway.exits import Exits
 from procs.gateway.ladder_orders import LadderOrders
 from procs.gateway.open_orders import OpenOrders
+from procs.gateway.pretrade import ExecTap, PreTrade
 from procs.gateway.quoting import Quoting, label_for  # noqa: F401  (label_for: part of the API)
 from procs.gateway.replay import Replay
 from procs.gateway.session import MmpRefills, Session
@@ -39,13 +45,17 @@ from venue.errors import ThalexConnectionError
 from venue.decode.frame import FrameDecoder
 from venue.ratelimit import ThalexLimits
 from venue.token import load_private_key
-from shm import records as R
+from shm import gate, records as R
 from shm.doorbell import Doorbells
 from shm.histogram import LatencyHistogram
+from shm.gate import GateView
+from shm.latency import HopLatency
 from shm.state import SharedState
 
 log = logging.getLogger("gateway")
 FIRST_CLIENT_ORDER_ID = 1001
+HOPS_EVERY_NS = 500_000_000   # per-hop percentiles into shm/latency.py this often
+POLL_FRAMES = 1               # frames read per pass: a burst of fills never holds a ladder back
 
 
 class Gateway(Agent):
@@ -63,8 +73,11 @@ class Gateway(Agent):
         self.q = np.zeros(1, R.QUOTE_DTYPE)
         self.limits = ThalexLimits.from_config(gw_conf, time.monotonic_ns())
         self.seen = {}             # request name -> last sequence handled
+        self.quoting_blocked = True   # no gate yet: nothing is quoted until risk has written it
+        self.next_hops_ns = 0
         # Built in on_start, once the rings and the shared state are attached.
         self.session = self.quoting = self.exits = self.executions = self.open_orders = None
+        self.pretrade = None
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Gateway":
@@ -77,10 +90,15 @@ class Gateway(Agent):
     # ---- lifecycle -------------------------------------------------------------------------
     def on_start(self) -> None:
         self.orders = segments.reader(self.instance, "orders")
-        self.exec_ring = segments.writer(self.instance, "exec")
+        self.quotes = segments.reader(self.instance, "quotes")
+        self.exec_ring = ExecTap(segments.writer(self.instance, "exec"))
+        self.gate = GateView(gate.attach(self.instance))
+        self.latency = HopLatency.attach(self.instance)
         self.state = SharedState.attach(self.instance)
         self.bells = Doorbells.attach(self.instance)
-        self.listeners = [self.bells.bell("risk").ring, self.bells.bell("quoter").ring]
+        # Risk books every execution at once; the quoter (markouts only) reads them on its next
+        # pass: ringing it on every fill of a burst would take the core from the ladders it sends.
+        self.listeners = [self.bells.bell("risk").ring]
         s = self.state.snapshot()
         for name in ("kill", "cancel", "reconcile"):
             self.seen[name] = s[f"{name}_request_seq"]   # a reconcile asked for already: connect answers it
@@ -100,8 +118,10 @@ class Gateway(Agent):
         self.open_orders = OpenOrders(len(instruments), self.state)
         self.executions = Executions(instruments, self.exec_ring, self.listeners, decoder, self.open_orders,
                                      None if conf.mass_quote else ladders, limits, mmp)
+        self.pretrade = PreTrade(self.gate, self.exec_ring, self.open_orders, self.state.table["paused"],
+                                 conf.risk_timeout_s, instruments)
         self.quoting = Quoting(instruments, conf.mass_quote, limits, ladders, self.open_orders,
-                               self.executions.reject, mmp)
+                               self.executions.reject, mmp, self.pretrade)
         self.md_to_send = self.quoting.histogram = LatencyHistogram(self.state, "md_to_send")
         self.exits = Exits(instruments, limits, new_cid, self.executions.reject)
         replay = Replay(instruments, self.executions, self.state, self.exec_ring)
@@ -120,7 +140,8 @@ class Gateway(Agent):
         self.listeners = []
         if self.executions is not None:
             self.executions.listeners = []
-        for name in ("orders", "exec_ring", "state", "bells"):
+        self.pretrade = None
+        for name in ("orders", "quotes", "exec_ring", "gate", "latency", "state", "bells"):
             if hasattr(self, name):
                 getattr(self, name).close()
 
@@ -130,22 +151,25 @@ class Gateway(Agent):
         if session.client is None:
             if session.reconnect_due():
                 session.try_reconnect()
-            return self._drain_orders()
+            work = self._drain_orders() + self._drain_quotes()
+            self._gate(time.monotonic_ns())
+            return work
         try:
-            # The latency path first: approved ladders out, then whatever the exchange sent.
-            work = self._drain_orders()
+            # The latency path first: ladders checked and out, then whatever the exchange sent.
+            work = self._drain_orders() + self._drain_quotes()
             replay = session.replay
             if replay.active:
                 work += replay.step(session.client)
             elif replay.due:
                 work += replay.retry(session.client)
+            now = time.monotonic_ns()
+            self._gate(now)
             if self.quoting.desired or self.exits.pending:
-                now = time.monotonic_ns()
                 self.exits.send_ready(session.client, now)
                 if not replay.holds_quoting:
                     self.quoting.send_ready(session.client, now)
             work += self._commands()
-            work += session.client.poll(0.0)
+            work += session.client.poll(0.0, POLL_FRAMES)
             if session.reconcile_due:
                 work += session.reconcile_if_due()
             if session.mmp.due:
@@ -171,6 +195,30 @@ class Gateway(Agent):
                 self.quoting.want(iid, q)
         return n
 
+    def _drain_quotes(self) -> int:
+        """The quoter's ladders: the newest per instrument waits to be checked and sent."""
+        n = 0
+        q, want, count = self.q, self.quoting.want_ladder, len(self.instruments)
+        while self.quotes.read_into(q):
+            n += 1
+            iid = int(q["instrument_id"][0])
+            if iid < count:
+                want(iid, q)
+        return n
+
+    def _gate(self, now: int) -> None:
+        """The newest gate; a block that starts pulls every instrument, one that lifts quotes again."""
+        block = self.pretrade.refresh(now)
+        if bool(block) == self.quoting_blocked:
+            return
+        self.quoting_blocked = bool(block)
+        if block:
+            log.warning("quoting blocked (%s): pulling every quote", ", ".join(blocked_by(block)))
+            self.quoting.blocked(block)
+        else:
+            log.info("quoting unblocked: sending the newest ladders")
+            self.quoting.unblocked()
+
     def _commands(self) -> int:
         work = 0
         for name in ("kill", "cancel"):
@@ -189,6 +237,12 @@ class Gateway(Agent):
     def report(self, counters) -> None:
         counters.set("errors", self.executions.rejects)
         counters.set("malformed", self.executions.invalid)
+        now = time.monotonic_ns()
+        if now < self.next_hops_ns:
+            return       # percentiles twice a second: sorting 1000 samples is not free on a busy core
+        self.next_hops_ns = now + HOPS_EVERY_NS
+        self.latency.publish("ladder", np.asarray(self.quoting.hops, dtype=np.int64).reshape(-1, 5))
+        self.latency.publish("fast", np.asarray(self.quoting.fast_hops, dtype=np.int64).reshape(-1, 5))
         s = self.state
         for name, samples in (("send", self.quoting.send_lat), ("fast_send", self.quoting.fast_lat)):
             if samples:
@@ -205,3 +259,15 @@ class Gateway(Agent):
         s.set("cancel_tokens", self.limits.cancels.tokens)
         s.set("throttled", self.limits.throttled_count)
         s.set("orders_sent", self.quoting.sent)
+
+
+BLOCK_NAMES = {R.RISK_HALTED: "HALTED", R.RISK_PAUSED: "paused",
+               R.RISK_RECONCILING: "reconciling with the exchange",
+               R.RISK_GATE_STALE: "no word from risk within gateway.risk_timeout_s"}
+
+
+def blocked_by(block: int) -> list[str]:
+    """The names of the RISK_* bits in ``block`` (unknown bits by value)."""
+    names = [name for bit, name in BLOCK_NAMES.items() if block & bit]
+    rest = block & ~sum(BLOCK_NAMES)
+    return names + ([f"0x{rest:x}"] if rest else [])

@@ -10,7 +10,7 @@
 - refused orders and quotes (``reject``): an EXEC_REJECT record carrying the error code; a
   throttled answer (code 4) starts the rate limiter's cooldown.
 - reconciliation (replay.py): ``publish_positions`` and ``publish_marker`` (EXEC_RECONCILED).
-Every write rings the bells of risk and the quoter.
+Every write rings the listeners' bells (the gateway passes risk's: the quoter reads fills on its next pass).
 
 Executions are input, never trusted: a session.orders or trade-history frame the decoders refuse
 (malformed, absurd, venue/decode/bounds.py), or one whose handling fails, is counted in

@@ -29,6 +29,8 @@ class OpenOrders:
         self.closed: set[int] = set()
         self._closed_order: deque[int] = deque()
         self.stale = 0     # updates of orders already closed, ignored
+        self.bid = [0.0] * n_instruments    # the sums ``publish`` wrote last (contracts)
+        self.ask = [0.0] * n_instruments
 
     def on_exec(self, e) -> None:
         """Follow one EXEC record decoded from session.orders."""
@@ -68,6 +70,7 @@ class OpenOrders:
         for iid, (b, a) in self.inflight.items():
             bid[iid] += b
             ask[iid] += a
+        self.bid, self.ask = bid, ask
         s = self.state.table
         s["open_bid"][0][:len(bid)] = bid
         s["open_ask"][0][:len(ask)] = ask

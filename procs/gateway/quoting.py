@@ -1,12 +1,21 @@
-"""The gateway's ladders: the newest approved set per instrument, sent when tokens allow.
+"""The gateway's ladders: the newest set per instrument, checked, encoded and sent when tokens allow.
 
-Ladders from ``orders`` are coalesced per instrument (only the newest matters) and sent as one
-``private/mass_quote`` per instrument; an identical level keeps its queue priority on Thalex.
-Without mass quoting each ladder is kept as single orders (ladder_orders.py). The matching-engine
-token bucket (venue/ratelimit.py) paces both. A mass_quote in flight counts as open until its
-reply (open_orders.py); a refused side becomes an EXEC_REJECT (executions.py). Every ladder
-that leaves adds a sample of how long after its market record it left (ns), kept apart for
-fast cancels.
+Ladders come from the quoter on ``quotes`` (and risk's pulls on ``orders``); they are coalesced
+per instrument (only the newest matters) and each leaves as one ``private/mass_quote``; an
+identical level keeps its queue priority on Thalex. Without mass quoting each ladder is kept as
+single orders (ladder_orders.py). Right before a ladder leaves, a copy of it passes the pre-trade
+checks (pretrade.py, kernels/pretrade.pyx); the quoter's own record is kept as it came, so that a
+ladder held back while quoting was blocked (paused, HALTED, risk silent) can be checked and sent
+again the moment the block lifts (``unblocked``), and every instrument we quote is pulled the
+moment a block starts (``blocked``). The request is written from the record by
+kernels/mass_quote.pyx and framed by kernels/ws_frame.pyx: no dicts, lists or JSON library on the
+way. The matching-engine token bucket (venue/ratelimit.py) paces everything. A mass_quote in
+flight counts as open until its reply (open_orders.py); a refused side becomes an EXEC_REJECT
+(executions.py).
+
+Every ladder that leaves adds a sample of how long after its market record it left (ns), kept
+apart for fast cancels, and a row of per-hop times (shm/latency.py HOPS: feed, quoter, approve,
+send, total).
 """
 from __future__ import annotations
 
@@ -15,8 +24,12 @@ import time
 
 import numpy as np
 
+from kernels.mass_quote import decimals_of, encode_mass_quote
+from kernels.pretrade import ladder_totals
 from venue.decode.account import QuoteError, mass_quote_errors
 from shm import records as R
+
+HOP_SAMPLES = 1000
 
 
 def label_for(exchange_ts_ns: int) -> str:
@@ -24,8 +37,15 @@ def label_for(exchange_ts_ns: int) -> str:
     return f"tt{round(exchange_ts_ns / 1000)}"
 
 
+def plain_ascii(name: str) -> bytes:
+    """An instrument name as the encoder writes it: ASCII without quotes or backslashes."""
+    if not (name.isascii() and name.isprintable()) or '"' in name or "\\" in name:
+        raise ValueError(f"instrument name {name!r}: expected plain ASCII without quotes or backslashes")
+    return name.encode()
+
+
 class Quoting:
-    def __init__(self, instruments, mass_quote: bool, limits, ladders, open_orders, reject, mmp):
+    def __init__(self, instruments, mass_quote: bool, limits, ladders, open_orders, reject, mmp, pretrade):
         """
         instruments  our Instrument list (id = index)
         mass_quote   True: one private/mass_quote per ladder; False: single orders (``ladders``)
@@ -34,69 +54,119 @@ class Quoting:
         open_orders  OpenOrders (a mass_quote in flight is counted there until answered)
         reject       Executions.reject(iid, code, text) for refused quote sides
         mmp          MmpRefills: no ladder for a product whose protection group is exhausted
+        pretrade     PreTrade: the checks every ladder passes right before it leaves
         """
         self.instruments, self.mass_quote, self.limits = instruments, mass_quote, limits
         self.ladders, self.open_orders, self.reject, self.mmp = ladders, open_orders, reject, mmp
-        self.desired: dict[int, np.ndarray] = {}    # newest approved set per instrument, unsent
+        self.pretrade = pretrade
+        self.names = [plain_ascii(i.name) for i in instruments]
+        self.decimals = [(decimals_of(i.tick_size), decimals_of(i.amount_tick)) for i in instruments]
+        self.desired: dict[int, np.ndarray] = {}    # newest set (or PULL) per instrument, unsent
+        self.latest: dict[int, np.ndarray] = {}     # the quoter's newest ladder, as it came
         self.last_sent: dict[int, np.ndarray] = {}
+        self.pulled: dict[int, bool] = {}           # the last mass quote sent was a PULL
+        self.checked = np.zeros(1, R.QUOTE_DTYPE)   # the copy that is checked and sent
         self.send_lat: deque[int] = deque(maxlen=1000)     # market record received -> ladder sent, ns
         self.fast_lat: deque[int] = deque(maxlen=1000)     # the same for fast cancels
+        self.hops: deque[tuple] = deque(maxlen=HOP_SAMPLES)       # shm/latency.py HOPS, ns
+        self.fast_hops: deque[tuple] = deque(maxlen=HOP_SAMPLES)
         self.fast_sends = 0
         self.sent = 0
         self.histogram = None    # shm.histogram.LatencyHistogram of md -> send (every ladder that leaves), or None
 
     def want(self, iid: int, q: np.ndarray) -> None:
-        """The newest approved set (or PULL) of instrument ``iid`` (a copy is kept)."""
+        """Risk's newest record for instrument ``iid`` (a PULL on HALTED); a copy is kept."""
         self.desired[iid] = q.copy()
+
+    def want_ladder(self, iid: int, q: np.ndarray) -> None:
+        """The quoter's newest ladder (or PULL) of instrument ``iid``; a copy is kept. A fast
+        cancel not sent yet stays one: the ladder replacing it keeps its flag and its stamps, so
+        the pull is counted (and timed) from the market record that triggered it."""
+        new = q.copy()
+        old = self.desired.get(iid)
+        if old is not None and old["flags"][0] & R.QUOTE_FLAG_FAST_CANCEL and old is self.latest.get(iid):
+            new["flags"] |= R.QUOTE_FLAG_FAST_CANCEL
+            for stamp in ("md_receive_ts_ns", "md_publish_ts_ns", "created_ts_ns"):
+                new[stamp] = old[stamp]
+        self.desired[iid] = self.latest[iid] = new
+
+    def blocked(self, block: int) -> None:
+        """Quoting was just blocked (``block``: RISK_* bits): pull every instrument we quoted."""
+        for iid in self.last_sent:
+            pull = np.zeros(1, R.QUOTE_DTYPE)
+            pull["type"], pull["instrument_id"], pull["reason"] = R.QUOTE_PULL, iid, block
+            pull["created_ts_ns"] = time.monotonic_ns()
+            self.desired[iid] = pull
+
+    def unblocked(self) -> None:
+        """The block lifted: the quoter's newest ladders go out again (checked as they leave); in
+        a quiet market the quoter has nothing new to publish."""
+        for iid, q in self.latest.items():
+            self.desired[iid] = q
 
     def send_ready(self, client, now: int) -> None:
         """Send what is desired while the token bucket allows (``now``: monotonic ns)."""
         for iid in list(self.desired):
+            q = self.desired[iid]
             if not self.mass_quote:
-                q = self.desired[iid]
-                ts = int(q["md_exchange_ts_ns"][0])
-                if self.ladders[iid].apply(client, q, label_for(ts) if ts else None, now):
+                checked = self.checked
+                checked[:] = q
+                self.pretrade.check(checked, iid)
+                approved = time.monotonic_ns()
+                ts = int(checked["md_exchange_ts_ns"][0])
+                if self.ladders[iid].apply(client, checked, label_for(ts) if ts else None, now):
                     del self.desired[iid]
-                    self._note_sent(q)
+                    self.last_sent[iid] = q
+                    self._note_sent(checked, approved, time.monotonic_ns())
                 continue
-            if self.mmp.exhausted(self.instruments[iid].product) and self.desired[iid]["type"][0] == R.QUOTE_SET:
+            if self.mmp.exhausted(self.instruments[iid].product) and q["type"][0] == R.QUOTE_SET:
                 continue   # its protection group is exhausted: quotes would be refused until refilled
+            checked = self.checked
+            checked[:] = q
+            self.pretrade.check(checked, iid)
+            approved = time.monotonic_ns()
+            pull = checked["type"][0] != R.QUOTE_SET
+            if pull and self.pulled.get(iid):
+                del self.desired[iid]    # pulled already, and nothing was quoted since
+                continue
             if not self.limits.try_order(now):
                 return
-            q = self.desired.pop(iid)
+            del self.desired[iid]
             self.last_sent[iid] = q
-            self._send_quote(client, q)
+            self.pulled[iid] = pull
+            self._send_quote(client, iid, approved)
 
-    def _send_quote(self, client, q: np.ndarray) -> None:
-        r = q[0]
-        inst = self.instruments[int(r["instrument_id"])]
-        item = {"i": inst.name}
-        if r["type"] == R.QUOTE_PULL:
-            item["b"], item["a"] = [], []
-        else:
-            nb, na = int(r["n_bids"]), int(r["n_asks"])
-            item["b"] = [list(level) for level in zip(r["bid_price"][:nb].tolist(), r["bid_amount"][:nb].tolist())]
-            item["a"] = [list(level) for level in zip(r["ask_price"][:na].tolist(), r["ask_amount"][:na].tolist())]
+    def _send_quote(self, client, iid: int, approved: int) -> None:
+        """Encode the checked copy and send it."""
+        checked = self.checked
+        ts = int(checked["md_exchange_ts_ns"][0])
+        rid = client.next_id()
+        pd, ad = self.decimals[iid]
+        payload = encode_mass_quote(checked, rid, self.names[iid], pd, ad,
+                                    label_for(ts).encode() if ts else b"")
         # Until the exchange answers, the new ladder may be live beside fills of the old one.
-        self.open_orders.inflight[inst.id] = (sum(a for _, a in item["b"]), sum(a for _, a in item["a"]))
-        ts = int(r["md_exchange_ts_ns"])
-        label = label_for(ts) if ts else None
-        client.mass_quote([item], label=label, post_only=True, wait=False,
-                          callback=lambda result, error, iid=inst.id: self._quote_reply(iid, result, error))
-        self._note_sent(q)
+        self.open_orders.inflight[iid] = ladder_totals(checked)
+        client.send_encoded(rid, "private/mass_quote", payload,
+                            lambda result, error, iid=iid: self._quote_reply(iid, result, error))
+        sent = time.monotonic_ns()
+        self._note_sent(checked, approved, sent)
         self.open_orders.publish()
 
-    def _note_sent(self, q: np.ndarray) -> None:
-        """Count a ladder that left, and how long after its market record it left."""
+    def _note_sent(self, q: np.ndarray, approved: int, sent: int) -> None:
+        """Count a ladder that left, how long after its market record it left, and its hops."""
         r = q[0]
         self.sent += 1
         received = int(r["md_receive_ts_ns"])
         if received:
             fast = bool(r["flags"] & R.QUOTE_FLAG_FAST_CANCEL)
-            latency = time.monotonic_ns() - received
-            (self.fast_lat if fast else self.send_lat).append(latency)
+            (self.fast_lat if fast else self.send_lat).append(sent - received)
+            published, created = int(r["md_publish_ts_ns"]), int(r["created_ts_ns"])
+            if published and created:
+                (self.fast_hops if fast else self.hops).append(
+                    (published - received, created - published, approved - created, sent - approved,
+                     sent - received))
             if self.histogram is not None:
-                self.histogram.observe(latency)
+                self.histogram.observe(sent - received)
             self.fast_sends += fast   # after the send: the exposure it adds is booked before risk's next look
 
     def _quote_reply(self, iid: int, result, error) -> None:

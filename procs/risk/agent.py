@@ -1,24 +1,31 @@
-"""The risk process: every ladder passes here on its way to the gateway.
+"""The risk process: the books, the limits and the trading state, off the latency path.
 
-Reads ``quotes`` (one-to-one from the quoter), ``exec`` (fills, the trade history's fee reports,
-reconciled positions and the gateway's reconcile markers, with a strict reader: a missed
-execution would corrupt the position) and ``md`` (marks, funding). Keeps FIFO positions and P&L
-(position.py, persisted by journal.py), the trading state with its reason (trading_state.py), the
-exits (exits.py: flatten, take-profit, stop-loss), and acts on the operator's commands posted in
-the shared state (halt, resume, flatten, kill; pause is a flag). Each ladder is checked by
-limits.approve and forwarded on ``orders``; a full ring keeps the newest record per instrument
+Ladders go from the quoter to the gateway directly; the gateway checks each against what risk
+publishes in the gate (shm/gate.py, written by gate_publisher.py: per-instrument limits,
+positions booked through an exec sequence, marks, the trading state, the portfolio's figures,
+what blocks quoting, a heartbeat), so a dead or stuck risk process stops quoting within
+gateway.risk_timeout_s. Reads ``exec`` (fills, the trade history's fee reports, reconciled
+positions and the gateway's reconcile markers, with a strict reader: a missed execution would
+corrupt the position), ``md`` (marks, funding) and ``quote_log`` (every ladder the quoter
+published: counted, and what the pre-trade checks would trim at the booked position is counted
+as ``denied``). Keeps FIFO positions and P&L (position.py, persisted by journal.py), the trading
+state with its reason (trading_state.py), the exits (exits.py: flatten, take-profit, stop-loss),
+and acts on the operator's commands posted in the shared state (halt, resume, flatten, kill;
+pause is a flag the gateway reads). Exits and the pulls on entering HALTED or on becoming
+unreconciled go to the gateway on ``orders``; a full ring keeps the newest record per instrument
 (and every exit) until there is room.
 
 Nothing booked is lost and nothing is booked twice (journal.py says why precisely): a restarted
 risk process loads its journal and reads ``exec`` again from the sequence the journal stands at;
 when the ring no longer holds it, the gateway's replay of the exchange's trade history covers
-the gap. Either way it asks the gateway to reconcile (reconcile.py) and approves nothing until
-the answer is booked. It also asks after a lap of ``exec`` and after an execution it refuses
-(validate.py): such an execution is counted, logged once per reason and never booked.
+the gap. Either way it asks the gateway to reconcile (reconcile.py) and the gate blocks quoting
+(RISK_RECONCILING) until the answer is booked. It also asks after a lap of ``exec`` and after an
+execution it refuses (validate.py): such an execution is counted, logged once per reason and
+never booked.
 
-Quotes are pulled at once, not on the next ladder: on pause, on HALTED, on becoming unreconciled.
-The newest ladder of each instrument is kept, so that resume, the end of a pause and a finished
-reconciliation quote again at once, even in a market too quiet for the quoter to publish anew.
+While the gate blocks (HALTED, reconciling, paused, risk silent) the gateway pulls at once and
+keeps the quoter's newest ladder, so resume, the end of a pause and a finished reconciliation
+quote again at once, even in a market too quiet for the quoter to publish anew.
 
 Limits per instrument ([risk] under each one's [instruments."NAME"] section) and across them
 (portfolio.py: net delta per underlying, gross notional, in USD): the account's trading state
@@ -39,14 +46,16 @@ import numpy as np
 from runtime import segments
 from runtime.agent import Agent
 from procs.risk.exits import Exits
+from procs.risk.gate_publisher import GatePublisher
 from procs.risk.journal import Journal
-from procs.risk.limits import Limits, approve, make_pull
+from procs.risk.limits import Limits, approve
 from procs.risk.portfolio import Portfolio, PortfolioLimits
 from procs.risk.position import PositionBook
 from procs.risk.reconcile import Reconciliation
 from procs.risk.trading_state import REASON_CODES, TradingState  # noqa: F401  (REASON_CODES: API)
 from procs.risk.validate import max_fill_of, refusal
 from runtime.settings import config_of, instruments_of
+from shm import gate
 from shm import records as R
 from shm.doorbell import Doorbells
 from shm.errors import RingLappedError
@@ -83,13 +92,11 @@ class RiskAgent(Agent):
         self.q = np.zeros(1, R.QUOTE_DTYPE)
         self.md = np.zeros(1, R.MD_DTYPE)
         self.ex = np.zeros(64, R.EXEC_DTYPE)
-        self.ladders = np.zeros(len(instruments), R.QUOTE_DTYPE)   # newest ladder from the quoter
-        self.has_ladder = [False] * len(instruments)
         self.pending = {}          # instrument id -> approved set waiting for room on ``orders``
         self.seen = {}             # command name -> last request seq handled
         self.refusals: dict[str, int] = {}   # what was refused (the field) -> how many times
-        self.was_paused = False
-        self.denied = self.lapped = self.ring_full = self.malformed = 0
+        self.denied = self.lapped = self.ring_full = self.malformed = self.ladders = 0
+        self.gate: GatePublisher | None = None
 
     @classmethod
     def from_settings(cls, settings: dict) -> "RiskAgent":
@@ -99,7 +106,8 @@ class RiskAgent(Agent):
                    [config.risk_for(i.name) for i in instruments])
 
     def on_start(self) -> None:
-        self.quotes = segments.reader(self.instance, "quotes")
+        self.quote_log = segments.reader(self.instance, "quote_log")
+        self.gate = GatePublisher(gate.attach(self.instance), self.instruments, self.limits, self.portfolio)
         self.orders = segments.writer(self.instance, "orders")
         self.md_ring = segments.reader(self.instance, "md")
         self.state = SharedState.attach(self.instance)
@@ -160,29 +168,23 @@ class RiskAgent(Agent):
         if hasattr(self, "exec"):
             self.journal.save(self._journal_data, force=True)
         self.open_bid = self.open_ask = self.ring_gateway = None
-        for name in ("quotes", "orders", "exec", "md_ring", "state", "bells"):
+        for name in ("quote_log", "orders", "exec", "md_ring", "state", "bells"):
             if hasattr(self, name):
                 getattr(self, name).close()
+        if self.gate is not None:
+            self.gate.record.close()
 
     # ---- the pass ------------------------------------------------------------------------
     def do_work(self) -> int:
-        # Fills first (the limits need the newest position), then the latency path: ladders
-        # through the checks; marks, commands and P&L stops after.
+        # Fills first (the gate's positions), then the ladders seen, marks, commands and P&L
+        # stops; the gate last, with everything this pass changed.
+        t = self.trading
+        state, reconciled = t.state, self.reconciliation.reconciled
         work = self._drain_exec()
         if self.pending:
             self._flush_pending()
-        q = self.q
-        while self.quotes.read_into(q):
-            work += 1
-            iid = int(q["instrument_id"][0])
-            if iid >= len(self.instruments):
-                self.malformed += 1
-                continue
-            self.ladders[iid] = q[0]          # kept for resume / unpause / reconciled
-            self.has_ladder[iid] = True
-            self._approve_and_send(iid, q)
-        work += self._drain_md() + self._commands() + self._pause()
-        t = self.trading
+        work += self._audit_ladders()
+        work += self._drain_md() + self._commands()
         if not t.halted and t.evaluate(self.book.equity(self.marks), self.book.position,
                                        time.strftime("%Y-%m-%d", time.gmtime()), self.max_positions,
                                        self.portfolio.checks()):
@@ -190,35 +192,29 @@ class RiskAgent(Agent):
         if self.exits.enabled:
             self.exits.update(self.book, self.marks, t.halted)
         self.reconciliation.poll()
+        self.gate.publish(time.monotonic_ns(), work > 0 or t.state != state
+                          or self.reconciliation.reconciled != reconciled, int(self.exec.cursor),
+                          t.state, self.book.position, self.marks, self.reconciliation.reconciled,
+                          self.portfolio)
         self.journal.save(self._journal_data)
         return work
 
-    def _approve_and_send(self, iid: int, q) -> None:
-        t = self.trading
-        if not self.reconciliation.reconciled:
-            make_pull(q, R.RISK_RECONCILING)
-        else:
-            # An underlying beyond its net-delta band decides the side (portfolio.trim), not the
-            # instrument's own position.
-            pf = self.portfolio
-            added = approve(q, self.book.position[iid], self.marks[iid], self.limits[iid], t.halted,
-                            t.paused, t.reducing and not pf.reduces_delta(iid),
-                            float(self.open_bid[iid]), float(self.open_ask[iid]))
-            added |= pf.trim(q, iid, self.book.position, self.marks, self.open_bid, self.open_ask,
-                             self.limits[iid].amount_tick, self.limits[iid].min_amount)
-            if added:
+    def _audit_ladders(self) -> int:
+        """Every ladder the quoter published (``quote_log``): counted, and checked against the
+        booked position as the gateway checks it (``denied``: the checks would trim it)."""
+        n, q, t = 0, self.q, self.trading
+        while self.quote_log.read_into(q):
+            n += 1
+            iid = int(q["instrument_id"][0])
+            if iid >= len(self.instruments):
+                self.malformed += 1
+                continue
+            if approve(q, self.book.position[iid], self.marks[iid], self.limits[iid], t.halted,
+                       t.paused, t.reducing and not self.portfolio.reduces_delta(iid),
+                       float(self.open_bid[iid]), float(self.open_ask[iid])):
                 self.denied += 1
-        self._send(iid, q)
-
-    def _quote_again(self) -> None:
-        """Each instrument's newest ladder through the checks again (after resume, the end of a
-        pause, a reconciliation): in a quiet market the quoter has nothing new to publish."""
-        q = np.zeros(1, R.QUOTE_DTYPE)
-        for iid, has in enumerate(self.has_ladder):
-            if has:
-                q[0] = self.ladders[iid]
-                q["created_ts_ns"] = time.monotonic_ns()
-                self._approve_and_send(iid, q)
+        self.ladders += n
+        return n
 
     def _journal_data(self) -> dict:
         t = self.trading
@@ -234,10 +230,9 @@ class RiskAgent(Agent):
             n = self.exec.read_batch(self.ex)
         except RingLappedError as exc:    # what was read before the lap is good: book it
             n, lapped = exc.read, exc
-        reconciled = False
         for e in self.ex[:n]:
             if int(e["type"]) == R.EXEC_RECONCILED:
-                reconciled |= self.reconciliation.on_marker(int(e["seq"]))
+                self.reconciliation.on_marker(int(e["seq"]))
             else:
                 self._take(e)
         if lapped is not None:
@@ -245,13 +240,10 @@ class RiskAgent(Agent):
             log.error("missed executions (%s)", lapped)
             if self.reconciliation.request("missed executions"):
                 self._pull_all(R.RISK_RECONCILING)
-            reconciled = False
         if n or lapped is not None:
             self.journal.dirty = True
             self._publish_positions()
             self.state.set("exec_booked_seq", self.exec.cursor + 1)
-        if reconciled and self.reconciliation.reconciled:
-            self._quote_again()
         return n + (lapped is not None)
 
     def _take(self, e) -> None:
@@ -343,27 +335,12 @@ class RiskAgent(Agent):
             work += 1
             if name == "resume":
                 self.trading.set(ACTIVE, "")
-                self._quote_again()
             elif name == "flatten":
                 self.trading.set(HALTED, "flatten")
                 self.exits.flatten(self.book, self.marks)
             else:
                 self.trading.set(HALTED, "operator halt" if name == "halt" else "kill")
         return work
-
-    def _pause(self) -> int:
-        """Pause pulls what rests at once; its end quotes the newest ladders again."""
-        paused = self.trading.paused
-        if paused == self.was_paused:
-            return 0
-        self.was_paused = paused
-        if paused:
-            log.warning("paused: pulling every quote")
-            self._pull_all(R.RISK_PAUSED)
-        else:
-            log.info("pause ended: quoting again")
-            self._quote_again()
-        return 1
 
     # ---- onto ``orders`` ---------------------------------------------------------------------
     def _pull_all(self, reason: int) -> None:

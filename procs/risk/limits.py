@@ -1,5 +1,6 @@
-"""Pre-trade checks on a QuoteSet, in place: what may reach the exchange (NautilusTrader style:
-every denial is a reason bit on the record, never a silent drop).
+"""The pre-trade limits and the one check that applies them (kernels/pretrade.pyx, with a
+Python twin): what may reach the exchange. The gateway runs the kernel on every ladder it sends
+(procs/gateway/pretrade.py); risk and the backtest run it through ``approve`` below.
 
 Order of the checks, per side, level by level from the best price outward:
   DENIALS    paused or HALTED -> the set becomes a PULL
@@ -16,9 +17,9 @@ ladder shrinks) but holds under any flow.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from kernels.pretrade import pretrade_approve
 from shm import records as R
 
 
@@ -30,6 +31,11 @@ class Limits:
     price_band_bps: float   # of mark
     amount_tick: float      # contracts
     min_amount: float       # contracts
+
+    def as_tuple(self) -> tuple:
+        """The numbers in the order kernels.pretrade takes them."""
+        return (self.max_position, self.max_notional, self.max_order_size, self.price_band_bps,
+                self.amount_tick, self.min_amount)
 
 
 def make_pull(q, reason: int) -> int:
@@ -43,48 +49,6 @@ def make_pull(q, reason: int) -> int:
 def approve(q, position: float, mark: float, lim: Limits, halted: bool, paused: bool,
             reducing: bool, open_bid: float = 0.0, open_ask: float = 0.0) -> int:
     """Apply the checks to the 1-record QuoteSet array ``q``; returns the reason bits it added."""
-    if paused:
-        return make_pull(q, R.RISK_PAUSED)
-    if halted:
-        return make_pull(q, R.RISK_HALTED)
-    if q["type"][0] != R.QUOTE_SET:
-        return 0
-    if not (mark > 0 and math.isfinite(mark)):
-        return make_pull(q, R.RISK_NO_MARK)
-    reason = 0
-    for side, prices, amounts, count, resting in ((1, "bid_price", "bid_amount", "n_bids", open_bid),
-                                                  (-1, "ask_price", "ask_amount", "n_asks", open_ask)):
-        pa, aa = q[prices][0], q[amounts][0]   # views into the record
-        p, a = pa.tolist(), aa.tolist()        # plain floats: 10x faster than NumPy scalars
-        n = int(q[count][0])
-        if reducing and side * position > 0:
-            reason |= R.RISK_REDUCING if n else 0
-            n = 0
-        room = lim.max_position - side * position - resting
-        notional_room = lim.max_notional / mark - side * position - resting
-        kept = 0
-        for i in range(n):
-            if abs(p[i] - mark) > mark * lim.price_band_bps * 1e-4:
-                reason |= R.RISK_PRICE_BAND
-                break
-            amount = a[i]
-            if amount > lim.max_order_size:
-                amount, reason = lim.max_order_size, reason | R.RISK_TRIM_ORDER_SIZE
-            if amount > room:
-                amount, reason = room, reason | R.RISK_TRIM_POSITION
-            if amount > notional_room:
-                amount, reason = notional_room, reason | R.RISK_TRIM_NOTIONAL
-            amount = math.floor(amount / lim.amount_tick + 1e-9) * lim.amount_tick
-            if amount < lim.min_amount - 1e-12:
-                break
-            p[kept], a[kept] = p[i], amount
-            room -= amount
-            notional_room -= amount
-            kept += 1
-        for j in range(kept, n):
-            p[j] = a[j] = 0.0
-        pa[:] = p
-        aa[:] = a
-        q[count] = kept
-    q["reason"] |= reason
-    return reason
+    block = R.RISK_PAUSED if paused else R.RISK_HALTED if halted else 0
+    return pretrade_approve(q, lim.as_tuple(), position, position, mark, block, reducing,
+                            open_bid, open_ask)

@@ -37,7 +37,7 @@ class FeedUnderTest:
         self.segs = segments.create_all(instance)
         inst = Instrument(0, BTC, "FBTCUSD", 1.0, 0.001, 0.001, 0.0)
         checks = MdChecks([BTC], 1.0, 10.0, 500.0, 1000.0, 5.0)
-        self.feed = Feed(instance, url, [inst], "raw", stale_after_s, ReconnectPolicy(0.1, 1.0), checks=checks)
+        self.feed = Feed(instance, url, [inst], "raw", stale_after_s, ReconnectPolicy(0.1, 1.0), 1.0, checks=checks)
         self.feed.on_start()
         self.md_reader = segments.reader(instance, "md")
         self.trades_reader = segments.reader(instance, "trades")

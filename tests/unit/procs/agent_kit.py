@@ -105,3 +105,25 @@ def wait_until(predicate, timeout_s: float = 10.0, step=None, what: str = "condi
         if step is None:
             time.sleep(0.01)
     raise AssertionError(f"{what} not reached within {timeout_s}s")
+
+
+def open_gate(segs, position=0.0, mark=MARK, state=0, block=0, exec_booked=0, conf=None, heartbeat_ns=None,
+              instruments=None, marks=None):
+    """Write the risk gate (shm/gate.py) as risk would: each instrument's limits (``conf``, the
+    [risk] defaults), BTC's ``position`` booked through ``exec_booked``, ``mark`` (or ``marks`` by
+    instrument), ``state``, ``block``, a fresh heartbeat, the portfolio limits off."""
+    from shm.gate import GATE_DTYPE
+    conf = conf or risk_conf()
+    instruments = instruments or [BTC]
+    n = len(instruments)
+    g = np.zeros(1, GATE_DTYPE)
+    g["heartbeat_ns"] = time.monotonic_ns() if heartbeat_ns is None else heartbeat_ns
+    g["exec_booked"], g["trading_state"], g["block"], g["n_instruments"] = exec_booked, state, block, n
+    for name in ("max_position", "max_notional", "max_order_size", "price_band_bps"):
+        g[name][0][:n] = getattr(conf, name)
+    g["position"][0][0] = position
+    g["mark"][0][:n] = marks or [mark] * n
+    g["amount_tick"][0][:n] = [i.amount_tick for i in instruments]
+    g["min_amount"][0][:n] = [i.min_amount for i in instruments]
+    g["underlying"][0][:n] = range(n)
+    segs["gate"].write(g)

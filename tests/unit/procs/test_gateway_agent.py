@@ -1,6 +1,8 @@
-"""The gateway against the local exchange over a real websocket, with real rings: a ladder on the
-orders ring becomes orders resting on the exchange, a pull removes them, exits and requests act on
-the account, a dropped connection is reconnected and reconciled, closing leaves nothing behind."""
+"""The gateway against the local exchange over a real websocket, with real rings: a ladder from the
+quoter (``quotes``) becomes orders resting on the exchange once the risk gate is open, a pull
+(risk's, on ``orders``) removes them, exits and requests act on the account, a dropped connection
+is reconnected and reconciled, closing leaves nothing behind. The pre-trade checks at the gateway
+have their own tests (test_gateway_pretrade.py)."""
 import time
 
 import pytest
@@ -9,11 +11,12 @@ from procs.gateway.agent import Gateway
 from runtime import segments
 from shm import records as R
 
-from agent_kit import BEST_BID, BTC, drain, gateway_conf, ladder, wait_until
+from agent_kit import BEST_BID, BTC, drain, gateway_conf, ladder, open_gate, risk_conf, wait_until
 from runtime.reconnect import ReconnectPolicy
 
 pytestmark = pytest.mark.timeout(60)
 BIDS, ASKS = [99_990.0, 99_980.0], [100_010.0, 100_020.0]
+RISK = risk_conf(max_position=0.1, max_order_size=0.05)
 
 
 @pytest.fixture
@@ -23,8 +26,12 @@ def exec_reader(segs, instance):
     reader.close()
 
 
-def start_gateway(instance, sim, account, **conf) -> Gateway:
+def start_gateway(instance, sim, account, segs=None, **conf) -> Gateway:
+    """A started gateway; the gate is opened (a fresh heartbeat that stays good for the test)."""
     kid, private, _ = account
+    conf.setdefault("risk_timeout_s", 10.0)
+    if segs is not None:
+        open_gate(segs, conf=RISK)
     gw = Gateway(instance, sim.url, kid, str(private), [BTC], gateway_conf(**conf), ReconnectPolicy(0.2, 1.0),
                  timeout_s=5.0)
     gw.on_start()
@@ -33,7 +40,7 @@ def start_gateway(instance, sim, account, **conf) -> Gateway:
 
 @pytest.fixture(params=[True, False], ids=["mass_quote", "single_orders"])
 def gateway(request, segs, instance, sim, account, exec_reader):
-    gw = start_gateway(instance, sim, account, mass_quote=request.param)
+    gw = start_gateway(instance, sim, account, segs, mass_quote=request.param)
     yield gw
     gw.on_close()
 
@@ -47,18 +54,19 @@ def until(gw, predicate, what, timeout_s=10.0):
     return wait_until(predicate, timeout_s, gw.do_work, what)
 
 
-def test_a_ladder_on_the_orders_ring_ends_up_resting_on_the_exchange(segs, gateway, exchange_state, account):
-    segs["orders"].write(ladder(bids=BIDS, asks=ASKS, amount=0.01))
+def test_a_ladder_on_the_quotes_ring_ends_up_resting_on_the_exchange(segs, gateway, exchange_state, account):
+    segs["quotes"].write(ladder(bids=BIDS, asks=ASKS, amount=0.01))
     want = sorted([("buy", p, 0.01) for p in BIDS] + [("sell", p, 0.01) for p in ASKS])
     until(gateway, lambda: resting(exchange_state, account) == want, "the ladder resting")
     until(gateway, lambda: gateway.state.get("quoting") == 1, "quoting published")
-    s = gateway.state.snapshot()
-    assert s["open_bid"][0] == pytest.approx(0.02) and s["open_ask"][0] == pytest.approx(0.02)
-    assert s["connected"] == 1
+    # the gateway reads a frame a pass: every ack is in once the open amounts add up
+    until(gateway, lambda: (gateway.state.snapshot()["open_bid"][0], gateway.state.snapshot()["open_ask"][0])
+          == (pytest.approx(0.02), pytest.approx(0.02)), "the open orders published")
+    assert gateway.state.get("connected") == 1
 
 
 def test_a_pull_on_the_orders_ring_empties_the_book_of_our_orders(segs, gateway, exchange_state, account):
-    segs["orders"].write(ladder(bids=BIDS, asks=ASKS))
+    segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
     until(gateway, lambda: len(resting(exchange_state, account)) == 4, "the ladder resting")
     segs["orders"].write(ladder(kind=R.QUOTE_PULL))
     until(gateway, lambda: resting(exchange_state, account) == [], "the ladder pulled")
@@ -67,7 +75,7 @@ def test_a_pull_on_the_orders_ring_empties_the_book_of_our_orders(segs, gateway,
 
 def test_only_the_newest_ladder_of_a_burst_is_sent(segs, gateway, exchange_state, account):
     for shift in range(5):
-        segs["orders"].write(ladder(bids=[99_900.0 + shift], asks=[100_100.0 - shift]))
+        segs["quotes"].write(ladder(bids=[99_900.0 + shift], asks=[100_100.0 - shift]))
     gateway.do_work()
     until(gateway, lambda: resting(exchange_state, account) == [("buy", 99_904.0, 0.01), ("sell", 100_096.0, 0.01)],
           "the newest ladder resting")
@@ -75,7 +83,7 @@ def test_only_the_newest_ladder_of_a_burst_is_sent(segs, gateway, exchange_state
 
 
 def test_a_kill_request_cancels_everything_and_is_confirmed(segs, gateway, exchange_state, account):
-    segs["orders"].write(ladder(bids=BIDS, asks=ASKS))
+    segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
     until(gateway, lambda: len(resting(exchange_state, account)) == 4, "the ladder resting")
     seq = gateway.state.bump("kill_request_seq")
     until(gateway, lambda: gateway.state.get("kill_done_seq") == seq, "the kill confirmed")
@@ -85,7 +93,7 @@ def test_a_kill_request_cancels_everything_and_is_confirmed(segs, gateway, excha
 def test_the_latency_from_market_record_to_send_is_reported(segs, gateway):
     q = ladder(bids=BIDS, asks=ASKS)
     q["md_receive_ts_ns"] = time.monotonic_ns() - 2_000_000          # the market record, 2 ms ago
-    segs["orders"].write(q)
+    segs["quotes"].write(q)
     until(gateway, lambda: gateway.quoting.sent == 1, "the ladder sent")
     slot = segs["counters"].register(1, "gateway")
     gateway.report(slot)
@@ -95,9 +103,9 @@ def test_the_latency_from_market_record_to_send_is_reported(segs, gateway):
 
 def test_a_flatten_closes_the_position_with_a_reduce_only_market_order(segs, sim, instance, account, exchange_state,
                                                                          exec_reader):
-    gw = start_gateway(instance, sim, account)
+    gw = start_gateway(instance, sim, account, segs)
     try:
-        segs["orders"].write(ladder(bids=[BEST_BID + 1]))
+        segs["quotes"].write(ladder(bids=[BEST_BID + 1]))
         until(gw, lambda: resting(exchange_state, account), "our bid resting")
         sim.call("sim/trade", {"instrument": BTC.name, "direction": "sell", "amount": 0.004})
         position = lambda: sum(p["position"] for p in exchange_state(account[2])["portfolio"])  # noqa: E731
@@ -121,9 +129,9 @@ def test_a_flatten_closes_the_position_with_a_reduce_only_market_order(segs, sim
 
 def test_a_take_profit_rests_reduce_only_and_is_replaced_by_the_next_one(segs, sim, instance, account,
                                                                         exchange_state, exec_reader):
-    gw = start_gateway(instance, sim, account)
+    gw = start_gateway(instance, sim, account, segs)
     try:
-        segs["orders"].write(ladder(bids=[BEST_BID + 1]))
+        segs["quotes"].write(ladder(bids=[BEST_BID + 1]))
         until(gw, lambda: resting(exchange_state, account), "our bid resting")
         sim.call("sim/trade", {"instrument": BTC.name, "direction": "sell", "amount": 0.01})
         segs["orders"].write(ladder(kind=R.QUOTE_PULL))
@@ -139,11 +147,11 @@ def test_a_take_profit_rests_reduce_only_and_is_replaced_by_the_next_one(segs, s
 
 def test_a_dropped_connection_is_reconnected_and_reconciled(segs, sim, instance, account, exchange_state,
                                                            exec_reader):
-    gw = start_gateway(instance, sim, account)
+    gw = start_gateway(instance, sim, account, segs)
     try:
         first = drain(exec_reader, R.EXEC_DTYPE)
         assert [int(r["type"]) for r in first] == [R.EXEC_POSITION, R.EXEC_RECONCILED]   # on connect
-        segs["orders"].write(ladder(bids=BIDS, asks=ASKS))
+        segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
         until(gw, lambda: len(resting(exchange_state, account)) == 4, "the ladder resting")
         assert sim.call("sim/drop_connections", {"scope": "private"})["result"]["dropped"] >= 1
         until(gw, lambda: gw.state.get("connected") == 0, "the loss noticed")
@@ -152,15 +160,15 @@ def test_a_dropped_connection_is_reconnected_and_reconciled(segs, sim, instance,
         again = [int(r["type"]) for r in drain(exec_reader, R.EXEC_DTYPE)]
         assert again[-2:] == [R.EXEC_POSITION, R.EXEC_RECONCILED]
         assert resting(exchange_state, account) == []          # the old session's quotes are gone
-        segs["orders"].write(ladder(bids=BIDS, asks=ASKS))
+        segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
         until(gw, lambda: len(resting(exchange_state, account)) == 4, "quoting again")
     finally:
         gw.on_close()
 
 
 def test_closing_the_gateway_leaves_nothing_resting(segs, sim, instance, account, exchange_state, exec_reader):
-    gw = start_gateway(instance, sim, account)
-    segs["orders"].write(ladder(bids=BIDS, asks=ASKS))
+    gw = start_gateway(instance, sim, account, segs)
+    segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
     until(gw, lambda: len(resting(exchange_state, account)) == 4, "the ladder resting")
     gw.on_close()
     assert resting(exchange_state, account) == []
@@ -182,13 +190,13 @@ def test_a_wrong_key_fails_the_start_with_the_exchanges_reason(segs, sim, instan
 
 def test_ladders_keep_arriving_while_disconnected_only_the_newest_is_kept_and_none_outlives_the_reconcile(
         segs, sim, instance, account, exchange_state, exec_reader):
-    gw = start_gateway(instance, sim, account, cancel_on_disconnect_s=1)
+    gw = start_gateway(instance, sim, account, segs, cancel_on_disconnect_s=1)
     try:
         sim.call("sim/drop_connections", {"scope": "private"})
         until(gw, lambda: gw.session.client is None, "the loss noticed")
         gw.session.next_connect_s = time.monotonic() + 60.0       # stay away for the moment
         for price in (99_950.0, 99_960.0):
-            segs["orders"].write(ladder(bids=[price]))
+            segs["quotes"].write(ladder(bids=[price]))
             assert gw.do_work() == 1
         assert list(gw.quoting.desired) == [0] and gw.quoting.desired[0]["bid_price"][0][0] == 99_960.0
         gw.session.next_connect_s = 0.0

@@ -1,4 +1,4 @@
-"""The quoter over real rings: market records in -> a QuoteSet on ``quotes`` (for risk) and on
+"""The quoter over real rings: market records in -> a QuoteSet on ``quotes`` (for the gateway) and on
 ``quote_log`` (for the recorder), built around the mid with the inventory risk publishes; stale data
 -> a pull; a full ``quotes`` ring -> the newest set kept and retried; our fills feed the markouts."""
 import numpy as np

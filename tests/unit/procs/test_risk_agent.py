@@ -1,12 +1,16 @@
-"""The risk agent over real rings in a temporary segment: ladders in -> approved or trimmed ladders
-out, fills in -> positions and P&L in the shared state, commands -> trading state and pulls,
-pause pulling at once and its end quoting again, duplicates counted apart from malformed input,
-a lap asking for reconciliation. Restarts: test_risk_restart.py; refused input: test_risk_input.py."""
+"""The risk agent over real rings in a temporary segment: fills in -> positions and P&L in the shared
+state and in the gate the gateway checks ladders against (with the exec sequence booked, what
+blocks quoting and a heartbeat), every ladder seen on quote_log, commands -> trading state and
+pulls, duplicates counted apart from malformed input, a lap asking for reconciliation (the gate
+blocks until it is done). Restarts: test_risk_restart.py; refused input: test_risk_input.py."""
+import time
+
 import numpy as np
 import pytest
 
 from procs.risk.agent import RiskAgent
 from shm import records as R
+from shm.gate import GATE_DTYPE, HEARTBEAT_NS
 from shm.state import ACTIVE, HALTED
 
 from agent_kit import BTC, MARK, drain, execution, ladder, many, marker, reconcile, risk_conf, ticker
@@ -29,23 +33,28 @@ def orders_out(segs):
     return drain(segs["orders"], R.QUOTE_DTYPE)
 
 
-def test_a_ladder_within_the_limits_goes_out_on_orders_unchanged(segs, risk):
-    segs["quotes"].write(ladder(bids=[99_990.0, 99_980.0], asks=[100_010.0], amount=0.01))
-    assert risk.do_work() >= 1
-    (q,) = orders_out(segs)
-    assert q["type"] == R.QUOTE_SET and q["reason"] == 0
-    assert (q["n_bids"], q["n_asks"]) == (2, 1)
-    assert list(q["bid_amount"][:2]) == [0.01, 0.01] and q["ask_price"][0] == 100_010.0
+def gate(segs):
+    g = np.zeros(1, GATE_DTYPE)
+    assert segs["gate"].read_into(g), "risk wrote no whole gate"
+    return g[0]
 
 
-def test_a_ladder_beyond_max_order_size_and_max_position_comes_out_trimmed(segs, risk):
-    segs["quotes"].write(ladder(bids=[99_990.0, 99_980.0, 99_970.0, 99_960.0], asks=[100_010.0], amount=0.03))
-    risk.do_work()
-    (q,) = orders_out(segs)
-    assert q["reason"] & R.RISK_TRIM_ORDER_SIZE and q["reason"] & R.RISK_TRIM_POSITION
-    bids = np.round(q["bid_amount"][:q["n_bids"]], 9)
-    assert list(bids) == [0.02, 0.02, 0.01] and sum(bids) <= CONF.max_position + 1e-12
-    assert risk.denied == 1
+def test_the_gate_carries_the_limits_the_mark_and_a_fresh_heartbeat(segs, risk):
+    g = gate(segs)
+    assert (g["max_position"][0], g["max_order_size"][0], g["n_instruments"]) == (0.05, 0.02, 1)
+    assert (g["amount_tick"][0], g["min_amount"][0], g["mark"][0]) == (BTC.amount_tick, BTC.min_amount, MARK)
+    first = int(g["heartbeat_ns"])
+    time.sleep(HEARTBEAT_NS / 1e9 * 1.5)
+    risk.do_work()                                          # nothing new: the heartbeat is written anyway
+    assert int(gate(segs)["heartbeat_ns"]) > first
+
+
+def test_every_ladder_on_quote_log_is_seen_and_what_the_checks_would_trim_is_counted(segs, risk):
+    segs["quote_log"].write(ladder(bids=[99_990.0, 99_980.0], asks=[100_010.0], amount=0.01))
+    segs["quote_log"].write(ladder(bids=[99_990.0, 99_980.0, 99_970.0, 99_960.0], asks=[100_010.0], amount=0.03))
+    assert risk.do_work() >= 2
+    assert (risk.ladders, risk.denied) == (2, 1)
+    assert len(orders_out(segs)) == 0                       # ladders go quoter -> gateway, not through risk
 
 
 def test_a_fill_on_exec_becomes_the_position_and_the_pnl_in_the_shared_state(segs, risk):
@@ -58,12 +67,12 @@ def test_a_fill_on_exec_becomes_the_position_and_the_pnl_in_the_shared_state(seg
     assert s["equity"] == pytest.approx(0.02 * 10.0 - 0.1)
 
 
-def test_the_position_counts_against_the_next_ladder(segs, risk):
+def test_the_gate_carries_the_position_with_the_exec_sequence_it_was_booked_through(segs, risk):
+    segs["exec"].write(execution(R.EXEC_ACK))
     segs["exec"].write(execution(R.EXEC_FILL, side=1, amount=0.04, trade_id=8))
-    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0], amount=0.02))
     risk.do_work()
-    (q,) = orders_out(segs)
-    assert q["bid_amount"][0] == pytest.approx(0.01) and q["ask_amount"][0] == pytest.approx(0.02)
+    g = gate(segs)
+    assert g["position"][0] == pytest.approx(0.04) and int(g["exec_booked"]) == int(segs["exec"].tail)
 
 
 def test_a_trade_reported_twice_is_booked_once_and_counted_as_a_duplicate_not_as_malformed(segs, risk):
@@ -81,7 +90,7 @@ def test_input_risk_cannot_use_is_counted_as_malformed_and_books_nothing(segs, r
     segs["exec"].write(execution(R.EXEC_FILL, amount=0.01, trade_id=10, iid=5))        # no instrument 5
     segs["exec"].write(execution(R.EXEC_FILL, amount=-0.01, trade_id=11))              # negative amount
     segs["exec"].write(execution(R.EXEC_POSITION, position=np.nan))                    # not a number
-    segs["quotes"].write(ladder(bids=[99_990.0], iid=5))
+    segs["quote_log"].write(ladder(bids=[99_990.0], iid=5))
     risk.do_work()
     slot = segs["counters"].register(2, "risk")
     risk.report(slot)
@@ -99,61 +108,18 @@ def test_the_exchanges_position_is_adopted_and_the_mismatch_counted_as_an_error(
     assert risk.book.position[0] == pytest.approx(0.03) and slot.get("errors") == 1
 
 
-def test_a_halt_command_pulls_every_instrument_and_later_ladders_go_out_as_pulls(segs, risk):
+def test_a_halt_command_pulls_every_instrument_and_blocks_quoting_in_the_gate(segs, risk):
     risk.state.bump("halt_request_seq")
     risk.do_work()
     (pull,) = orders_out(segs)
     assert pull["type"] == R.QUOTE_PULL and pull["reason"] & R.RISK_HALTED
     s = risk.state.snapshot()
     assert (s["trading_state"], s["reason_text"]) == (HALTED, "operator halt")
-    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
-    risk.do_work()
-    (q,) = orders_out(segs)
-    assert q["type"] == R.QUOTE_PULL and (q["n_bids"], q["n_asks"]) == (0, 0)
+    g = gate(segs)
+    assert (g["trading_state"], g["block"]) == (HALTED, R.RISK_HALTED)
     risk.state.bump("resume_request_seq")
     risk.do_work()
-    assert risk.state.get("trading_state") == ACTIVE
-
-
-def test_pause_turns_ladders_into_pulls_without_changing_the_trading_state(segs, risk):
-    risk.state.set("paused", 1)
-    risk.do_work()
-    orders_out(segs)                                          # the pull of the pause itself
-    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
-    risk.do_work()
-    (q,) = orders_out(segs)
-    assert q["type"] == R.QUOTE_PULL and q["reason"] & R.RISK_PAUSED
-    assert risk.state.get("trading_state") == ACTIVE
-
-
-def test_pause_pulls_what_rests_at_once_with_no_new_ladder_and_its_end_quotes_again(segs, risk):
-    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
-    risk.do_work()
-    (sent,) = orders_out(segs)
-    assert sent["type"] == R.QUOTE_SET
-    risk.state.set("paused", 1)          # a quiet market: the quoter publishes nothing new
-    risk.do_work()
-    (pull,) = orders_out(segs)
-    assert pull["type"] == R.QUOTE_PULL and pull["reason"] & R.RISK_PAUSED
-    risk.do_work()
-    assert len(orders_out(segs)) == 0    # pulled once, not on every pass
-    risk.state.set("paused", 0)
-    risk.do_work()
-    (again,) = orders_out(segs)          # the newest ladder, through the checks again
-    assert again["type"] == R.QUOTE_SET and (again["n_bids"], again["n_asks"]) == (1, 1)
-    assert again["bid_price"][0] == 99_990.0 and again["ask_price"][0] == 100_010.0
-
-
-def test_resume_after_a_halt_quotes_the_newest_ladder_again_without_a_new_one(segs, risk):
-    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
-    risk.do_work()
-    risk.state.bump("halt_request_seq")
-    risk.do_work()
-    assert [int(r["type"]) for r in orders_out(segs)] == [R.QUOTE_SET, R.QUOTE_PULL]
-    risk.state.bump("resume_request_seq")
-    risk.do_work()
-    (again,) = orders_out(segs)
-    assert again["type"] == R.QUOTE_SET and again["bid_price"][0] == 99_990.0
+    assert risk.state.get("trading_state") == ACTIVE and gate(segs)["block"] == 0
 
 
 def test_flatten_halts_and_sends_a_reduce_only_close_of_the_position(segs, risk):
@@ -168,10 +134,8 @@ def test_flatten_halts_and_sends_a_reduce_only_close_of_the_position(segs, risk)
     assert risk.state.snapshot()["reason_text"] == "flatten"
 
 
-def test_missed_executions_pull_and_approve_nothing_until_the_gateway_has_reconciled(segs, risk):
-    segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
-    risk.do_work()
-    orders_out(segs)
+def test_missed_executions_pull_and_block_quoting_until_the_gateway_has_reconciled(segs, risk):
+    assert gate(segs)["block"] == 0
     asked = risk.state.get("reconcile_request_seq")
     risk.reconciliation.min_interval_s = 0.0
     burst = many([execution(R.EXEC_ACK)] * (segs["exec"].capacity + 10), R.EXEC_DTYPE)
@@ -181,31 +145,10 @@ def test_missed_executions_pull_and_approve_nothing_until_the_gateway_has_reconc
     assert risk.state.get("reconcile_request_seq") == asked + 1           # the gateway is asked
     (pull,) = orders_out(segs)
     assert pull["type"] == R.QUOTE_PULL and pull["reason"] & R.RISK_RECONCILING
-    segs["quotes"].write(ladder(bids=[99_980.0], asks=[100_020.0]))
-    risk.do_work()
-    (q,) = orders_out(segs)
-    assert q["type"] == R.QUOTE_PULL and q["reason"] & R.RISK_RECONCILING
+    assert gate(segs)["block"] == R.RISK_RECONCILING                      # the gateway refuses ladders
     segs["exec"].write(marker(asked))                                      # an older answer: not enough
     risk.do_work()
-    assert not risk.reconciliation.reconciled and len(orders_out(segs)) == 0
+    assert not risk.reconciliation.reconciled and gate(segs)["block"] == R.RISK_RECONCILING
     segs["exec"].write(marker(asked + 1))
     risk.do_work()
-    (again,) = orders_out(segs)                                            # the newest ladder, approved
-    assert again["type"] == R.QUOTE_SET and again["bid_price"][0] == 99_980.0
-
-
-def test_a_full_orders_ring_keeps_the_newest_ladder_and_sends_it_when_there_is_room(segs, risk):
-    capacity = segs["orders"].capacity
-    for _ in range(capacity):                  # nobody drains ``orders``: risk fills it
-        assert segs["quotes"].write(ladder(bids=[99_990.0])) == 0
-    risk.do_work()
-    assert risk.ring_full == 0 and segs["orders"].depth == capacity
-    segs["quotes"].write(ladder(bids=[99_980.0]))
-    segs["quotes"].write(ladder(bids=[99_970.0]))
-    risk.do_work()
-    assert risk.ring_full == 1 and risk.pending[0]["bid_price"][0][0] == 99_970.0
-    first = orders_out(segs)
-    assert len(first) == capacity and all(r["bid_price"][0] == 99_990.0 for r in first)
-    risk.do_work()
-    (newest,) = orders_out(segs)
-    assert newest["bid_price"][0] == 99_970.0 and not risk.pending
+    assert risk.reconciliation.reconciled and gate(segs)["block"] == 0    # quoting again at once

@@ -13,6 +13,7 @@ import pytest
 from procs.risk.agent import RiskAgent
 from procs.risk.reconcile import REPLAY_MARGIN_NS
 from shm import records as R
+from shm.gate import GATE_DTYPE
 
 from agent_kit import BTC, drain, execution, ladder, many, marker, reconcile, risk_conf, ticker
 
@@ -45,6 +46,13 @@ def books(agent: RiskAgent) -> tuple:
     return (round(b.position[0], 9), b.fills, round(b.fees, 9), round(b.realised, 9), b.duplicates)
 
 
+
+def gate(segs):
+    g = np.zeros(1, GATE_DTYPE)
+    assert segs["gate"].read_into(g), "risk wrote no whole gate"
+    return g[0]
+
+
 def test_fills_booked_after_the_last_journal_write_are_booked_again_exactly_once(segs, instance, tmp_path):
     first = start(segs, instance, tmp_path)
     segs["exec"].write_batch(many([fill(1), fill(2, side=-1, amount=0.004)], R.EXEC_DTYPE))
@@ -75,19 +83,19 @@ def test_nothing_is_approved_until_the_marker_answering_the_restart_is_read(segs
     try:
         assert segs["state"].get("reconcile_request_seq") == asked + 1
         segs["md"].write(ticker())
-        segs["quotes"].write(ladder(bids=[99_990.0], asks=[100_010.0]))
         again.do_work()
         out = drain(segs["orders"], R.QUOTE_DTYPE)
-        assert all(r["type"] == R.QUOTE_PULL and r["reason"] & R.RISK_RECONCILING for r in out) and len(out) == 2
+        assert all(r["type"] == R.QUOTE_PULL and r["reason"] & R.RISK_RECONCILING for r in out) and len(out) == 1
+        assert gate(segs)["block"] == R.RISK_RECONCILING        # the gateway sends no ladder
         segs["exec"].write(marker(asked))       # the answer to an older request
         again.do_work()
-        assert len(drain(segs["orders"], R.QUOTE_DTYPE)) == 0
+        assert gate(segs)["block"] == R.RISK_RECONCILING
         segs["exec"].write(fill(9, kind=R.EXEC_TRADE))          # the replay, then its marker
         segs["exec"].write(execution(R.EXEC_POSITION, position=0.01))
         segs["exec"].write(marker(asked + 1))
         again.do_work()
-        (q,) = drain(segs["orders"], R.QUOTE_DTYPE)
-        assert q["type"] == R.QUOTE_SET and q["reason"] == 0 and again.book.fills == 1
+        g = gate(segs)
+        assert g["block"] == 0 and again.book.fills == 1 and g["position"][0] == 0.01
     finally:
         again.on_close()
 

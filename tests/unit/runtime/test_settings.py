@@ -32,7 +32,7 @@ def test_settings_survive_json_and_give_back_the_same_config():
     back = json.loads(json.dumps(settings))
     assert S.config_of(back).risk.max_position == 0.02
     assert S.instruments_of(back)[0].name == "BTC-PERPETUAL"
-    assert back["process_runtime"]["quoter"]["max_sleep_s"] == pytest.approx(200e-6)
+    assert back["process_runtime"]["quoter"]["max_sleep_s"] == pytest.approx(1000e-6)
 
 
 def test_the_order_label_matches_the_exchange_probe():

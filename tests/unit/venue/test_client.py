@@ -334,3 +334,21 @@ def test_closing_abandons_unanswered_requests():
         assert c.pending == 2
         c.close()
         assert c.pending == 0 and not c.connected
+
+
+def test_a_ping_from_the_server_is_answered_with_a_pong_carrying_its_payload():
+    pongs = []
+
+    def script(conn):
+        pong = conn.ping(b"are-you-there")
+        pongs.append(pong.wait(5.0))
+        conn.send('{"channel_name":"done","notification":1}')
+        time.sleep(0.5)
+
+    with scripted_server(script) as url, ThalexClient(url) as c:
+        seen = []
+        c.on("done", lambda ch, n, msg: seen.append(n))
+        deadline = time.monotonic() + 5.0
+        while not seen and time.monotonic() < deadline:
+            c.poll(0.05)
+    assert seen == [1] and pongs == [True]
