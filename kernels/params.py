@@ -99,6 +99,9 @@ class QuoteParams:
     eta: float = setting(0.0, 0.0, 1e6, "1/contract")                 # size shaping
     max_position: float = positive(0.1, 1e6, "contracts")             # risk.max_position's; counting open orders
     requote_tolerance_ticks: float = setting(1.0, 0.0, 1e9, "ticks")  # a level moving no more is left resting
+    # --- the exchange's message budget (shm/order_budget.py: the quoter reads the gateway's) --------
+    budget_low_fraction: float = setting(0.5, 0.0, 1.0, "of the order bucket")  # fewer tokens left: the wider tolerance (0 = off)
+    budget_tolerance_factor: float = setting(4.0, 1.0, 1e6, "x requote_tolerance_ticks")  # while the budget is low
     # --- quote fading near the position limit -----------------------------------------------
     fade_start: float = setting(0.5, 0.0, 1.0, "fraction of max_position")  # where the growing side starts fading
     fade_ticks: float = setting(20.0, 0.0, 1e9, "ticks")              # how far that side has stepped away at the limit

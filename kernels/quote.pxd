@@ -31,6 +31,7 @@ cdef class QuoteEngine:
     cdef double _last_ask_price[MM_MAX_LEVELS]
     cdef double _last_ask_amount[MM_MAX_LEVELS]
     cdef int _last_n_bids, _last_n_asks
+    cdef public double tolerance_scale    # x requote_tolerance_ticks (the quoter widens it on a low budget)
     cdef readonly bint pulled
     cdef readonly object params
     # ---- the market clock (s): exchange time where it advances, receive time where it does not ----

@@ -95,6 +95,7 @@ cdef class QuoteEngine:
         self._receive_s = 0.0
         self._exchange_ts_ns = 0
         self.clock_resyncs = 0
+        self.tolerance_scale = 1.0
 
     def set_params(self, params):
         """Take new parameters (validated). Estimators restart only when their own settings change."""
@@ -217,10 +218,10 @@ cdef class QuoteEngine:
         if gstate == GUARD_PULL_ASKS or gstate == GUARD_PULL_BOTH:
             n_asks = 0
         mask = keep_within_tolerance_c(1, self._last_bid_price, self._last_bid_amount, self._last_n_bids,
-                                       out.bid_price, out.bid_amount, n_bids, self._tolerance,
+                                       out.bid_price, out.bid_amount, n_bids, self._tolerance * self.tolerance_scale,
                                        self.tick_size, ba)
         mask |= keep_within_tolerance_c(-1, self._last_ask_price, self._last_ask_amount, self._last_n_asks,
-                                        out.ask_price, out.ask_amount, n_asks, self._tolerance,
+                                        out.ask_price, out.ask_amount, n_asks, self._tolerance * self.tolerance_scale,
                                         self.tick_size, bb)
         self._fill_header(md, inventory, T_QUOTE_SET, 0, out)
         out.n_bids, out.n_asks = n_bids, n_asks

@@ -31,6 +31,7 @@ from runtime.handoff import handoff, shares_core
 from runtime.live_params import LiveParamsReader
 from runtime.settings import config_of, instruments_of
 from shm.doorbell import Doorbells
+from shm.order_budget import BudgetReader
 from shm.histogram import LatencyHistogram
 from shm.one_to_one import FULL
 from shm.records import EXEC_DTYPE, EXEC_FILL, MD_DTYPE, QUOTE_DTYPE, QUOTE_FLAG_FAST_CANCEL, TRADE_DTYPE
@@ -62,6 +63,9 @@ class Quoter(Agent):
         self.seq = 0
         self.same_core = False     # with the gateway: hand it the core when ringing (runtime/handoff.py)
         self.published = self.pulls = self.ring_full = self.lapped = 0
+        self.budget_low_ladders = 0   # market records quoted with the wider tolerance of a low budget
+        self.never_low = [False] * len(instruments)
+        self.budget_factor = [p.budget_tolerance_factor for p in self.params]
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Quoter":
@@ -78,6 +82,7 @@ class Quoter(Agent):
         self.quotes_ring = segments.writer(self.instance, "quotes")
         self.quote_log = segments.writer(self.instance, "quote_log")
         self.state = SharedState.attach(self.instance)
+        self.budget = BudgetReader(self.state)
         self.bells = Doorbells.attach(self.instance)
         self.ring_gateway = handoff(self.bells.bell("gateway").ring, self.same_core)
         self.positions = self.state.table["position"][0]   # a view: always the current value
@@ -115,12 +120,20 @@ class Quoter(Agent):
         # The latency path first: market records to ladders. Trades and our fills only feed the
         # estimators, and a burst of them (a jump sweeps the book) must not delay the pull.
         md, engines, out = self.md, self.engines, self.out
+        low = None
         while self.md_ring.read_into(md):
             work += 1
             iid = int(md["instrument_id"][0])
             if iid >= len(engines):
                 continue
-            status = engines[iid].quote(md, float(self.positions[iid]), 0.0, 0.0, out)
+            if low is None:          # the budget once a pass, when there is something to quote
+                low = self._budget_low(time.monotonic_ns())
+            engine = engines[iid]
+            scale = self.budget_factor[iid] if low[iid] else 1.0
+            if engine.tolerance_scale != scale:
+                engine.tolerance_scale = scale
+            self.budget_low_ladders += low[iid]
+            status = engine.quote(md, float(self.positions[iid]), 0.0, 0.0, out)
             if status:
                 self._publish(iid, status)
                 self._note_why_not_quoting(iid, status)
@@ -165,6 +178,7 @@ class Quoter(Agent):
             table["markout"][0][iid] = [[m.average(side, h) for h in range(3)] for side in (1, -1)]
             table["guard_state"][0][iid] = engine.guard.state if engine.guard is not None else 0
         self.state.set("fast_cancels", self.fast_cancels)
+        self.state.set("budget_low_ladders", self.budget_low_ladders)
 
     def _publish(self, iid: int, status: int) -> None:
         # The latency path first: the ladder to the gateway and its bell; the rest after.
@@ -223,6 +237,14 @@ class Quoter(Agent):
             del self.pending[iid]
             self.ring_gateway()
 
+    def _budget_low(self, now_ns: int) -> list[bool]:
+        """Per instrument: has the gateway less than its budget_low_fraction of the order bucket
+        left? (All False until the gateway has published one.)"""
+        left = self.budget.fraction(now_ns)
+        if left is None:
+            return self.never_low
+        return [left < p.budget_low_fraction for p in self.params]
+
     def _take_params(self) -> None:
         """New parameters from shared memory to the engines whose parameters differ (estimators
         keep their state); the other instruments are left alone."""
@@ -234,6 +256,7 @@ class Quoter(Agent):
             if params != self.params[iid]:
                 self.engines[iid].set_params(params)
                 self.params[iid] = params
+                self.budget_factor[iid] = params.budget_tolerance_factor
                 changed.append(self.instruments[iid].name)
         if changed:
             log.info("parameters of %s changed (version %d)", ", ".join(changed), self.live_params.taken // 2)

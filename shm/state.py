@@ -25,8 +25,13 @@ One record in segment ``mm.<instance>.state``. Every field has exactly one write
   ``net_delta_usd`` [underlying, in the order the instruments first name them] and
   ``gross_notional_usd``.
 - gateway: the ``md_to_send`` latency histogram (market record received -> ladder sent), its rate
-  limits' ``order_tokens`` / ``cancel_tokens`` (tokens in the buckets at the last heartbeat),
-  ``throttled`` (code 4 answers) and ``orders_sent`` (ladders sent).
+  limits' ``cancel_tokens`` (tokens at the last heartbeat), ``throttled`` (code 4 answers) and
+  ``orders_sent`` (ladders sent); the order budget on every pass (``order_tokens``,
+  ``order_tokens_ns``, ``order_rate``, ``order_burst``, ``order_cooldown_until_ns``:
+  shm/order_budget.py); the ``token_wait`` histogram (a ladder's wait for an order token, only
+  ladders that waited) and ``pulls_by_cancel`` (pulls sent as cancels from the cancel bucket
+  because no order token was left).
+- quoter: ``budget_low_ladders`` (market records quoted with the wider tolerance of a low budget).
 
 Readers poll it once per pass; it is small and sits in its own segment, so polling it costs a
 cache line or two. Instruments are indexed by ``instrument_id`` (0..MAX_INSTRUMENTS-1).
@@ -83,6 +88,11 @@ STATE_DTYPE = describe("SharedState", [
     ("md_to_quote_hist", f"({N_BUCKETS},)<u8"), ("md_to_quote_sum_ns", "<f8"),
     ("md_to_send_hist", f"({N_BUCKETS},)<u8"), ("md_to_send_sum_ns", "<f8"),
     ("order_tokens", "<f8"), ("cancel_tokens", "<f8"), ("throttled", "<u8"), ("orders_sent", "<u8"),
+    # the message budget (shm/order_budget.py) and what it cost (issue 19)
+    ("order_tokens_ns", "<i8"), ("order_rate", "<f8"), ("order_burst", "<f8"),
+    ("order_cooldown_until_ns", "<i8"),
+    ("token_wait_hist", f"({N_BUCKETS},)<u8"), ("token_wait_sum_ns", "<f8"),
+    ("pulls_by_cancel", "<u8"), ("budget_low_ladders", "<u8"),
 ], 2048)
 
 

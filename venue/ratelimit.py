@@ -195,5 +195,10 @@ class ThalexLimits:
         """An order message was accepted: the next code 4 starts again from the base cooldown."""
         self._throttle_streak = 0
 
+    @property
+    def cooldown_until_ns(self) -> int:
+        """Orders are held until this monotonic time (0 = never was in a cooldown)."""
+        return self._cooldown_until_ns
+
     def in_cooldown(self, now_ns: int) -> bool:
         return now_ns < self._cooldown_until_ns

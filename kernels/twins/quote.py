@@ -49,6 +49,7 @@ class QuoteEngine:
         self._receive_s = 0.0
         self._exchange_ts_ns = 0
         self.clock_resyncs = 0
+        self.tolerance_scale = 1.0     # x requote_tolerance_ticks (the quoter widens it on a low budget)
 
     def set_params(self, params):
         p = params.validate()
@@ -146,7 +147,7 @@ class QuoteEngine:
             n_bids = 0
         if gstate in (GUARD_PULL_ASKS, GUARD_PULL_BOTH):
             n_asks = 0
-        tol = p.requote_tolerance_ticks * t
+        tol = p.requote_tolerance_ticks * t * self.tolerance_scale
         lbp, lba, lnb = self._last["bid"]
         lap, laa, lna = self._last["ask"]
         mask = keep_within_tolerance(1, lbp, lba, lnb, bp, bamt, n_bids, tol, t, ba)

@@ -48,6 +48,7 @@ from venue.token import load_private_key
 from shm import gate, records as R
 from shm.doorbell import Doorbells
 from shm.histogram import LatencyHistogram
+from shm.order_budget import BudgetWriter
 from shm.gate import GateView
 from shm.latency import HopLatency
 from shm.state import SharedState
@@ -123,6 +124,8 @@ class Gateway(Agent):
         self.quoting = Quoting(instruments, conf.mass_quote, limits, ladders, self.open_orders,
                                self.executions.reject, mmp, self.pretrade)
         self.md_to_send = self.quoting.histogram = LatencyHistogram(self.state, "md_to_send")
+        self.token_wait = self.quoting.token_wait = LatencyHistogram(self.state, "token_wait")
+        self.budget = BudgetWriter(self.state)
         self.exits = Exits(instruments, limits, new_cid, self.executions.reject)
         replay = Replay(instruments, self.executions, self.state, self.exec_ring)
         self.session = Session(self.url, self.key_id, private_key, self.account, self.timeout_s,
@@ -168,6 +171,7 @@ class Gateway(Agent):
                 self.exits.send_ready(session.client, now)
                 if not replay.holds_quoting:
                     self.quoting.send_ready(session.client, now)
+            self.budget.publish(self.limits, now)    # what is left for the quoter to spend
             work += self._commands()
             work += session.client.poll(0.0, POLL_FRAMES)
             if session.reconcile_due:
@@ -255,7 +259,8 @@ class Gateway(Agent):
         s.set("fast_sends", self.quoting.fast_sends)
         # For /metrics: the md -> send histogram, the rate limits' buckets and throttles.
         self.md_to_send.flush()
-        s.set("order_tokens", self.limits.orders.tokens)
+        self.token_wait.flush()
+        s.set("pulls_by_cancel", self.quoting.pulls_by_cancel)
         s.set("cancel_tokens", self.limits.cancels.tokens)
         s.set("throttled", self.limits.throttled_count)
         s.set("orders_sent", self.quoting.sent)

@@ -27,6 +27,7 @@ import numpy as np
 from kernels.mass_quote import decimals_of, encode_mass_quote
 from kernels.pretrade import ladder_totals
 from venue.decode.account import QuoteError, mass_quote_errors
+from venue.ids import order_id_hex
 from shm import records as R
 
 HOP_SAMPLES = 1000
@@ -35,6 +36,11 @@ HOP_SAMPLES = 1000
 def label_for(exchange_ts_ns: int) -> str:
     """The label that ties an order to the ticker it reacts to (the exchange measures the gap)."""
     return f"tt{round(exchange_ts_ns / 1000)}"
+
+
+def urgent(q: np.ndarray) -> bool:
+    """A pull or a fast cancel: it only removes risk, so it goes before any ladder."""
+    return q["type"][0] != R.QUOTE_SET or bool(q["flags"][0] & R.QUOTE_FLAG_FAST_CANCEL)
 
 
 def plain_ascii(name: str) -> bytes:
@@ -73,6 +79,10 @@ class Quoting:
         self.fast_sends = 0
         self.sent = 0
         self.histogram = None    # shm.histogram.LatencyHistogram of md -> send (every ladder that leaves), or None
+        self.token_wait = None   # the same for the wait for an order token (ladders that waited)
+        self.waiting_since: dict[int, int] = {}     # instrument -> when its ladder first found no token
+        self.cancelling: set[int] = set()           # order ids sent a cancel, not answered yet
+        self.pulls_by_cancel = 0
 
     def want(self, iid: int, q: np.ndarray) -> None:
         """Risk's newest record for instrument ``iid`` (a PULL on HALTED); a copy is kept."""
@@ -105,9 +115,15 @@ class Quoting:
             self.desired[iid] = q
 
     def send_ready(self, client, now: int) -> None:
-        """Send what is desired while the token bucket allows (``now``: monotonic ns)."""
-        for iid in list(self.desired):
-            q = self.desired[iid]
+        """Send what is desired while the token bucket allows (``now``: monotonic ns). Pulls and
+        fast cancels first; one that finds no order token takes the exposed side down with
+        cancels from the cancel bucket (``_pull_by_cancels``), never waiting for an order token."""
+        desired = self.desired
+        order = list(desired)
+        if len(order) > 1:
+            order.sort(key=lambda i: not urgent(desired[i]))
+        for iid in order:
+            q = desired[iid]
             if not self.mass_quote:
                 checked = self.checked
                 checked[:] = q
@@ -115,9 +131,11 @@ class Quoting:
                 approved = time.monotonic_ns()
                 ts = int(checked["md_exchange_ts_ns"][0])
                 if self.ladders[iid].apply(client, checked, label_for(ts) if ts else None, now):
-                    del self.desired[iid]
+                    del desired[iid]
                     self.last_sent[iid] = q
-                    self._note_sent(checked, approved, time.monotonic_ns())
+                    self._note_sent(checked, approved, time.monotonic_ns(), iid)
+                else:
+                    self.waiting_since.setdefault(iid, now)
                 continue
             if self.mmp.exhausted(self.instruments[iid].product) and q["type"][0] == R.QUOTE_SET:
                 continue   # its protection group is exhausted: quotes would be refused until refilled
@@ -127,14 +145,43 @@ class Quoting:
             approved = time.monotonic_ns()
             pull = checked["type"][0] != R.QUOTE_SET
             if pull and self.pulled.get(iid):
-                del self.desired[iid]    # pulled already, and nothing was quoted since
+                del desired[iid]    # pulled already, and nothing was quoted since
+                self.waiting_since.pop(iid, None)
                 continue
             if not self.limits.try_order(now):
-                return
-            del self.desired[iid]
+                if urgent(checked) and self._pull_by_cancels(client, iid, now) and pull:
+                    del desired[iid]
+                    self.last_sent[iid] = q
+                    self.pulled[iid] = True
+                    self._note_sent(checked, approved, time.monotonic_ns(), iid)
+                else:
+                    self.waiting_since.setdefault(iid, now)
+                continue
+            del desired[iid]
             self.last_sent[iid] = q
             self.pulled[iid] = pull
             self._send_quote(client, iid, approved)
+
+    def _pull_by_cancels(self, client, iid: int, now: int) -> bool:
+        """Cancel, from the cancel bucket, every order of instrument ``iid`` resting on a side the
+        checked record quotes nothing on (a PULL: both). True when every such order was sent a
+        cancel. An order of a mass quote still in flight is not known yet: the record stays
+        wanted (a fast cancel) or pulled (a PULL), and the next mass quote replaces it."""
+        r = self.checked[0]
+        bids, asks = int(r["n_bids"]) == 0, int(r["n_asks"]) == 0
+        sent, n = True, 0
+        for oid, (i, side, _) in list(self.open_orders.live.items()):
+            if i != iid or not (bids if side > 0 else asks) or oid in self.cancelling:
+                continue
+            if not self.limits.try_cancel(now):
+                sent = False
+                break
+            self.cancelling.add(oid)
+            client.cancel(order_id=order_id_hex(oid), wait=False,
+                          callback=lambda result, error, oid=oid: self.cancelling.discard(oid))
+            n += 1
+        self.pulls_by_cancel += n > 0
+        return sent
 
     def _send_quote(self, client, iid: int, approved: int) -> None:
         """Encode the checked copy and send it."""
@@ -149,13 +196,17 @@ class Quoting:
         client.send_encoded(rid, "private/mass_quote", payload,
                             lambda result, error, iid=iid: self._quote_reply(iid, result, error))
         sent = time.monotonic_ns()
-        self._note_sent(checked, approved, sent)
+        self._note_sent(checked, approved, sent, iid)
         self.open_orders.publish()
 
-    def _note_sent(self, q: np.ndarray, approved: int, sent: int) -> None:
-        """Count a ladder that left, how long after its market record it left, and its hops."""
+    def _note_sent(self, q: np.ndarray, approved: int, sent: int, iid: int) -> None:
+        """Count a ladder that left, how long after its market record it left, its hops and how
+        long it waited for an order token (only one that waited)."""
         r = q[0]
         self.sent += 1
+        waited = self.waiting_since.pop(iid, None)
+        if waited is not None and self.token_wait is not None:
+            self.token_wait.observe(sent - waited)
         received = int(r["md_receive_ts_ns"])
         if received:
             fast = bool(r["flags"] & R.QUOTE_FLAG_FAST_CANCEL)
@@ -188,6 +239,7 @@ class Quoting:
         empty (the next ladder is inserted from scratch)."""
         for ladder in self.ladders.values():
             ladder.clear()
+        self.cancelling.clear()
 
     def resend_group(self, product: str) -> None:
         """A refilled protection group: send the newest ladder of each of its instruments again."""

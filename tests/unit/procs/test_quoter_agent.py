@@ -110,3 +110,36 @@ def test_a_record_for_an_instrument_we_do_not_trade_is_ignored(segs, quoter):
     segs["md"].write(ticker(iid=3))
     assert quoter.do_work() == 1
     assert len(drain(segs["quotes"], R.QUOTE_DTYPE)) == 0
+
+
+def test_a_low_order_budget_widens_the_requote_tolerance_and_a_full_one_does_not(segs, instance):
+    """A mid creeping 2 ticks a record: each move is a new ladder at a 1-tick tolerance; with the
+    gateway's budget below budget_low_fraction of its bucket the 4x tolerance lets most of them pass unsent."""
+    from shm.order_budget import BudgetWriter
+    from venue.ratelimit import ThalexLimits
+    import time
+
+    def ladders_sent(tokens_left: bool) -> int:
+        now = time.monotonic_ns()
+        lim = ThalexLimits(now - 1_000_000_000, orders_per_s=10.0, orders_per_s_non_persistent=50.0, cancels_per_s=1000.0,
+                           cooldown_base_s=0.5, cooldown_cap_s=4.0)
+        lim.set_cancel_on_disconnect(now - 1_000_000_000)    # 50/s: a bucket of 10, full a second later
+        if not tokens_left:
+            lim.on_throttled(now)               # a cooldown: nothing may be sent for 0.5 s
+        BudgetWriter(segs["state"]).publish(lim, now)
+        q = Quoter(instance, [BTC], dataclasses.replace(PARAMS, max_position=0.1, fast_cancel=False,
+                                                         requote_tolerance_ticks=1.0, budget_low_fraction=0.5,
+                                                         budget_tolerance_factor=4.0))
+        q.on_start()
+        try:
+            drain(segs["quotes"], R.QUOTE_DTYPE)
+            sent = 0
+            for k in range(20):
+                sent += len(market(segs, q, n=1, mark=MARK + 2.0 * BTC.tick_size * k))
+            assert q.budget_low_ladders == (0 if tokens_left else 20)
+            return sent
+        finally:
+            q.on_close()
+
+    full, low = ladders_sent(True), ladders_sent(False)
+    assert full >= 15 and low <= full // 2, (full, low)
