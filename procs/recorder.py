@@ -25,6 +25,10 @@ Rows collect in memory and are written every ``flush_interval_s`` into ``<run_di
     instruments.csv  time_ns, instrument_id, position, mark, delta_usd, open_bid, open_ask, fills,
                   quotes_published                                          (every pnl_interval_s)
     portfolio.csv time_ns, underlying, net_delta_usd, gross_notional_usd    (every pnl_interval_s)
+    sending.csv   time_ns, ladders_sent, md_to_send_hist, md_to_send_sum_ns, token_wait_hist,
+                  token_wait_sum_ns, throttled, pulls_by_cancel, budget_low_ladders: the gateway's
+                  counts since the run began (histograms as "|"-joined bucket counts of
+                  shm/histogram.py LATENCY_BOUNDS_NS; issue 19's message budget)  (every pnl_interval_s)
     counters.csv  time_ns, process, pid, state, work_count, errors, lapped, ring_full, malformed,
                   restarts, latency_p50_ns, latency_p99_ns, duplicates
     clock.json    {"monotonic_ns", "unix_ns"} at the start: every time_ns is time.monotonic_ns();
@@ -68,6 +72,8 @@ HEADERS = {
     "instruments": ["time_ns", "instrument_id", "position", "mark", "delta_usd", "open_bid", "open_ask", "fills",
                     "quotes_published"],
     "portfolio": ["time_ns", "underlying", "net_delta_usd", "gross_notional_usd"],
+    "sending": ["time_ns", "ladders_sent", "md_to_send_hist", "md_to_send_sum_ns", "token_wait_hist",
+                "token_wait_sum_ns", "throttled", "pulls_by_cancel", "budget_low_ladders"],
     "counters": ["time_ns", "process", "pid", "state", "work_count", "errors", "lapped", "ring_full",
                  "malformed", "restarts", "latency_p50_ns", "latency_p99_ns", "duplicates"],
 }
@@ -217,6 +223,10 @@ class Recorder(Agent):
                                              s["quotes_published"][iid]))
         for k, name in enumerate(self.underlyings):
             self.rows["portfolio"].append((now, name, s["net_delta_usd"][k], s["gross_notional_usd"]))
+        self.rows["sending"].append((now, s["orders_sent"], "|".join(map(str, s["md_to_send_hist"])),
+                                     s["md_to_send_sum_ns"], "|".join(map(str, s["token_wait_hist"])),
+                                     s["token_wait_sum_ns"], s["throttled"], s["pulls_by_cancel"],
+                                     s["budget_low_ladders"]))
 
     def _sample_counters(self) -> None:
         now = time.monotonic_ns()

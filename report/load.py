@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-FILES = ("md", "quotes", "fills", "orders", "pnl", "latency", "trades", "instruments", "portfolio")
+FILES = ("md", "quotes", "fills", "orders", "pnl", "latency", "trades", "instruments", "portfolio", "sending")
 NUMERIC_SKIP = {"quotes": {"kind", "bids", "asks"}, "orders": {"event"}, "pnl": {"state"}, "portfolio": {"underlying"},
-                "fills": {"order_id", "trade_id"}}   # the exchange's hex ids stay text
+                "fills": {"order_id", "trade_id"},
+                "sending": {"md_to_send_hist", "token_wait_hist"}}   # the exchange's hex ids stay text
 
 
 class Run:

@@ -14,6 +14,16 @@ LABELS = [
     ("inventory_std_contracts", "inventory std (contracts)", "{:.4f}"),
     ("max_drawdown_usd", "max drawdown (USD)", "{:.2f}"), ("duration_s", "duration (s)", "{:.0f}"),
     ("md_to_quote_p50_us", "md -> quote p50 (us)", "{:.0f}"), ("md_to_quote_p99_us", "md -> quote p99 (us)", "{:.0f}"),
+    ("md_to_send_p50_us", "md -> send p50 (us)", "{:.0f}"), ("md_to_send_p99_us", "md -> send p99 (us)", "{:.0f}"),
+    ("ladders_sent", "ladders sent", "{}"), ("token_waits", "ladders that waited for an order token", "{}"),
+    ("token_wait_total_s", "time waited for order tokens (s)", "{:.2f}"),
+    ("token_wait_p99_ms", "token wait p99 (ms, of those that waited)", "{:.1f}"),
+    ("pulls_by_cancel", "pulls sent as cancels (no order token)", "{}"),
+    ("budget_low_ladders", "market records quoted on a low budget", "{}"),
+    ("throttled", "throttled by the exchange (code 4)", "{}"),
+    ("markout_1s_usd", "markout 1 s (USD per contract)", "{:+.3f}"),
+    ("markout_5s_usd", "markout 5 s (USD per contract)", "{:+.3f}"),
+    ("markout_30s_usd", "markout 30 s (USD per contract)", "{:+.3f}"),
 ]
 
 

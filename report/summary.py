@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+from shm.histogram import quantile_ns
+
 
 def figures(run) -> dict:
     pnl, fills, orders, quotes = run.pnl, run.fills, run.orders, run.quotes
@@ -32,8 +34,62 @@ def figures(run) -> dict:
     if len(lat):   # true percentiles over every ladder of the run
         out["md_to_quote_p50_us"] = float(np.percentile(lat, 50) / 1e3)
         out["md_to_quote_p99_us"] = float(np.percentile(lat, 99) / 1e3)
+    out.update(sending(run))
+    out.update(markouts(run))
     out["instruments"] = per_instrument(run)
     out["portfolio"] = portfolio(run)
+    return out
+
+
+def sending(run) -> dict:
+    """md -> send and the waits for order tokens, over the whole run (the gateway's histograms at
+    the last sample, sending.csv; percentiles interpolated within buckets: shm/histogram.py)."""
+    rows = getattr(run, "sending", {})
+    if not len(rows.get("t", ())):
+        return {}
+    md_to_send = [int(c) for c in str(rows["md_to_send_hist"][-1]).split("|")]
+    waits = [int(c) for c in str(rows["token_wait_hist"][-1]).split("|")]
+    sent = int(rows["ladders_sent"][-1])
+    out = {"ladders_sent": sent, "token_waits": sum(waits),
+           "token_wait_share": sum(waits) / sent if sent else 0.0,
+           "token_wait_total_s": float(rows["token_wait_sum_ns"][-1]) / 1e9,
+           "throttled": int(rows["throttled"][-1]), "pulls_by_cancel": int(rows["pulls_by_cancel"][-1]),
+           "budget_low_ladders": int(rows["budget_low_ladders"][-1])}
+    if sum(md_to_send):
+        out["md_to_send_p50_us"] = quantile_ns(md_to_send, 0.50) / 1e3
+        out["md_to_send_p99_us"] = quantile_ns(md_to_send, 0.99) / 1e3
+    if sum(waits):
+        out["token_wait_p99_ms"] = quantile_ns(waits, 0.99) / 1e6
+    return out
+
+
+MARKOUT_HORIZONS_S = (1.0, 5.0, 30.0)
+
+
+def markouts(run) -> dict:
+    """Mean markout of our fills in USD per contract at 1, 5 and 30 s: side x (mid then - fill
+    price), the mid from md.csv (the instrument's own); positive = the market moved our way. Fills
+    too close to the end for a horizon are left out of it."""
+    fills, md = run.fills, run.md
+    if not len(fills.get("t", ())) or not len(md.get("t", ())):
+        return {}
+    out = {}
+    mids = {}
+    for iid in np.unique(md["instrument_id"]):
+        rows = md["instrument_id"] == iid
+        mid = 0.5 * (md["bid"][rows] + md["ask"][rows])
+        ok = np.isfinite(mid) & (md["bid"][rows] > 0) & (md["ask"][rows] > 0)
+        mids[int(iid)] = (md["t"][rows][ok], mid[ok])
+    for h in MARKOUT_HORIZONS_S:
+        values = []
+        for t, iid, side, price in zip(fills["t"], fills["instrument_id"], fills["side"], fills["price"]):
+            times, mid = mids.get(int(iid), (np.zeros(0), np.zeros(0)))
+            if not len(times) or t + h > times[-1]:
+                continue
+            k = int(np.searchsorted(times, t + h, side="right")) - 1
+            values.append(side * (mid[k] - price))
+        if values:
+            out[f"markout_{h:g}s_usd"] = float(np.mean(values))
     return out
 
 

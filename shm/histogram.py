@@ -46,3 +46,19 @@ def cumulative_seconds(counts, sum_ns: float) -> tuple[list[tuple[str, int]], fl
         total += int(count)
         out.append(("+Inf" if bound is None else repr(bound / 1e9), total))
     return out, sum_ns / 1e9
+
+
+def quantile_ns(counts, q: float) -> float:
+    """The ``q`` quantile (0..1) of a histogram's per-bucket counts, in ns, interpolated linearly
+    inside its bucket as Prometheus's histogram_quantile does (the first bucket from 0; the
+    overflow bucket answers the largest bound). NaN when nothing was observed."""
+    total = sum(int(c) for c in counts)
+    if total == 0:
+        return float("nan")
+    rank, seen, lower = q * total, 0, 0
+    for bound, count in zip(LATENCY_BOUNDS_NS, counts):
+        count = int(count)
+        if count and seen + count >= rank:
+            return lower + (bound - lower) * (rank - seen) / count
+        seen, lower = seen + count, bound
+    return float(LATENCY_BOUNDS_NS[-1])
