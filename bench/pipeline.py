@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 
 from bench.result import Result, percentiles_ns
+from shm.histogram import quantile_ns
+from shm.state import SharedState
 from testkit.pipeline import ROOT, Pipeline
 from testkit.exchange import make_key_pair, running_sim
 
@@ -112,7 +114,9 @@ def _start_ours(tmp: Path, stack, config: str | None) -> tuple[Client, Pipeline]
     sim = stack.enter_context(running_sim(api_keys={kid: public}, **SIM_OPTS))
     args = (["--config", config] if config else []) + [
         "--set", f"venue.url={sim.url}", "--set", "gateway.mmp_trade_amount=10",
-        "--set", "gateway.mmp_quote_amount=10"]
+        "--set", "gateway.mmp_quote_amount=10",
+        # the paper configuration's own BTC group ([products."FBTCUSD"], 0.02) wins over [gateway]'s
+        "--set", "products.FBTCUSD.mmp_trade_amount=10", "--set", "products.FBTCUSD.mmp_quote_amount=10"]
     mm = Pipeline(tmp, *args, env={"THALEX_KEY_ID": kid, "THALEX_PRIVATE_KEY_FILE": str(private)})
     stack.callback(mm.stop)
     mm.wait(lambda s: s["quoting"], 30, "quoting")
@@ -142,6 +146,7 @@ def run(args) -> list[Result]:
     check_cores(config)
     with tempfile.TemporaryDirectory(prefix="mm-bench-") as d, contextlib.ExitStack() as stack:
         ours, mm = _start_ours(Path(d) / "ours", stack, config)
+        started = time.monotonic()
         budget = 3 * seconds + 60.0
         base = _start_single("bench._asyncio_quoter", Path(d) / "base", stack, budget)
         floor = _start_single("bench._floor_client", Path(d) / "floor", stack, budget)
@@ -158,14 +163,30 @@ def run(args) -> list[Result]:
         ours.resume()
         time.sleep(3.0)                       # fresh data again before the jumps
         hops = mm.ctl("status")["latency_us"]["hops"]["ladder"]
+        sending = _sending(mm, time.monotonic() - started)   # before the jumps: the measured stretch only
         latency = _fast_cancels(mm, ours.sim, 1 if quick else JUMPS)
     if not ours.samples or not base.samples or not floor.samples:
         raise RuntimeError(f"no tick-to-order samples (ours {len(ours.samples)}, baseline "
                            f"{len(base.samples)}, floor {len(floor.samples)})")
-    return results(ours.samples, base.samples, floor.samples, hops, latency)
+    return results(ours.samples, base.samples, floor.samples, hops, latency, sending)
 
 
-def results(ours, base, floor, hops: dict, latency: dict) -> list[Result]:
+def _sending(mm: Pipeline, elapsed_s: float) -> dict:
+    """The gateway's counts over the run so far (shm/state.py): md -> send of every ladder sent,
+    the ladders that waited for an order token and how long in all (issue 19's message budget)."""
+    state = SharedState.attach(mm.instance)
+    try:
+        s = state.snapshot()
+    finally:
+        state.close()
+    return {"md_to_send_p50": quantile_ns(s["md_to_send_hist"], 0.5),
+            "md_to_send_p99": quantile_ns(s["md_to_send_hist"], 0.99),
+            "sent": s["orders_sent"], "waited": sum(s["token_wait_hist"]),
+            "wait_s": s["token_wait_sum_ns"] / 1e9, "pulls_by_cancel": s["pulls_by_cancel"],
+            "elapsed_s": elapsed_s}
+
+
+def results(ours, base, floor, hops: dict, latency: dict, sending: dict | None = None) -> list[Result]:
     out = []
     for q, label in zip((50, 99, 99.9), ("p50", "p99", "p99.9")):
         o, = percentiles_ns(ours, (q,))
@@ -187,4 +208,12 @@ def results(ours, base, floor, hops: dict, latency: dict) -> list[Result]:
                       "ordinary ladder md_to_send p99, same run", latency["md_to_send_p99"] * 1e3))
     out.append(Result("pipeline.tick_to_order.samples", float(len(ours)), "count", BASELINE,
                       float(len(base)), ratio=len(ours) / len(base)))
+    if sending:
+        p50, p99 = sending["md_to_send_p50"], sending["md_to_send_p99"]
+        out.append(Result("pipeline.md_to_send.p99.vs_10x_p50", p99, "ns",
+                          "10 x our md_to_send p50 (goal: p99 at most)", 10 * p50))
+        out.append(Result("pipeline.token_wait.ladders", float(sending["waited"]), "count",
+                          "ladders sent, same run", float(sending["sent"]), ratio=1.0))
+        out.append(Result("pipeline.token_wait.total", sending["wait_s"] * 1e9, "ns",
+                          "wall time the pipeline ran, same run", sending["elapsed_s"] * 1e9, ratio=1.0))
     return out

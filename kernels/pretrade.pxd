@@ -11,6 +11,10 @@ cdef struct PretradeLimits:
     double amount_tick       # contracts
     double min_amount        # contracts
 
+cdef struct SideCaps:
+    double bid, ask                     # contracts a side may add in all (INFINITY = no cap)
+    unsigned int bid_reason, ask_reason # the RISK_* bit when the cap binds
+
 # ---- PRE-TRADE CHECKS ----
 # DENIALS    block != 0 (paused, halted, risk silent...) -> the set becomes a PULL with those bits
 # PRICE      a level beyond price_band_bps of the mark is dropped, and those beyond it
@@ -18,7 +22,8 @@ cdef struct PretradeLimits:
 # REDUCING   the side that would grow |position| is dropped
 # POSITION   position + open orders on the side + the side's cumulative amount <= max_position
 # NOTIONAL   the same in USD at the mark <= max_notional
+# CAPS       the side's cumulative amount <= caps.bid / caps.ask (the portfolio's limits)
 # Returns the reason bits added (also or-ed into q.reason).
 cdef unsigned int pretrade_check(QuoteSet *q, const PretradeLimits *lim, double position_bid,
                                  double position_ask, double mark, unsigned int block, bint reducing,
-                                 double open_bid, double open_ask) noexcept nogil
+                                 double open_bid, double open_ask, const SideCaps *caps) noexcept nogil

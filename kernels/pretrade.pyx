@@ -21,7 +21,7 @@ until a new ladder replaces them they can still fill.
 Units: prices USD, amounts and positions contracts, notional USD, band basis points of the mark.
 The pure-Python twin (kernels/twins/pretrade.py) gives the same result bit for bit.
 """
-from libc.math cimport fabs, floor, isfinite
+from libc.math cimport INFINITY, fabs, floor, isfinite
 cimport numpy as cnp
 
 from shm.records cimport MM_MAX_LEVELS, QuoteSet
@@ -46,10 +46,10 @@ cdef inline unsigned int make_pull(QuoteSet *q, unsigned int reason) noexcept no
 
 
 cdef int check_side(int side, double *price, double *amount, int n, const PretradeLimits *lim,
-                    double position, double mark, bint reducing, double resting,
-                    unsigned int *reason) noexcept nogil:
+                    double position, double mark, bint reducing, double resting, double cap,
+                    unsigned int cap_reason, unsigned int *reason) noexcept nogil:
     """Trim one side in place; returns how many levels it keeps."""
-    cdef double room, notional_room, a
+    cdef double room, notional_room, a, cap_room = cap
     cdef int i, kept = 0
     if reducing and side * position > 0:
         if n:
@@ -71,6 +71,9 @@ cdef int check_side(int side, double *price, double *amount, int n, const Pretra
         if a > notional_room:
             a = notional_room
             reason[0] |= TRIM_NOTIONAL
+        if a > cap_room:
+            a = cap_room
+            reason[0] |= cap_reason
         a = floor(a / lim.amount_tick + 1e-9) * lim.amount_tick
         if a < lim.min_amount - 1e-12:
             break
@@ -78,6 +81,7 @@ cdef int check_side(int side, double *price, double *amount, int n, const Pretra
         amount[kept] = a
         room -= a
         notional_room -= a
+        cap_room -= a
         kept += 1
     for i in range(kept, n):
         price[i] = 0.0
@@ -87,7 +91,7 @@ cdef int check_side(int side, double *price, double *amount, int n, const Pretra
 
 cdef unsigned int pretrade_check(QuoteSet *q, const PretradeLimits *lim, double position_bid,
                                  double position_ask, double mark, unsigned int block, bint reducing,
-                                 double open_bid, double open_ask) noexcept nogil:
+                                 double open_bid, double open_ask, const SideCaps *caps) noexcept nogil:
     cdef unsigned int reason = 0
     cdef int nb, na
     if block:
@@ -99,30 +103,38 @@ cdef unsigned int pretrade_check(QuoteSet *q, const PretradeLimits *lim, double 
     nb = q.n_bids if q.n_bids <= MM_MAX_LEVELS else MM_MAX_LEVELS
     na = q.n_asks if q.n_asks <= MM_MAX_LEVELS else MM_MAX_LEVELS
     q.n_bids = check_side(1, q.bid_price, q.bid_amount, nb, lim, position_bid, mark, reducing,
-                          open_bid, &reason)
+                          open_bid, caps.bid, caps.bid_reason, &reason)
     q.n_asks = check_side(-1, q.ask_price, q.ask_amount, na, lim, position_ask, mark, reducing,
-                          open_ask, &reason)
+                          open_ask, caps.ask, caps.ask_reason, &reason)
     q.reason |= reason
     return reason
 
 
 def pretrade_approve(cnp.ndarray q not None, tuple limits, double position_bid, double position_ask,
                      double mark, unsigned int block=0, bint reducing=False, double open_bid=0.0,
-                     double open_ask=0.0):
+                     double open_ask=0.0, tuple caps=None):
     """Apply the checks to the first QuoteSet of ``q`` in place; returns the reason bits added.
 
     ``limits``: (max_position, max_notional, max_order_size, price_band_bps, amount_tick,
     min_amount) in contracts, USD, contracts, bps, contracts, contracts. ``block``: RISK_* bits
-    that deny quoting (0 = none)."""
+    that deny quoting (0 = none). ``caps``: (bid, bid_reason, ask, ask_reason), a side's
+    cumulative amount in contracts beyond the checks above and the reason bit when it binds (the
+    portfolio's limits, procs/risk/portfolio.py); None = no cap."""
     cdef PretradeLimits lim
+    cdef SideCaps c
     if cnp.PyArray_ITEMSIZE(q) != QUOTE_SIZE or not cnp.PyArray_IS_C_CONTIGUOUS(q) \
             or cnp.PyArray_SIZE(q) < 1:
         raise TypeError(f"q: expected a C-contiguous QuoteSet array ({QUOTE_SIZE}-byte records), "
                         f"got {q.dtype} x {q.size}")
     lim.max_position, lim.max_notional, lim.max_order_size, lim.price_band_bps, \
         lim.amount_tick, lim.min_amount = limits
+    if caps is None:
+        c.bid = c.ask = INFINITY
+        c.bid_reason = c.ask_reason = 0
+    else:
+        c.bid, c.bid_reason, c.ask, c.ask_reason = caps
     return pretrade_check(<QuoteSet *>cnp.PyArray_DATA(q), &lim, position_bid, position_ask, mark,
-                          block, reducing, open_bid, open_ask)
+                          block, reducing, open_bid, open_ask, &c)
 
 
 def ladder_totals(cnp.ndarray q not None):

@@ -12,7 +12,7 @@ def _make_pull(q, reason):
 
 
 def pretrade_approve(q, limits, position_bid, position_ask, mark, block=0, reducing=False,
-                     open_bid=0.0, open_ask=0.0):
+                     open_bid=0.0, open_ask=0.0, caps=None):
     max_position, max_notional, max_order_size, price_band_bps, amount_tick, min_amount = limits
     if block:
         return _make_pull(q, block)
@@ -21,9 +21,10 @@ def pretrade_approve(q, limits, position_bid, position_ask, mark, block=0, reduc
     if not (math.isfinite(mark) and mark > 0):
         return _make_pull(q, R.RISK_NO_MARK)
     reason = 0
-    for side, position, prices, amounts, count, resting in (
-            (1, position_bid, "bid_price", "bid_amount", "n_bids", open_bid),
-            (-1, position_ask, "ask_price", "ask_amount", "n_asks", open_ask)):
+    cap_bid, cap_bid_reason, cap_ask, cap_ask_reason = caps or (math.inf, 0, math.inf, 0)
+    for side, position, prices, amounts, count, resting, cap, cap_reason in (
+            (1, position_bid, "bid_price", "bid_amount", "n_bids", open_bid, cap_bid, cap_bid_reason),
+            (-1, position_ask, "ask_price", "ask_amount", "n_asks", open_ask, cap_ask, cap_ask_reason)):
         pa, aa = q[prices][0], q[amounts][0]   # views into the record
         p, a = pa.tolist(), aa.tolist()
         n = min(int(q[count][0]), R.MAX_LEVELS)
@@ -44,12 +45,15 @@ def pretrade_approve(q, limits, position_bid, position_ask, mark, block=0, reduc
                 amount, reason = room, reason | R.RISK_TRIM_POSITION
             if amount > notional_room:
                 amount, reason = notional_room, reason | R.RISK_TRIM_NOTIONAL
+            if amount > cap:
+                amount, reason = cap, reason | cap_reason
             amount = math.floor(amount / amount_tick + 1e-9) * amount_tick
             if amount < min_amount - 1e-12:
                 break
             p[kept], a[kept] = p[i], amount
             room -= amount
             notional_room -= amount
+            cap -= amount
             kept += 1
         for j in range(kept, n):
             p[j] = a[j] = 0.0

@@ -133,13 +133,13 @@ class PreTrade:
         oo = self.open_orders
         self.checked += 1
         band = g.delta_band >> iid & 1
+        pf = self.portfolio
+        caps = None
+        if pf is not None:
+            pf.beyond_band = [bool(g.delta_band >> m[0] & 1) for m in pf.members]
+            caps = pf.side_caps(iid, g.position, g.mark, oo.bid, oo.ask)
         added = pretrade_approve(q, self.limits[iid], position + buys, position - sells, g.mark[iid],
                                  self.block, g.trading_state == REDUCING and not band,
-                                 oo.bid[iid], oo.ask[iid])
-        pf = self.portfolio
-        if pf is not None:
-            pf.beyond_band = [bool(g.delta_band >> pf.members[u][0] & 1) for u in range(len(pf.members))]
-            lim = self.limits[iid]
-            added |= pf.trim(q, iid, g.position, g.mark, oo.bid, oo.ask, lim[4], lim[5])
+                                 oo.bid[iid], oo.ask[iid], caps)
         self.trimmed += added != 0
         return added

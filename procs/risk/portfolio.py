@@ -12,7 +12,8 @@ Two uses, both in the risk process:
 - ``checks()`` feeds TradingState.evaluate: the account is REDUCING from reduce_at_fraction of a
   limit and stays REDUCING at it, never HALTED: the orders below keep the account inside the
   limit, so a limit reached through one instrument leaves every instrument free to reduce.
-- ``trim(q, ...)`` runs after limits.approve on every ladder. While an underlying's net delta is
+- ``side_caps(...)`` gives the pre-trade kernel (kernels/pretrade.pyx) each side's cap for every
+  ladder the gateway checks; ``trim(q, ...)`` applies them alone. While an underlying's net delta is
   beyond the band, its instruments quote only the side that shrinks that delta (a long BTC future
   leaves the BTC perpetual its asks alone, whatever the perpetual's own position). And no side
   may take the net delta or the gross notional beyond its limit, counting the orders resting on
@@ -27,6 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from kernels.pretrade import pretrade_approve
 from runtime.settings import underlyings
 from shm import records as R
 
@@ -93,18 +95,19 @@ class Portfolio:
         state.table["gross_notional_usd"] = self.gross
 
     # ---- pre-trade -----------------------------------------------------------------------
-    def trim(self, q, iid: int, positions, marks, open_bid, open_ask, amount_tick: float,
-             min_amount: float) -> int:
-        """Apply the portfolio checks to the 1-record QuoteSet ``q`` of instrument ``iid`` (after
-        limits.approve), in place; returns the reason bits it added."""
-        if q["type"][0] != R.QUOTE_SET:
-            return 0
+    def side_caps(self, iid: int, positions, marks, open_bid, open_ask) -> tuple | None:
+        """What the portfolio allows instrument ``iid`` to add per side, as kernels.pretrade takes
+        it: (bid contracts, bid reason bit, ask contracts, ask reason bit); None when nothing caps
+        it (no limit on, or no usable mark). The orders resting on every instrument count (their
+        fills may already be on the way)."""
         mark = marks[iid]
         if not (mark > 0 and math.isfinite(mark)):
-            return 0                     # approve has made it a PULL already
+            return None
         lim = self.limits
+        if not (lim.max_net_delta_usd or lim.max_gross_notional_usd):
+            return None
         u = self.underlying_of[iid]
-        delta, reason = self.net_delta[u], 0
+        delta = self.net_delta[u]
         resting = {1: 0.0, -1: 0.0}      # USD that resting orders could still add, per side
         for j in self.members[u]:
             if marks[j] > 0:
@@ -112,43 +115,30 @@ class Portfolio:
                 resting[-1] += float(open_ask[j]) * marks[j]
         all_resting = sum(float(open_bid[j] + open_ask[j]) * marks[j]
                           for j in range(len(self.underlying_of)) if marks[j] > 0)
-        for side, prices, amounts, count in ((1, "bid_price", "bid_amount", "n_bids"),
-                                             (-1, "ask_price", "ask_amount", "n_asks")):
-            n = int(q[count][0])
-            if not n:
-                continue
+        caps = []
+        for side in (1, -1):
             if self.beyond_band[u] and side * delta > 0:
-                reason |= R.RISK_REDUCING
-                self._keep(q, prices, amounts, count, 0)
+                caps += [0.0, R.RISK_REDUCING]       # only the side that shrinks the delta
                 continue
-            rooms = []      # (USD of room, the reason bit when it binds)
+            room, bit = math.inf, 0              # USD, and the reason bit of the tighter room
             if lim.max_net_delta_usd:
-                rooms.append((lim.max_net_delta_usd - side * delta - resting[side], R.RISK_TRIM_NET_DELTA))
+                room, bit = lim.max_net_delta_usd - side * delta - resting[side], R.RISK_TRIM_NET_DELTA
             if lim.max_gross_notional_usd and side * positions[iid] >= 0:
-                rooms.append((lim.max_gross_notional_usd - self.gross - all_resting, R.RISK_TRIM_GROSS))
-            if not rooms:
-                continue
-            room = [r / mark for r, _ in rooms]   # contracts
-            a = q[amounts][0]
-            kept = 0
-            for i in range(n):
-                amount = float(a[i])
-                for k, (_, bit) in enumerate(rooms):
-                    if amount > room[k]:
-                        amount, reason = room[k], reason | bit
-                amount = math.floor(max(amount, 0.0) / amount_tick + 1e-9) * amount_tick
-                if amount < min_amount - 1e-12:
-                    break
-                a[i] = amount
-                room = [r - amount for r in room]
-                kept += 1
-            self._keep(q, prices, amounts, count, kept)
-        q["reason"] |= reason
-        return reason
+                gross_room = lim.max_gross_notional_usd - self.gross - all_resting
+                if gross_room < room:
+                    room, bit = gross_room, R.RISK_TRIM_GROSS
+            caps += [max(room, 0.0) / mark, bit]
+        return tuple(caps)
 
-    @staticmethod
-    def _keep(q, prices: str, amounts: str, count: str, kept: int) -> None:
-        """Keep the first ``kept`` levels of one side (the rest cleared)."""
-        q[prices][0][kept:] = 0.0
-        q[amounts][0][kept:] = 0.0
-        q[count] = kept
+    def trim(self, q, iid: int, positions, marks, open_bid, open_ask, amount_tick: float,
+             min_amount: float) -> int:
+        """Apply the portfolio checks alone to the 1-record QuoteSet ``q`` of instrument ``iid``,
+        in place (the same caps the pre-trade kernel applies beside the instrument's own limits);
+        returns the reason bits it added."""
+        if q["type"][0] != R.QUOTE_SET:
+            return 0
+        caps = self.side_caps(iid, positions, marks, open_bid, open_ask)
+        if caps is None:
+            return 0
+        return pretrade_approve(q, (math.inf, math.inf, math.inf, math.inf, amount_tick, min_amount),
+                                0.0, 0.0, marks[iid], caps=caps)

@@ -1,5 +1,6 @@
 """The pre-trade kernel (the gateway's check of every ladder), compiled and twin: every denial is
 a reason bit, no ladder ever takes the position past a limit, and both give the same record."""
+import math
 import random
 
 import numpy as np
@@ -105,14 +106,31 @@ def test_no_ladder_takes_the_position_past_max_position_or_max_notional(K):
         assert max(amounts(q, "bid") + amounts(q, "ask") + [0]) <= limits[2] + 1e-12
 
 
+def random_caps(rng):
+    """None, or per side a cap in contracts (0 = the side dropped) and its reason bit."""
+    if rng.random() < 0.3:
+        return None
+    cap = lambda: rng.choice((0.0, 0.0025, 0.007, math.inf))    # noqa: E731
+    bit = lambda: rng.choice((R.RISK_TRIM_NET_DELTA, R.RISK_TRIM_GROSS, R.RISK_REDUCING))  # noqa: E731
+    return (cap(), bit(), cap(), bit())
+
+
 def test_compiled_and_twin_give_the_same_record(C, P):
     rng = random.Random(7)
     for _ in range(2000):
         q, limits, pos_bid, pos_ask, open_bid, open_ask, reducing = random_case(rng)
+        caps = random_caps(rng)
         q2 = q.copy()
-        a = C.pretrade_approve(q, limits, pos_bid, pos_ask, MARK, 0, reducing, open_bid, open_ask)
-        b = P.pretrade_approve(q2, limits, pos_bid, pos_ask, MARK, 0, reducing, open_bid, open_ask)
+        a = C.pretrade_approve(q, limits, pos_bid, pos_ask, MARK, 0, reducing, open_bid, open_ask, caps)
+        b = P.pretrade_approve(q2, limits, pos_bid, pos_ask, MARK, 0, reducing, open_bid, open_ask, caps)
         assert a == b and q.tobytes() == q2.tobytes()
+
+
+def test_a_side_cap_bounds_the_sides_sum_and_names_its_reason(K):
+    q = ladder(amount=0.003)
+    reason = K.pretrade_approve(q, LIMITS, 0.0, 0.0, MARK, caps=(0.005, R.RISK_TRIM_NET_DELTA, 0.0, R.RISK_REDUCING))
+    assert reason & R.RISK_TRIM_NET_DELTA and reason & R.RISK_REDUCING
+    assert sum(amounts(q, "bid")) == pytest.approx(0.005) and amounts(q, "ask") == []
 
 
 def test_a_record_array_of_the_wrong_kind_is_refused_by_name(C):
