@@ -15,7 +15,8 @@ flight counts as open until its reply (open_orders.py); a refused side becomes a
 
 Every ladder that leaves adds a sample of how long after its market record it left (ns), kept
 apart for fast cancels, and a row of per-hop times (shm/latency.py HOPS: feed, quoter, approve,
-send, total).
+send, total). A ladder sent again (the block lifted, a protection group refilled) is counted in
+``resends`` instead: its market record's age says how long quoting was held, not how fast we react.
 """
 from __future__ import annotations
 
@@ -83,10 +84,14 @@ class Quoting:
         self.waiting_since: dict[int, int] = {}     # instrument -> when its ladder first found no token
         self.cancelling: set[int] = set()           # order ids sent a cancel, not answered yet
         self.pulls_by_cancel = 0
+        self.resend: set[int] = set()               # instruments whose wanted ladder is a resend
+        self.resends = 0                            # ladders sent again (unblocked, protection refilled)
+        self.blocked_since_ns = 0                   # when the last block began (monotonic ns)
 
     def want(self, iid: int, q: np.ndarray) -> None:
         """Risk's newest record for instrument ``iid`` (a PULL on HALTED); a copy is kept."""
         self.desired[iid] = q.copy()
+        self.resend.discard(iid)
 
     def want_ladder(self, iid: int, q: np.ndarray) -> None:
         """The quoter's newest ladder (or PULL) of instrument ``iid``; a copy is kept. A fast
@@ -99,9 +104,11 @@ class Quoting:
             for stamp in ("md_receive_ts_ns", "md_publish_ts_ns", "created_ts_ns"):
                 new[stamp] = old[stamp]
         self.desired[iid] = self.latest[iid] = new
+        self.resend.discard(iid)
 
     def blocked(self, block: int) -> None:
         """Quoting was just blocked (``block``: RISK_* bits): pull every instrument we quoted."""
+        self.blocked_since_ns = time.monotonic_ns()
         for iid in self.last_sent:
             pull = np.zeros(1, R.QUOTE_DTYPE)
             pull["type"], pull["instrument_id"], pull["reason"] = R.QUOTE_PULL, iid, block
@@ -113,6 +120,8 @@ class Quoting:
         a quiet market the quoter has nothing new to publish."""
         for iid, q in self.latest.items():
             self.desired[iid] = q
+            if int(q["created_ts_ns"][0]) < self.blocked_since_ns:   # held through the block
+                self.resend.add(iid)
 
     def send_ready(self, client, now: int) -> None:
         """Send what is desired while the token bucket allows (``now``: monotonic ns). Pulls and
@@ -204,6 +213,13 @@ class Quoting:
         long it waited for an order token (only one that waited)."""
         r = q[0]
         self.sent += 1
+        if iid in self.resend:
+            # Sent again after a block or a protection refill: how old the market record is says
+            # how long quoting was held, not how fast we react; counted apart.
+            self.resend.discard(iid)
+            self.resends += 1
+            self.waiting_since.pop(iid, None)
+            return
         waited = self.waiting_since.pop(iid, None)
         if waited is not None and self.token_wait is not None:
             self.token_wait.observe(sent - waited)
@@ -244,5 +260,6 @@ class Quoting:
     def resend_group(self, product: str) -> None:
         """A refilled protection group: send the newest ladder of each of its instruments again."""
         for inst in self.instruments:
-            if inst.product == product and inst.id in self.last_sent:
-                self.desired.setdefault(inst.id, self.last_sent[inst.id])
+            if inst.product == product and inst.id in self.last_sent and inst.id not in self.desired:
+                self.desired[inst.id] = self.last_sent[inst.id]
+                self.resend.add(inst.id)

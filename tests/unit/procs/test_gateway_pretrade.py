@@ -90,14 +90,19 @@ def test_halted_in_the_gate_pulls_and_a_ladder_leaves_as_a_pull(segs, gateway, e
 def test_pause_pulls_at_once_and_unpausing_quotes_the_newest_ladder_again(segs, gateway, exchange_state, account):
     step = keep_gate(segs)
     step()
-    segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
+    q = ladder(bids=BIDS, asks=ASKS)
+    q["md_receive_ts_ns"] = time.monotonic_ns()
+    segs["quotes"].write(q)
     until(gateway, lambda: len(resting(exchange_state, account)) == 4, "the ladder resting")
+    assert (len(gateway.quoting.send_lat), gateway.quoting.resends) == (1, 0)
     segs["state"].set("paused", 1)
     wait_until(lambda: resting(exchange_state, account) == [], 10.0, lambda: (step(), gateway.do_work()),
                "the quotes pulled on pause")
     segs["state"].set("paused", 0)
     wait_until(lambda: len(resting(exchange_state, account)) == 4, 10.0, lambda: (step(), gateway.do_work()),
                "quoting again after the pause")
+    # the same ladder sent again: a resend, not a sample of how fast we react to the market
+    assert (len(gateway.quoting.send_lat), gateway.quoting.resends) == (1, 1)
 
 
 @pytest.fixture
