@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from testkit.chaos import exchange_books
 from testkit.pipeline import Pipeline
-from testkit.exchange import Client
 
 pytestmark = pytest.mark.timeout(150)
 BTC = "BTC-PERPETUAL"
@@ -79,26 +79,9 @@ def test_a_drawdown_from_the_high_water_mark_halts(tmp_path):
 
 
 def exchange_pnl(mm):
-    """The exchange's view: (position, fees from its trade history, total P&L in USD)."""
-    state = mm.exchange_state()
-    params = mm.ctl("params")
-    client = Client(mm.url, 10.0)
-    try:
-        client.login(params["key_id"], params["key_file"])
-        trades, bookmark = [], None
-        while True:
-            page = client.result("private/trade_history",
-                                 {"limit": 1000, **({"bookmark": bookmark} if bookmark else {})})
-            trades += page["trades"]
-            bookmark = page.get("bookmark")
-            if not bookmark or not page["trades"]:
-                break
-    finally:
-        client.close()
-    position = sum(p["position"] for p in state["portfolio"] if p["instrument_name"] == BTC)
-    summary = state["summary"]
-    return position, sum(t["fee"] for t in trades), len(trades), \
-        summary["cash_collateral"] - 1_000_000.0 + summary["unrealised_pnl"]
+    """The exchange's view: (position in BTC, fees from its trade history, trades, total P&L in USD)."""
+    books = exchange_books(mm)
+    return books["positions"].get(BTC, 0.0), books["fees"], books["fills"], books["equity"]
 
 
 def test_our_pnl_equals_the_exchanges_after_hundreds_of_fills_and_a_reconnect(tmp_path):
