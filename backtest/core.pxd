@@ -5,6 +5,7 @@ from shm.records cimport MM_MAX_LEVELS, MdRecord, QuoteSet
 from kernels.quote cimport QuoteEngine
 from backtest.book cimport Levels, Tops
 from backtest.csv_text cimport Row, Text
+from kernels.pretrade cimport PretradeLimits, SideCaps
 
 cdef struct Event:           # EVENT_DTYPE (backtest/events.py)
     long long exch_ts
@@ -102,6 +103,13 @@ cdef class Core:
     cdef readonly object engine, md, quote
     cdef QuoteEngine cengine
     cdef readonly int quote_status
+    # ---- the pre-trade checks, run here on each new ladder once set_pretrade was called ----
+    cdef bint pretrade
+    cdef PretradeLimits lim
+    cdef SideCaps no_caps
+    cdef public unsigned int block   # RISK_* bits that deny quoting (paused, HALTED): the driver sets them
+    cdef public bint reducing        # REDUCING: the side growing |position| is dropped
+    cdef readonly double last_sigma  # of the last QUOTE_SET the engine made (USD/sqrt(s))
 
     cpdef int run(self, long long until) except -1
     cdef int _local_data(self, Event *e) except -1
@@ -120,6 +128,8 @@ cdef class Core:
     cdef int _send(self, int action, long long oid, int side, double price, double amount) except -1
     cdef int _diff(self, int side) except -1
     cdef int _apply_wanted(self) except -1
+    cdef int _take_ladder(self, QuoteSet *s) except -1
+    cdef int _approve_and_apply(self) except -1
     cdef int _row(self, long long ts, int event, int side, long long oid, double price, double amount,
                   int reason) except -1
     cdef void _forget(self, int k) noexcept

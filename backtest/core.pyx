@@ -6,7 +6,7 @@ shorter); the rules are listed in backtest/__init__.py. Everything here runs wit
 objects except the quote step (the live QuoteEngine's C entry point) and the hand-over of fills,
 quote sets and orders.csv text to the driver.
 """
-from libc.math cimport fabs, log1p, pow, round, isnan, isinf, NAN
+from libc.math cimport fabs, log1p, pow, round, isnan, isinf, INFINITY, NAN
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy
 cimport numpy as cnp
@@ -16,6 +16,7 @@ import numpy as np
 from shm import records as R
 from backtest.events import EVENT_DTYPE, REPORT_DTYPE
 from kernels.quote cimport QuoteEngine
+from kernels.pretrade cimport pretrade_check
 from kernels.quote import QuoteEngine as CompiledEngine
 from backtest.csv_text cimport Row, Text, text_take, orders_text, quote_row, md_row
 from backtest.book cimport (BOOK_NEG, BOOK_POS, Levels, Tops, tops_reset, to_tick, level_qty, update_bid,
@@ -120,6 +121,11 @@ cdef class Core:
         self.md = np.zeros(1, R.MD_DTYPE)
         self.quote = np.zeros(1, R.QUOTE_DTYPE)
         self.quote_status = 0
+        self.pretrade = self.reducing = False
+        self.block = 0
+        self.no_caps.bid = self.no_caps.ask = INFINITY
+        self.no_caps.bid_reason = self.no_caps.ask_reason = 0
+        self.last_sigma = NAN
 
     def __dealloc__(self):
         free(self.to_exch)
@@ -184,7 +190,9 @@ cdef class Core:
         """Move our orders towards the approved QUOTE_DTYPE record ``q`` (a pull: none), now."""
         if q.dtype != R.QUOTE_DTYPE or len(q) != 1:
             raise TypeError(f"q: expected one QUOTE_DTYPE record, got {q.dtype} x {len(q)}")
-        cdef QuoteSet *s = <QuoteSet *>cnp.PyArray_DATA(q)
+        self._take_ladder(<QuoteSet *>cnp.PyArray_DATA(q))
+
+    cdef int _take_ladder(self, QuoteSet *s) except -1:
         cdef int i
         self.want_n[0] = s.n_bids if s.type == T_QUOTE_SET else 0
         self.want_n[1] = s.n_asks if s.type == T_QUOTE_SET else 0
@@ -193,6 +201,30 @@ cdef class Core:
         for i in range(self.want_n[1]):
             self.want_price[1][i], self.want_amount[1][i] = s.ask_price[i], s.ask_amount[i]
         self._apply_wanted()
+        return 0
+
+    def set_pretrade(self, tuple limits):
+        """Run the live pre-trade checks (kernels/pretrade.pyx) here on every new ladder, against
+        ``limits`` (procs.risk.limits.Limits.as_tuple()), ``inventory``, our open orders,
+        ``block`` and ``reducing``, and apply it at once: ``run`` no longer stops at each ladder
+        (STOP_QUOTE), so the live checks cost no trip through Python."""
+        self.lim.max_position, self.lim.max_notional, self.lim.max_order_size, self.lim.price_band_bps, \
+            self.lim.amount_tick, self.lim.min_amount = limits
+        self.pretrade = True
+
+    cdef int _approve_and_apply(self) except -1:
+        cdef QuoteSet *q = <QuoteSet *>cnp.PyArray_DATA(self.quote)
+        cdef double b = 0.0, a = 0.0
+        cdef int k
+        for k in range(self.n_mine):
+            if self.mine[k].side == 1:
+                b += self.mine[k].leaves
+            else:
+                a += self.mine[k].leaves
+        pretrade_check(q, &self.lim, self.inventory, self.inventory, q.mid, self.block, self.reducing,
+                       b, a, &self.no_caps)
+        self._take_ladder(q)
+        return 0
 
     def cancel_all(self):
         """Want no orders (the trading state's cancel-all), now."""
@@ -397,7 +429,9 @@ cdef class Core:
                     return STOP_REPORTS
                 self.step_pending = False
                 if self._step(self.step_ts):
-                    return STOP_QUOTE
+                    if not self.pretrade:
+                        return STOP_QUOTE
+                    self._approve_and_apply()
                 continue
             t = t_local
             if t_ed < t:
@@ -502,6 +536,7 @@ cdef class Core:
             self._log_quote()
         if (<QuoteSet *>cnp.PyArray_DATA(self.quote)).type == T_QUOTE_SET:
             self.n_ladders += 1
+            self.last_sigma = (<QuoteSet *>cnp.PyArray_DATA(self.quote)).sigma
         else:
             self.n_pulls += 1
         return True

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from kernels.twins.pretrade import pretrade_approve
 from shm import records as R
 from backtest.book_twin import NEG, POS, Book, to_tick
 from backtest.events import (ACTION_AMEND, ACTION_CANCEL, ASK_CLEAR, ASK_DEPTH, BID_CLEAR, BID_DEPTH, BUY_TRADE,
@@ -65,6 +66,9 @@ class Core:
         self.step_pending, self.step_ts, self.next_timer = False, 0, 0
         self.last_exch_ts = 0
         self.inventory = 0.0
+        self.pretrade_limits = None    # set_pretrade: the live checks run here on each new ladder
+        self.block, self.reducing = 0, False
+        self.last_sigma = math.nan
         self.md = np.zeros(1, R.MD_DTYPE)
         self.quote = np.zeros(1, R.QUOTE_DTYPE)
         self.quote_status = 0
@@ -112,6 +116,17 @@ class Core:
         nb, na = (int(r["n_bids"]), int(r["n_asks"])) if full else (0, 0)
         self.table.apply(list(zip(r["bid_price"][:nb].tolist(), r["bid_amount"][:nb].tolist())),
                          list(zip(r["ask_price"][:na].tolist(), r["ask_amount"][:na].tolist())), self.now)
+
+    def set_pretrade(self, limits):
+        """As core.pyx: the pre-trade checks on every new ladder, here, and no STOP_QUOTE."""
+        self.pretrade_limits = tuple(limits)
+
+    def _approve_and_apply(self):
+        b, a = self.table.open_amounts()
+        q = self.quote
+        pretrade_approve(q, self.pretrade_limits, self.inventory, self.inventory, float(q["mid"][0]),
+                         self.block, self.reducing, b, a)
+        self.apply_ladder(q)
 
     def cancel_all(self):
         self.table.apply([], [], self.now)
@@ -168,7 +183,9 @@ class Core:
                     return STOP_REPORTS
                 self.step_pending = False
                 if self._step(self.step_ts):
-                    return STOP_QUOTE
+                    if self.pretrade_limits is None:
+                        return STOP_QUOTE
+                    self._approve_and_apply()
                 continue
             t = min(t_local, t_ed, t_eo)
             if t == INF:
@@ -237,7 +254,10 @@ class Core:
             return False
         if self.log_rows:
             self._log_quote()
-        self.n_quotes[0 if int(self.quote["type"][0]) == R.QUOTE_SET else 1] += 1
+        full = int(self.quote["type"][0]) == R.QUOTE_SET
+        self.n_quotes[0 if full else 1] += 1
+        if full:
+            self.last_sigma = float(self.quote["sigma"][0])
         return True
 
     def _log_quote(self):

@@ -22,7 +22,7 @@ from backtest.events import QUEUE_MODELS, STOP_DATA, STOP_END, STOP_QUOTE, STOP_
 from backtest.rundir import RunWriter
 from conf.load import to_dict
 from kernels.quote import QuoteEngine
-from procs.risk.limits import Limits, approve
+from procs.risk.limits import Limits
 from procs.risk.position import PositionBook
 from procs.risk.trading_state import TradingState
 from shm import records as R
@@ -66,12 +66,15 @@ class Backtest:
         self.core.fills_only = True
         self.limits = Limits(risk.max_position, risk.max_notional, risk.max_order_size, risk.price_band_bps,
                              bt.amount_tick, bt.min_amount)
+        # The live pre-trade checks run inside the core on every ladder (the same kernel the
+        # gateway runs); the trading state reaches it through block / reducing (_sync_trading).
+        self.core.set_pretrade(self.limits.as_tuple())
         self.shared = _State()
         self.trading = TradingState(risk, self.shared, lambda reason: self._cancel_all())
+        self._sync_trading()
         self.book = PositionBook(1)
         self.mass_quote = config.gateway.mass_quote
         self.trade_seq = 0
-        self.last_sigma = float("nan")
         self.day_ns = (0, 0, "")          # [start, end) ns of the UTC day last named, its name
         self.w = None
 
@@ -98,7 +101,8 @@ class Backtest:
                         t0 = int(chunk["exch_ts"][0])
                         until = (t0 // SAMPLE_NS + 1) * SAMPLE_NS
             elif code == STOP_QUOTE:
-                self._quote()
+                raise RuntimeError("the core stopped at a ladder: it checks and applies ladders itself "
+                                   "once set_pretrade was called (it was)")
             elif code == STOP_UNTIL:
                 if until is None:
                     continue
@@ -148,16 +152,11 @@ class Backtest:
                                      float(r["fee"]), self.book.position[0], int(r["order_id"]), self.trade_seq))
             self._evaluate(int(r["local_ts"]))
 
-    # ---- a new ladder from the engine (its quotes.csv / md.csv rows are the core's) ----------
-    def _quote(self) -> None:
-        q, core = self.core.quote, self.core      # the engine's record: approved in place, then applied
-        mid = float(q["mid"][0])
-        if q["type"][0] == R.QUOTE_SET:
-            self.last_sigma = float(q["sigma"][0])
-        open_bid, open_ask = core.open_amounts()
-        approve(q, self.book.position[0], mid, self.limits, self.trading.halted,
-                bool(self.shared.values["paused"]), self.trading.reducing, open_bid, open_ask)
-        core.apply_ladder(q)
+    def _sync_trading(self) -> None:
+        """The trading state as the core's pre-trade checks take it."""
+        t = self.trading
+        self.core.block = R.RISK_PAUSED if self.shared.values["paused"] else R.RISK_HALTED if t.halted else 0
+        self.core.reducing = t.reducing
 
     def _flush_text(self) -> None:
         for name in ("orders", "quotes", "md"):
@@ -180,6 +179,7 @@ class Backtest:
                 day = datetime.datetime.fromtimestamp(start / 1e9, datetime.timezone.utc).date().isoformat()
                 self.day_ns = (start, start + 86_400_000_000_000, day)
             self.trading.evaluate(self.book.equity([mark]), self.book.position, day)
+            self._sync_trading()
 
     def _sample(self, now_ns: int) -> None:
         self._evaluate(now_ns)
@@ -199,7 +199,7 @@ class Backtest:
                 "fees_usd": b.fees, "equity_usd": b.equity([mark]) if mark else b.realised - b.fees,
                 "final_mark": mark, "trading_state": TRADING_STATE_NAMES[self.trading.state],
                 "trading_reason": self.trading.reason, "orders": self.core.counts(),
-                "sigma": self.last_sigma,
+                "sigma": self.core.last_sigma,
                 "intensity_a": float(self.engine.intensity.a), "intensity_k": float(self.engine.intensity.k),
                 "rules": {"queue_model": self.bt.queue_model, "partial_fills": self.bt.partial_fills,
                           "entry_latency_ms": self.bt.entry_latency_ms,
