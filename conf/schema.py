@@ -170,8 +170,9 @@ class PipelineProcess:
 
 # The one list of the pipeline's processes, in start order: consumers first, so no record is
 # published before its readers exist. Everything that names processes derives from it.
-# The latency path (feed -> quoter -> gateway) shares CPU 1: a wake-up on the same core is several
-# times cheaper than one across cores; risk and the recorder sit on CPU 0, off the path. A belled
+# The feed and the quoter share CPU 1 (a wake-up on the same core is several times cheaper than
+# one across cores); the gateway sleeps on CPU 0 beside risk and the recorder and is rung by the
+# feed one hop early, so the quoter's ladder finds it awake (runtime/handoff.py prewakes). A belled
 # process is woken by its producers' rings; its longest sleep only bounds what does not ring: the
 # gateway's socket (fills, replies: 1 ms), the quoter's trades and fills (estimators, markouts:
 # 1 ms; on the VM a wake-up after a long sleep was also ~40 us slower), risk's marks and its gate
@@ -179,7 +180,7 @@ class PipelineProcess:
 # process 5-15 % of a core on the 2-core VM, on the core the latency path needs.
 PIPELINE = (
     PipelineProcess("recorder", "procs.recorder:Recorder", False, Process(cpu=0, max_sleep_us=5000.0)),
-    PipelineProcess("gateway", "procs.gateway.agent:Gateway", True, Process(cpu=1, max_sleep_us=1000.0)),
+    PipelineProcess("gateway", "procs.gateway.agent:Gateway", True, Process(cpu=0, max_sleep_us=1000.0)),
     PipelineProcess("risk", "procs.risk.agent:RiskAgent", True, Process(cpu=0, max_sleep_us=5000.0)),
     PipelineProcess("quoter", "procs.quoter:Quoter", True, Process(cpu=1, max_sleep_us=1000.0)),
     PipelineProcess("feed", "procs.feed:Feed", False, Process(cpu=1)),

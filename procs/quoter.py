@@ -64,7 +64,7 @@ class Quoter(Agent):
         self.same_core = False     # with the gateway: hand it the core when ringing (runtime/handoff.py)
         self.published = self.pulls = self.ring_full = self.lapped = 0
         self.budget_low_ladders = 0   # market records quoted with the wider tolerance of a low budget
-        self.never_low = [False] * len(instruments)
+        self.budget_low = False       # the last look found some instrument's budget low
         self.budget_factor = [p.budget_tolerance_factor for p in self.params]
 
     @classmethod
@@ -120,23 +120,21 @@ class Quoter(Agent):
         # The latency path first: market records to ladders. Trades and our fills only feed the
         # estimators, and a burst of them (a jump sweeps the book) must not delay the pull.
         md, engines, out = self.md, self.engines, self.out
-        low = None
+        quoted = 0
         while self.md_ring.read_into(md):
             work += 1
             iid = int(md["instrument_id"][0])
             if iid >= len(engines):
                 continue
-            if low is None:          # the budget once a pass, when there is something to quote
-                low = self._budget_low(time.monotonic_ns())
-            engine = engines[iid]
-            scale = self.budget_factor[iid] if low[iid] else 1.0
-            if engine.tolerance_scale != scale:
-                engine.tolerance_scale = scale
-            self.budget_low_ladders += low[iid]
-            status = engine.quote(md, float(self.positions[iid]), 0.0, 0.0, out)
+            quoted += 1
+            status = engines[iid].quote(md, float(self.positions[iid]), 0.0, 0.0, out)
             if status:
                 self._publish(iid, status)
                 self._note_why_not_quoting(iid, status)
+        if quoted:
+            # The message budget sets the requote tolerance for the next records, read after the
+            # ladders left: it moves slowly, and the read cost the ladder ~15 us on a cold pass.
+            self._spend_budget(time.monotonic_ns(), quoted)
         n = self.trades_ring.read_batch(self.trades)
         for t in self.trades[:n]:
             iid = int(t["instrument_id"])
@@ -237,13 +235,20 @@ class Quoter(Agent):
             del self.pending[iid]
             self.ring_gateway()
 
-    def _budget_low(self, now_ns: int) -> list[bool]:
-        """Per instrument: has the gateway less than its budget_low_fraction of the order bucket
-        left? (All False until the gateway has published one.)"""
+    def _spend_budget(self, now_ns: int, quoted: int) -> None:
+        """Each engine's requote tolerance for what comes next: x budget_tolerance_factor while
+        the gateway has less than budget_low_fraction of its order bucket left (shm/order_budget.py;
+        nothing changes until it has published one). ``quoted``: market records just quoted."""
+        if self.budget_low:
+            self.budget_low_ladders += quoted        # these were quoted with the wider tolerance
         left = self.budget.fraction(now_ns)
-        if left is None:
-            return self.never_low
-        return [left < p.budget_low_fraction for p in self.params]
+        self.budget_low = False
+        for iid, engine in enumerate(self.engines):
+            low = left is not None and left < self.params[iid].budget_low_fraction
+            scale = self.budget_factor[iid] if low else 1.0
+            if engine.tolerance_scale != scale:
+                engine.tolerance_scale = scale
+            self.budget_low |= low
 
     def _take_params(self) -> None:
         """New parameters from shared memory to the engines whose parameters differ (estimators

@@ -16,6 +16,10 @@ from __future__ import annotations
 import time
 
 HANDOFF_NAP_S = 1e-6   # leaving the run queue for a moment is what makes the consumer run next
+# A prewoken gateway looks for the ladder this long (s) before it sleeps again: the quoter's hop is
+# ~150-300 us on the VM; at 50 market records a second this costs ~2.5 % of a core.
+PREWAKE_SPIN_S = 500e-6
+PREWAKERS = {"feed": "gateway"}   # who rings whom one hop early (procs/feed.py)
 
 
 def shares_core(settings: dict, producer: str, consumer: str) -> bool:
@@ -24,6 +28,18 @@ def shares_core(settings: dict, producer: str, consumer: str) -> bool:
     mine, theirs = runtime.get(producer, {}), runtime.get(consumer, {})
     cpu = mine.get("cpu", -1)
     return cpu >= 0 and cpu == theirs.get("cpu", -1) and theirs.get("idle") != "busy-spin"
+
+
+def prewakes(settings: dict, producer: str, consumer: str) -> bool:
+    """Should ``producer`` ring ``consumer`` ahead of its work, one hop early? When the consumer
+    sleeps on a core of its own (pinned elsewhere, not busy-spinning), a ring when the market
+    record arrives wakes it while the quoter computes the ladder: a woken process spins a while
+    before it sleeps again (runtime/idle.py Backoff), so the ladder finds it awake, and the
+    cross-core wake-up (~40-100 us on the VM) is off the path."""
+    runtime = settings.get("process_runtime", {})
+    mine, theirs = runtime.get(producer, {}), runtime.get(consumer, {})
+    cpu, other = mine.get("cpu", -1), theirs.get("cpu", -1)
+    return cpu >= 0 and other >= 0 and cpu != other and theirs.get("idle") != "busy-spin"
 
 
 def handoff(ring, same_core: bool):

@@ -12,6 +12,7 @@ is called after every pass; any work resets the back-off.
   shared or small machines (a 2-core laptop or CI box). Given a doorbell (shm/doorbell.pyx) it
   sleeps on the bell instead: a producer's ring wakes it within microseconds, and
   ``max_sleep_s`` only bounds how long it waits for things that do not ring (sockets, clocks).
+  ``spin_after_wake_s`` keeps it looking for that long after work or a ring before it backs off.
 """
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ class Backoff:
     name = "backoff"
 
     def __init__(self, max_spins: int = 100, max_yields: int = 20,
-                 min_sleep_s: float = 50e-6, max_sleep_s: float = 1e-3, doorbell=None):
+                 min_sleep_s: float = 50e-6, max_sleep_s: float = 1e-3, doorbell=None,
+                 spin_after_wake_s: float = 0.0):
         if max_spins < 0 or max_yields < 0:
             raise ValueError(f"max_spins={max_spins}, max_yields={max_yields}: must be >= 0")
         if not 0 < min_sleep_s <= max_sleep_s:
@@ -53,6 +55,10 @@ class Backoff:
         self.max_spins, self.max_yields = max_spins, max_yields
         self.min_sleep_s, self.max_sleep_s = min_sleep_s, max_sleep_s
         self.doorbell = doorbell
+        # After work or a ring, keep looking for this long before backing off: a producer that
+        # rings one hop early (runtime/handoff.py prewakes) finds us awake when its record comes.
+        self.spin_after_wake_ns = int(spin_after_wake_s * 1e9)
+        self.spin_until = 0
         self.seen = 0
         self.reset()
 
@@ -65,11 +71,15 @@ class Backoff:
         self.spins = 0
         self.yields = 0
         self.sleep_s = self.min_sleep_s
+        if self.spin_after_wake_ns:
+            self.spin_until = time.monotonic_ns() + self.spin_after_wake_ns
 
     def idle(self, work_count: int) -> None:
         if work_count > 0:
-            if self.spins or self.yields or self.sleep_s != self.min_sleep_s:
+            if self.spins or self.yields or self.sleep_s != self.min_sleep_s or self.spin_after_wake_ns:
                 self.reset()
+            return
+        if self.spin_until and time.monotonic_ns() < self.spin_until:
             return
         if self.spins < self.max_spins:
             self.spins += 1

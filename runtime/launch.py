@@ -20,7 +20,7 @@ from runtime import parent_death
 from conf.schema import BELLED, PIPELINE, PROCESS_NAMES
 from runtime.runner import Runner
 from shm.counters import Counters
-from runtime.handoff import shares_core
+from runtime.handoff import PREWAKE_SPIN_S, PREWAKERS, prewakes, shares_core
 from runtime.idle import make_idle
 
 AGENTS = {p.name: p.agent for p in PIPELINE}    # process name -> "module:Class" (conf.schema.PIPELINE)
@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         shared = any(shares_core(settings, other, a.name) for other in PROCESS_NAMES if other != a.name)
         idle_params.update(doorbell=bells.bell(a.name), max_spins=0 if shared else 2,
                            max_yields=0 if shared else 1)
+        if any(PREWAKERS.get(other) == a.name and prewakes(settings, other, a.name) for other in PROCESS_NAMES):
+            idle_params["spin_after_wake_s"] = PREWAKE_SPIN_S
     runner = Runner(build_agent(a.name, settings), make_idle(proc.get("idle", "backoff"), **idle_params),
                     counters=slot, cpu=proc.get("cpu", -1), supervisor_pid=a.supervisor_pid)
     runner.install_signal_handlers()

@@ -8,7 +8,8 @@ the quoter reads it before each ladder: while the budget is low it quotes with a
 tolerance (quoter.budget_tolerance_factor while less than quoter.budget_low_fraction of the
 bucket is left), spending the tokens left on the changes that matter.
 
-Fields of shm/state.py, one writer (the gateway), written on every pass (five stores):
+Fields of shm/state.py, one writer (the gateway), written when it sent, when a cooldown starts and
+at least every millisecond (five stores):
 
     order_tokens             tokens in the order bucket at ``order_tokens_ns``
     order_tokens_ns          time.monotonic_ns() of that figure

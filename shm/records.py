@@ -197,6 +197,12 @@ def split_trade_id(trade_id: int) -> tuple[int, int]:
     return trade_id >> 64, trade_id & U64_MASK
 
 
+def copy_record(rec: np.ndarray) -> np.ndarray:
+    """A writable copy of a structured record array, made from its bytes: NumPy copies a
+    structured dtype field by field (~6 us for a QuoteSet on the VM), this in ~0.3 us."""
+    return np.frombuffer(bytearray(rec.tobytes()), rec.dtype)
+
+
 def empty(dtype: np.dtype, n: int = 1) -> np.ndarray:
     """A zeroed, C-contiguous array of ``n`` records: the reusable buffer the ring APIs fill."""
     return np.zeros(n, dtype=dtype)

@@ -54,6 +54,7 @@ from shm.latency import HopLatency
 from shm.state import SharedState
 
 log = logging.getLogger("gateway")
+COMMANDS_NS = 1_000_000    # the shared state's requests and the budget's refresh, at most this far apart
 FIRST_CLIENT_ORDER_ID = 1001
 HOPS_EVERY_NS = 500_000_000   # per-hop percentiles into shm/latency.py this often
 POLL_FRAMES = 1               # frames read per pass: a burst of fills never holds a ladder back
@@ -75,6 +76,8 @@ class Gateway(Agent):
         self.limits = ThalexLimits.from_config(gw_conf, time.monotonic_ns())
         self.seen = {}             # request name -> last sequence handled
         self.quoting_blocked = True   # no gate yet: nothing is quoted until risk has written it
+        self.budget_spent = None       # (quoting.sent, cooldown end) when the budget was last published
+        self.next_slow_ns = 0          # the next read of the shared state's requests (COMMANDS_NS)
         self.next_hops_ns = 0
         # Built in on_start, once the rings and the shared state are attached.
         self.session = self.quoting = self.exits = self.executions = self.open_orders = None
@@ -171,13 +174,22 @@ class Gateway(Agent):
                 self.exits.send_ready(session.client, now)
                 if not replay.holds_quoting:
                     self.quoting.send_ready(session.client, now)
-            self.budget.publish(self.limits, now)    # what is left for the quoter to spend
-            work += self._commands()
+            spent = (self.quoting.sent, self.limits.cooldown_until_ns)
+            if spent != self.budget_spent or now >= self.next_slow_ns:
+                self.budget.publish(self.limits, now)    # what is left for the quoter to spend
+                self.budget_spent = spent
+            if now >= self.next_slow_ns:
+                # Requests in the shared state (kill, cancel, reconcile): read every COMMANDS_NS,
+                # not every pass: three reads cost ~10 us, which a ladder arriving would wait for.
+                work += self._commands()
+                self.next_slow_ns = now + COMMANDS_NS
             work += session.client.poll(0.0, POLL_FRAMES)
             if session.reconcile_due:
                 work += session.reconcile_if_due()
             if session.mmp.due:
                 session.refill_mmp()
+            if not work and not self.quoting.desired:
+                self.quoting.rehearse()      # nothing to do: keep the latency path warm
         except ThalexConnectionError as exc:
             session.lost(str(exc))
             return 0

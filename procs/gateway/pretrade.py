@@ -122,16 +122,17 @@ class PreTrade:
                              f"gateway's {pf.underlying_of} (the two processes read different instruments)")
         return pf
 
-    def check(self, q: np.ndarray, iid: int) -> int:
+    def check(self, q: np.ndarray, iid: int, rehearsal: bool = False) -> int:
         """The checks on the 1-record QuoteSet ``q`` of instrument ``iid``, in place; returns the
-        reason bits added (the record says the same in ``type``, levels and ``reason``)."""
+        reason bits added (the record says the same in ``type``, levels and ``reason``).
+        ``rehearsal``: a dry run that keeps the caches warm (Quoting.rehearse): not counted."""
         g = self.gate
         if iid >= len(self.limits):
             return pretrade_approve(q, (0.0,) * 6, 0.0, 0.0, 0.0, self.block | R.RISK_GATE_STALE)
         buys, sells = self.tap.unbooked(iid, g.exec_booked)
         position = g.position[iid]
         oo = self.open_orders
-        self.checked += 1
+        self.checked += not rehearsal
         band = g.delta_band >> iid & 1
         pf = self.portfolio
         caps = None
@@ -141,5 +142,5 @@ class PreTrade:
         added = pretrade_approve(q, self.limits[iid], position + buys, position - sells, g.mark[iid],
                                  self.block, g.trading_state == REDUCING and not band,
                                  oo.bid[iid], oo.ask[iid], caps)
-        self.trimmed += added != 0
+        self.trimmed += added != 0 and not rehearsal
         return added

@@ -27,7 +27,7 @@ def until(gw, predicate, what):
     return wait_until(predicate, 10.0, gw.do_work, what)
 
 
-def test_the_order_bucket_is_published_every_pass(segs, gw):
+def test_the_order_bucket_is_published_when_spent_and_a_cooldown_at_once(segs, gw):
     reader = BudgetReader(segs["state"])
     until(gw, lambda: reader.fraction(time.monotonic_ns()) is not None, "a budget published")
     assert 0.0 <= reader.tokens(time.monotonic_ns()) <= gw.limits.orders.burst

@@ -189,3 +189,17 @@ def test_each_instrument_is_checked_against_its_own_limits_and_the_portfolio_fro
     asks = future["ask_amount"][0][:int(future["n_asks"][0])]
     assert sum(asks) == pytest.approx(0.019)           # its own max_position: 0.009 long -> 0.01 short
     view.close()
+
+
+def test_rehearsing_the_newest_ladder_sends_nothing_and_counts_nothing(segs, gateway, exchange_state, account):
+    step = keep_gate(segs)
+    step()
+    segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
+    until(gateway, lambda: len(resting(exchange_state, account)) == 4, "the ladder resting")
+    sent, checked, placed = gateway.quoting.sent, gateway.pretrade.checked, resting(exchange_state, account)
+    for _ in range(50):
+        gateway.quoting.rehearse()
+    step()
+    gateway.do_work()
+    assert (gateway.quoting.sent, gateway.pretrade.checked) == (sent, checked)
+    assert resting(exchange_state, account) == placed and not gateway.quoting.desired

@@ -114,9 +114,12 @@ def test_risks_request_is_answered_with_its_sequence_and_one_during_a_replay_by_
     replay = gateway.session.replay
     replay.active, replay.answering = True, 7                     # as if a replay were under way...
     segs["state"].set("reconcile_request_seq", 8)                 # ...when risk asks again
-    gateway.do_work()
-    wait_until(lambda: not replay.active and not replay.again, 10, gateway.do_work, "both answered")
-    markers = [int(r["seq"]) for r in drain(exec_reader, R.EXEC_DTYPE) if r["type"] == R.EXEC_RECONCILED]
+    markers = []
+
+    def answered() -> bool:      # requests are read within gateway.agent.COMMANDS_NS, not every pass
+        markers.extend(int(r["seq"]) for r in drain(exec_reader, R.EXEC_DTYPE) if r["type"] == R.EXEC_RECONCILED)
+        return 8 in markers and not replay.active and not replay.again
+    wait_until(answered, 10, gateway.do_work, "both answered")
     assert markers == [7, 8]
 
 

@@ -136,7 +136,9 @@ def test_a_low_order_budget_widens_the_requote_tolerance_and_a_full_one_does_not
             sent = 0
             for k in range(20):
                 sent += len(market(segs, q, n=1, mark=MARK + 2.0 * BTC.tick_size * k))
-            assert q.budget_low_ladders == (0 if tokens_left else 20)
+            # the budget is read after each pass's ladders, for the next: the first record is
+            # quoted before the quoter has looked
+            assert q.budget_low_ladders == (0 if tokens_left else 19)
             return sent
         finally:
             q.on_close()

@@ -27,3 +27,36 @@ def test_a_ring_is_only_a_ring_apart_and_rings_then_steps_aside_together(monkeyp
     monkeypatch.setattr(time, "sleep", lambda s: calls.append(("sleep", s)))
     handoff(ring, True)()
     assert calls == ["ring", ("sleep", HANDOFF_NAP_S)]
+
+
+def test_a_consumer_sleeping_on_a_core_of_its_own_is_rung_one_hop_early_and_no_other():
+    from runtime.handoff import prewakes
+    assert prewakes(settings(feed=(1, "backoff"), gateway=(0, "backoff")), "feed", "gateway")
+    assert not prewakes(settings(feed=(1, "backoff"), gateway=(1, "backoff")), "feed", "gateway")   # same core
+    assert not prewakes(settings(feed=(2, "busy-spin"), gateway=(4, "busy-spin")), "feed", "gateway")  # awake anyway
+    assert not prewakes(settings(feed=(-1, "backoff"), gateway=(0, "backoff")), "feed", "gateway")  # unpinned
+    assert not prewakes({}, "feed", "gateway")
+
+
+def test_after_work_or_a_ring_the_backoff_keeps_looking_for_its_window_before_it_sleeps():
+    from runtime.idle import Backoff
+
+    class Bell:
+        waits = 0
+
+        def armed(self):
+            return 0
+
+        def wait(self, seen, timeout_s):
+            Bell.waits += 1
+            return 1       # timed out: nothing rang
+
+    idle = Backoff(max_spins=0, max_yields=0, doorbell=Bell(), spin_after_wake_s=0.5)
+    idle.idle(1)                                   # work: the window opens
+    end = time.monotonic() + 0.05
+    while time.monotonic() < end:
+        idle.idle(0)
+    assert Bell.waits == 0                         # inside the window: never slept
+    time.sleep(0.5)
+    idle.idle(0)
+    assert Bell.waits == 1                         # past it: back to the bell
