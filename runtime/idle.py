@@ -12,7 +12,7 @@ is called after every pass; any work resets the back-off.
   shared or small machines (a 2-core laptop or CI box). Given a doorbell (shm/doorbell.pyx) it
   sleeps on the bell instead: a producer's ring wakes it within microseconds, and
   ``max_sleep_s`` only bounds how long it waits for things that do not ring (sockets, clocks).
-  ``spin_after_wake_s`` keeps it looking for that long after work or a ring before it backs off.
+  ``spin_after_wake_s`` keeps it looking for that long after a ring (until it finds work).
 """
 from __future__ import annotations
 
@@ -55,8 +55,10 @@ class Backoff:
         self.max_spins, self.max_yields = max_spins, max_yields
         self.min_sleep_s, self.max_sleep_s = min_sleep_s, max_sleep_s
         self.doorbell = doorbell
-        # After work or a ring, keep looking for this long before backing off: a producer that
-        # rings one hop early (runtime/handoff.py prewakes) finds us awake when its record comes.
+        # After a ring, keep looking for this long before backing off: a producer that rings one
+        # hop early (runtime/handoff.py prewakes) finds us awake when its record comes. Work ends
+        # the window: the CPU goes back to whoever else needs it (on a shared machine, the
+        # exchange reading what we just sent).
         self.spin_after_wake_ns = int(spin_after_wake_s * 1e9)
         self.spin_until = 0
         self.seen = 0
@@ -71,13 +73,12 @@ class Backoff:
         self.spins = 0
         self.yields = 0
         self.sleep_s = self.min_sleep_s
-        if self.spin_after_wake_ns:
-            self.spin_until = time.monotonic_ns() + self.spin_after_wake_ns
 
     def idle(self, work_count: int) -> None:
         if work_count > 0:
-            if self.spins or self.yields or self.sleep_s != self.min_sleep_s or self.spin_after_wake_ns:
+            if self.spins or self.yields or self.sleep_s != self.min_sleep_s:
                 self.reset()
+            self.spin_until = 0
             return
         if self.spin_until and time.monotonic_ns() < self.spin_until:
             return
@@ -89,6 +90,8 @@ class Backoff:
         elif self.doorbell is not None:
             if self.doorbell.wait(self.seen, self.max_sleep_s) == 0:
                 self.reset()          # rung: work is waiting, start eager again
+                if self.spin_after_wake_ns:
+                    self.spin_until = time.monotonic_ns() + self.spin_after_wake_ns
         else:
             time.sleep(self.sleep_s)
             self.sleep_s = min(self.sleep_s * 2, self.max_sleep_s)

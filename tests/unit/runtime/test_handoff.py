@@ -38,7 +38,7 @@ def test_a_consumer_sleeping_on_a_core_of_its_own_is_rung_one_hop_early_and_no_o
     assert not prewakes({}, "feed", "gateway")
 
 
-def test_after_work_or_a_ring_the_backoff_keeps_looking_for_its_window_before_it_sleeps():
+def test_after_a_ring_the_backoff_keeps_looking_for_its_window_and_work_ends_it():
     from runtime.idle import Backoff
 
     class Bell:
@@ -49,14 +49,22 @@ def test_after_work_or_a_ring_the_backoff_keeps_looking_for_its_window_before_it
 
         def wait(self, seen, timeout_s):
             Bell.waits += 1
-            return 1       # timed out: nothing rang
+            return 0 if Bell.waits == 1 else 1       # rung the first time, then timeouts
 
     idle = Backoff(max_spins=0, max_yields=0, doorbell=Bell(), spin_after_wake_s=0.5)
-    idle.idle(1)                                   # work: the window opens
+    idle.idle(0)                                   # sleeps on the bell and is rung: the window opens
+    assert Bell.waits == 1
     end = time.monotonic() + 0.05
     while time.monotonic() < end:
         idle.idle(0)
-    assert Bell.waits == 0                         # inside the window: never slept
+    assert Bell.waits == 1                         # inside the window: never slept
     time.sleep(0.5)
     idle.idle(0)
-    assert Bell.waits == 1                         # past it: back to the bell
+    assert Bell.waits == 2                         # past it: back to the bell
+    idle.idle(0)                                   # a timeout opens no window...
+    assert Bell.waits == 3
+    Bell.waits = 0
+    idle.idle(0)                                   # ...a ring does,
+    idle.idle(1)                                   # and work closes it
+    idle.idle(0)
+    assert Bell.waits == 2
