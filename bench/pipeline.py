@@ -39,7 +39,7 @@ from pathlib import Path
 from bench.result import Result, percentiles_ns
 from shm.histogram import quantile_ns
 from shm.state import SharedState
-from testkit.pipeline import ROOT, Pipeline
+from testkit.pipeline import ROOT, Pipeline, protection
 from testkit.exchange import make_key_pair, running_sim
 
 BASELINE = "asyncio + official thalex client"
@@ -113,10 +113,7 @@ def _start_ours(tmp: Path, stack, config: str | None) -> tuple[Client, Pipeline]
     kid, private, public = make_key_pair(tmp)
     sim = stack.enter_context(running_sim(api_keys={kid: public}, **SIM_OPTS))
     args = (["--config", config] if config else []) + [
-        "--set", f"venue.url={sim.url}", "--set", "gateway.mmp_trade_amount=10",
-        "--set", "gateway.mmp_quote_amount=10",
-        # the paper configuration's own BTC group ([products."FBTCUSD"], 0.02) wins over [gateway]'s
-        "--set", "products.FBTCUSD.mmp_trade_amount=10", "--set", "products.FBTCUSD.mmp_quote_amount=10"]
+        "--set", f"venue.url={sim.url}", *protection(10)]
     mm = Pipeline(tmp, *args, env={"THALEX_KEY_ID": kid, "THALEX_PRIVATE_KEY_FILE": str(private)})
     stack.callback(mm.stop)
     mm.wait(lambda s: s["quoting"], 30, "quoting")

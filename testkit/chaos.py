@@ -31,7 +31,7 @@ from pathlib import Path
 
 from sim.keys import make_key_pair
 from testkit.exchange import Client, running_sim
-from testkit.pipeline import Pipeline, free_port_pair
+from testkit.pipeline import Pipeline, free_port_pair, protection
 
 # (kind, weight): process kills dominate; the supervisor is killed less often (a full restart).
 DEFAULT_FAULTS = (("kill:feed", 2), ("kill:quoter", 2), ("kill:risk", 3), ("kill:gateway", 2),
@@ -43,7 +43,7 @@ MAX_POSITION = 0.05
 PIPELINE_SETS = (
     "--set", "risk.stop_loss=0", "--set", "risk.max_drawdown=0",
     "--set", f"risk.max_position={MAX_POSITION}", "--set", f"quoter.levels={LEVELS}",
-    "--set", "gateway.mmp_trade_amount=50", "--set", "gateway.mmp_quote_amount=50",
+    *protection(50),
 )
 EPS = 1e-9
 

@@ -44,6 +44,16 @@ def free_port_pair() -> int:
     raise RuntimeError("no free port pair")
 
 
+def protection(amount: float) -> tuple[str, ...]:
+    """``--set`` arguments giving every market-maker protection group ``amount`` contracts (trade
+    and quote): [gateway]'s default and the configuration's own [products."..."] sections, which
+    win over it (conf/paper.toml sets FBTCUSD to 0.02: a test that needs more fills must raise both)."""
+    out = []
+    for where in ("gateway", "products.FBTCUSD", "products.FETHUSD"):
+        out += ["--set", f"{where}.mmp_trade_amount={amount:g}", "--set", f"{where}.mmp_quote_amount={amount:g}"]
+    return tuple(out)
+
+
 class Pipeline:
     def __init__(self, tmp: Path, *sets: str, env: dict | None = None, port: int | None = None):
         """``port``: the control port (telemetry on port + 1); the same port means the same

@@ -10,7 +10,7 @@ import pytest
 
 from testkit.chaos import exchange_books
 from testkit.exchange import Client
-from testkit.pipeline import Pipeline
+from testkit.pipeline import Pipeline, protection
 
 pytestmark = pytest.mark.timeout(240)
 BTC = "BTC-PERPETUAL"
@@ -91,7 +91,7 @@ def oversized_frames(trades: list[dict]) -> list[str]:
 def test_hostile_private_frames_kill_nothing_and_the_books_still_equal_the_exchanges(tmp_path):
     mm = Pipeline(tmp_path, "--set", "risk.stop_loss=0", "--set", "risk.max_drawdown=0",
                   "--set", "risk.max_position=0.05",
-                  "--set", "gateway.mmp_trade_amount=50", "--set", "gateway.mmp_quote_amount=50")
+                  *protection(50))
     try:
         mm.wait(lambda s: s["quoting"], 30, "quoting")
         mm.sim("sim/options", flow_rate=40.0)

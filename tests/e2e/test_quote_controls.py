@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.pipeline import Pipeline
+from testkit.pipeline import Pipeline, protection
 
 pytestmark = pytest.mark.timeout(150)
 BTC = "BTC-PERPETUAL"
@@ -15,7 +15,7 @@ BTC = "BTC-PERPETUAL"
 @pytest.fixture(scope="module")
 def mm(tmp_path_factory):
     pipeline = Pipeline(tmp_path_factory.mktemp("controls"), "--set", "risk.take_profit_distance=40",
-                        "--set", "gateway.mmp_trade_amount=5", "--set", "gateway.mmp_quote_amount=5")
+                        *protection(5))
     yield pipeline
     assert pipeline.stop() == 0, pipeline.output()
 

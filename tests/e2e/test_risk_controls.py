@@ -7,14 +7,16 @@ import time
 import pytest
 
 from testkit.chaos import exchange_books
-from testkit.pipeline import Pipeline
+from testkit.pipeline import Pipeline, protection
 
 pytestmark = pytest.mark.timeout(150)
 BTC = "BTC-PERPETUAL"
-# The quote controls (fast cancel, markout widening, fading) exist to avoid exactly the losses
-# these tests need; they are switched off so the P&L limits themselves are what is tested.
+# The quote controls (fast cancel, markout widening, fading) and the portfolio's USD limits
+# (conf/paper.toml: 8000 USD of net delta, ~0.08 BTC) exist to avoid exactly the losses these tests
+# need; they are switched off so the P&L limits themselves are what is tested.
 UNGUARDED = ("--set", "quoter.fast_cancel=false", "--set", "quoter.markout_widen=false",
-             "--set", "quoter.fade_start=1.0")
+             "--set", "quoter.fade_start=1.0", "--set", "risk.max_net_delta_usd=0",
+             "--set", "risk.max_gross_notional_usd=0")
 
 
 def states_until(mm, predicate, timeout_s):
@@ -36,7 +38,7 @@ def test_a_losing_trend_goes_through_reducing_to_halted_on_the_stop_loss(tmp_pat
                   "--set", "risk.max_drawdown=0", "--set", "risk.max_position=0.3",
                   "--set", "risk.max_order_size=0.05",
                   "--set", "quoter.base_size=0.01", "--set", "risk.max_notional=100000", *UNGUARDED,
-                  "--set", "gateway.mmp_trade_amount=5", "--set", "gateway.mmp_quote_amount=5")
+                  *protection(5))
     try:
         mm.wait(lambda s: s["quoting"], 20, "quoting")
         for _ in range(8):   # toxic flow: someone sells into our bids...
@@ -61,7 +63,7 @@ def test_a_drawdown_from_the_high_water_mark_halts(tmp_path):
                   "--set", "quoter.base_size=0.01", "--set", "risk.max_position=0.3",
                   "--set", "risk.max_order_size=0.05",
                   "--set", "risk.max_notional=100000", *UNGUARDED,
-                  "--set", "gateway.mmp_trade_amount=5", "--set", "gateway.mmp_quote_amount=5")
+                  *protection(5))
     try:
         mm.wait(lambda s: s["quoting"], 20, "quoting")
         mm.sim("sim/options", flow_rate=20.0)
@@ -87,7 +89,7 @@ def exchange_pnl(mm):
 def test_our_pnl_equals_the_exchanges_after_hundreds_of_fills_and_a_reconnect(tmp_path):
     mm = Pipeline(tmp_path, "--set", "risk.stop_loss=0", "--set", "risk.max_drawdown=0",
                   "--set", "risk.max_position=0.05",
-                  "--set", "gateway.mmp_trade_amount=50", "--set", "gateway.mmp_quote_amount=50")
+                  *protection(50))
     try:
         mm.wait(lambda s: s["quoting"], 20, "quoting")
         mm.sim("sim/options", flow_rate=40.0)

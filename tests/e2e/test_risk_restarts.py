@@ -10,7 +10,7 @@ import time
 import pytest
 
 from testkit.chaos import exchange_books
-from testkit.pipeline import Pipeline
+from testkit.pipeline import Pipeline, protection
 
 pytestmark = pytest.mark.timeout(420)
 KILLS = 30
@@ -23,7 +23,7 @@ def pid_of(mm, name):
 def test_thirty_sigkills_of_risk_under_heavy_flow_lose_no_fill_and_book_none_twice(tmp_path):
     mm = Pipeline(tmp_path, "--set", "risk.stop_loss=0", "--set", "risk.max_drawdown=0",
                   "--set", "risk.max_position=0.05",
-                  "--set", "gateway.mmp_trade_amount=50", "--set", "gateway.mmp_quote_amount=50")
+                  *protection(50))
     rng = random.Random(13)
     try:
         mm.wait(lambda s: s["quoting"], 30, "quoting")
