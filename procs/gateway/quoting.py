@@ -276,6 +276,10 @@ class Quoting:
     def resend_group(self, product: str) -> None:
         """A refilled protection group: send the newest ladder of each of its instruments again."""
         for inst in self.instruments:
-            if inst.product == product and inst.id in self.last_sent and inst.id not in self.desired:
+            if inst.product != product:
+                continue
+            if inst.id in self.desired:
+                self.resend.add(inst.id)         # held through the exhaustion: its age is the hold
+            elif inst.id in self.last_sent:
                 self.desired[inst.id] = self.last_sent[inst.id]
                 self.resend.add(inst.id)
