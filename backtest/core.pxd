@@ -130,6 +130,7 @@ cdef class Core:
     cdef int _apply_wanted(self) except -1
     cdef int _take_ladder(self, QuoteSet *s) except -1
     cdef int _approve_and_apply(self) except -1
+    cdef void _open(self, double *bid, double *ask) noexcept
     cdef int _row(self, long long ts, int event, int side, long long oid, double price, double amount,
                   int reason) except -1
     cdef void _forget(self, int k) noexcept

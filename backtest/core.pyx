@@ -214,13 +214,8 @@ cdef class Core:
 
     cdef int _approve_and_apply(self) except -1:
         cdef QuoteSet *q = <QuoteSet *>cnp.PyArray_DATA(self.quote)
-        cdef double b = 0.0, a = 0.0
-        cdef int k
-        for k in range(self.n_mine):
-            if self.mine[k].side == 1:
-                b += self.mine[k].leaves
-            else:
-                a += self.mine[k].leaves
+        cdef double b, a
+        self._open(&b, &a)
         pretrade_check(q, &self.lim, self.inventory, self.inventory, q.mid, self.block, self.reducing,
                        b, a, &self.no_caps)
         self._take_ladder(q)
@@ -233,14 +228,18 @@ cdef class Core:
 
     def open_amounts(self):
         """(bid, ask) contracts of ours resting or on their way (what may still fill)."""
-        cdef double b = 0.0, a = 0.0
+        cdef double b, a
+        self._open(&b, &a)
+        return b, a
+
+    cdef void _open(self, double *bid, double *ask) noexcept:
         cdef int k
+        bid[0] = ask[0] = 0.0
         for k in range(self.n_mine):
             if self.mine[k].side == 1:
-                b += self.mine[k].leaves
+                bid[0] += self.mine[k].leaves
             else:
-                a += self.mine[k].leaves
-        return b, a
+                ask[0] += self.mine[k].leaves
 
     def has_orders(self):
         return self.n_mine > 0
