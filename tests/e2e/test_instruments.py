@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from control.mmctl import request
 from sim.instruments import default_instruments
-from testkit.pipeline import ROOT, Pipeline
+from testkit.pipeline import ROOT, Pipeline, protection
 
 pytestmark = pytest.mark.timeout(150)
 BTC, ETH = "BTC-PERPETUAL", "ETH-PERPETUAL"
@@ -173,9 +173,15 @@ def test_mmctl_status_shows_each_instrument_and_the_portfolio(mm):
     assert "levels=3" in rows[1] and "levels=5" in rows[0]
 
 
+LIMIT = 1500.0
+
+
 def test_a_btc_delta_limit_reached_through_the_future_makes_the_perpetual_reduce(tmp_path):
-    # 500 USD of net BTC delta: REDUCING from 400 USD, about 0.004 BTC at 100,000 USD.
-    mm = Pipeline(tmp_path, "--set", f"venue.instruments={BTC},{FUTURE}", "--set", "risk.max_net_delta_usd=500")
+    # 1500 USD of net BTC delta: REDUCING from 1200 USD, about 0.012 BTC at 100,000 USD. The limit
+    # counts the orders resting on both instruments (the perpetual's 0.001 BTC bid is ~100 USD):
+    # a smaller one left no whole 0.001 BTC of room below the band, and the band was never reached.
+    mm = Pipeline(tmp_path, "--set", f"venue.instruments={BTC},{FUTURE}", "--set", f"risk.max_net_delta_usd={LIMIT}",
+                  *protection(10))
     try:
         mm.wait(lambda s: s["quoting"] and not s["not_quoting"], 30, "both quoting")
         mm.sim("sim/options", flow_rate=0.0)      # only our sweeps below trade
@@ -191,7 +197,7 @@ def test_a_btc_delta_limit_reached_through_the_future_makes_the_perpetual_reduce
         s = mm.wait(lambda s: s["trading_state"] == "REDUCING", 10, "REDUCING on the BTC net delta")
         assert s["reason"] == "net delta BTCUSD", s["reason"]
         assert s["positions"][FUTURE] > 0 and s["positions"][BTC] == 0.0, s["positions"]
-        assert s["portfolio"]["net_delta_usd"]["BTCUSD"] >= 0.8 * 500 * 0.9
+        assert s["portfolio"]["net_delta_usd"]["BTCUSD"] >= 0.8 * LIMIT * 0.9
 
         def perpetual_only_sells(_):
             by_side = orders_by(mm, BTC)
