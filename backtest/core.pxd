@@ -112,6 +112,7 @@ cdef class Core:
     cdef readonly double last_sigma  # of the last QUOTE_SET the engine made (USD/sqrt(s))
 
     cpdef int run(self, long long until) except -1
+    cpdef double local_mid(self)
     cdef int _local_data(self, Event *e) except -1
     cdef int _deliver(self, Report *r) except -1
     cdef bint _step(self, long long ts) except -1
@@ -126,6 +127,8 @@ cdef class Core:
     cdef void _queue_depth(self, Order *o, double prev, double new) noexcept
     cdef double _queue_filled(self, Order *o) noexcept
     cdef int _send(self, int action, long long oid, int side, double price, double amount) except -1
+    cdef int _enqueue(self, int action, long long oid, int side, double price, double amount,
+                      long long local_ts, bint post_only) except -1
     cdef int _diff(self, int side) except -1
     cdef int _apply_wanted(self) except -1
     cdef int _take_ladder(self, QuoteSet *s) except -1

@@ -152,12 +152,17 @@ cdef class Core:
                long long local_ts, bint post_only=True):
         """Send an order action at ``local_ts`` (ns) past our order table (tests); it reaches the
         exchange entry_ns later."""
+        self._enqueue(action, oid, side, price, amount, local_ts, post_only)
+
+    cdef int _enqueue(self, int action, long long oid, int side, double price, double amount,
+                      long long local_ts, bint post_only) except -1:
         if self.ex_tail == self.ex_cap:
             self._grow_actions()
         cdef Action *a = &self.to_exch[self.ex_tail]
         a.ts, a.oid, a.price, a.amount = local_ts + self.entry_ns, oid, price, amount
         a.action, a.side, a.post_only = action, side, post_only
         self.ex_tail += 1
+        return 0
 
     def _grow_actions(self):
         if self.ex_head > 0:   # slide the live part to the front first
@@ -184,6 +189,12 @@ cdef class Core:
         bb = self.lo.best_bid * self.tick if self.lo.best_bid != BOOK_NEG else NAN
         ba = self.lo.best_ask * self.tick if self.lo.best_ask != BOOK_POS else NAN
         return bb, level_qty(self.lo_bids, self.lo.best_bid), ba, level_qty(self.lo_asks, self.lo.best_ask)
+
+    cpdef double local_mid(self):
+        """The mid of the book as we have received it (USD), 0 while a side is empty."""
+        if self.lo.best_bid == BOOK_NEG or self.lo.best_ask == BOOK_POS:
+            return 0.0
+        return 0.5 * (self.lo.best_bid * self.tick + self.lo.best_ask * self.tick)
 
     # ---- our side: ladder -> actions, answers -> our order table -------------------------------
     def apply_ladder(self, q):
@@ -295,7 +306,7 @@ cdef class Core:
         return 0
 
     cdef int _send(self, int action, long long oid, int side, double price, double amount) except -1:
-        self.submit(action, oid, side, price, amount, self.now, True)
+        self._enqueue(action, oid, side, price, amount, self.now, True)
         if action == ACTION_INSERT:
             self.n_insert += 1
         elif action == ACTION_AMEND:

@@ -105,6 +105,13 @@ class Core:
         ba = lo.best_ask * self.tick if lo.best_ask != POS else math.nan
         return bb, lo.bids.get(lo.best_bid, 0.0), ba, lo.asks.get(lo.best_ask, 0.0)
 
+    def local_mid(self) -> float:
+        """The mid of the book as we have received it (USD), 0 while a side is empty."""
+        lo = self.lo
+        if lo.best_bid == NEG or lo.best_ask == POS:
+            return 0.0
+        return 0.5 * (lo.best_bid * self.tick + lo.best_ask * self.tick)
+
     # ---- our side (ladder_orders.OrderTable) --------------------------------------------------
     def _send(self, action, oid, side, price, amount):
         self.submit(action, oid, side, price, amount, self.now, True)

@@ -141,16 +141,19 @@ class Backtest:
 
     # ---- our fills (the core keeps our order table and logs every action and answer) ---------
     def _reports(self, fills) -> None:
-        for r in fills:
-            side, price, amount = int(r["side"]), float(r["price"]), float(r["amount"])
+        """Book a batch of fills (those that reached us before the next quote step), then look
+        at the trading state once, as the live risk process does after each pass over its
+        executions ring."""
+        book, engine, w = self.book, self.engine, self.w
+        for exch_ts, local_ts, oid, price, amount, _, fee, _, side, maker, _ in fills.tolist():
             self.trade_seq += 1
-            self.book.fill(0, side, price, amount, float(r["fee"]), self.trade_seq)
-            self.engine.on_fill(side, price, int(r["exch_ts"]) * 1e-9)
-            self.core.inventory = self.book.position[0]
-            if self.w:
-                self.w.row("fills", (int(r["exch_ts"]), 0, side, 1 if r["maker"] else 2, price, amount,
-                                     float(r["fee"]), self.book.position[0], int(r["order_id"]), self.trade_seq))
-            self._evaluate(int(r["local_ts"]))
+            book.fill(0, side, price, amount, fee, self.trade_seq)
+            engine.on_fill(side, price, exch_ts * 1e-9)
+            if w:
+                w.row("fills", (exch_ts, 0, side, 1 if maker else 2, price, amount, fee, book.position[0],
+                                oid, self.trade_seq))
+        self.core.inventory = book.position[0]
+        self._evaluate(local_ts)
 
     def _sync_trading(self) -> None:
         """The trading state as the core's pre-trade checks take it."""
@@ -167,8 +170,8 @@ class Backtest:
 
     # ---- P&L and the trading state -----------------------------------------------------------
     def _mark(self) -> float:
-        bb, _, ba, _ = self.core.local_best()
-        return 0.5 * (bb + ba) if bb == bb and ba == ba else 0.0
+        """The local mid (USD), 0 while a side of our book is empty."""
+        return self.core.local_mid()
 
     def _evaluate(self, now_ns: int) -> None:
         mark = self._mark()
@@ -178,8 +181,10 @@ class Backtest:
                 start = now_ns - now_ns % 86_400_000_000_000
                 day = datetime.datetime.fromtimestamp(start / 1e9, datetime.timezone.utc).date().isoformat()
                 self.day_ns = (start, start + 86_400_000_000_000, day)
+            state = self.trading.state
             self.trading.evaluate(self.book.equity([mark]), self.book.position, day)
-            self._sync_trading()
+            if self.trading.state != state:
+                self._sync_trading()
 
     def _sample(self, now_ns: int) -> None:
         self._evaluate(now_ns)

@@ -31,6 +31,7 @@ class PositionBook:
     def __init__(self, n_instruments: int):
         self.lots = [deque() for _ in range(n_instruments)]   # [price, signed amount], oldest first
         self.position = [0.0] * n_instruments
+        self.cost = [0.0] * n_instruments                       # USD, sum of price x amount of the lots
         self.realised = 0.0
         self.fees = 0.0
         self.funding = 0.0
@@ -72,7 +73,16 @@ class PositionBook:
                 remaining = 0.0
         if remaining:
             lots.append([price, remaining])
-        self.position[iid] = _clean(sum(lot[1] for lot in lots))
+        self._settle(iid)
+
+    def _settle(self, iid: int) -> None:
+        """Position and cost of ``iid`` from its lots (after any change of them): unrealised P&L,
+        asked for on every risk pass and every backtest sample, is then one product per instrument."""
+        position = cost = 0.0
+        for price, amount in self.lots[iid]:
+            position += amount
+            cost += price * amount
+        self.position[iid], self.cost[iid] = _clean(position), cost
 
     def correct_fee(self, trade_id: int, side: int, fee: float) -> float:
         """The exchange's fee for our ``side`` of a trade already booked; returns the change (USD)."""
@@ -102,7 +112,7 @@ class PositionBook:
             else:   # no price at all: take the position with an unknown cost
                 self.lots[iid].clear()
                 self.lots[iid].append([0.0, position])
-                self.position[iid] = position
+                self._settle(iid)
         return diff
 
     def average(self, iid: int) -> float:
@@ -111,7 +121,8 @@ class PositionBook:
         return sum(p * a for p, a in self.lots[iid]) / pos if pos else 0.0
 
     def unrealised(self, marks) -> float:
-        return sum((m - p) * a for lots, m in zip(self.lots, marks) if m > 0 for p, a in lots)
+        """Open lots at the marks (USD); an instrument without a mark (<= 0) counts 0."""
+        return sum(m * pos - cost for m, pos, cost in zip(marks, self.position, self.cost) if m > 0)
 
     def equity(self, marks) -> float:
         return self.realised + self.unrealised(marks) - self.fees + self.funding
@@ -128,7 +139,7 @@ class PositionBook:
         book = cls(n_instruments)
         for i, lots in enumerate(data.get("lots", [])[:n_instruments]):
             book.lots[i] = deque([float(p), float(a)] for p, a in lots)
-            book.position[i] = _clean(sum(a for _, a in lots))
+            book._settle(i)
         book.realised, book.fees = float(data.get("realised", 0.0)), float(data.get("fees", 0.0))
         book.funding, book.fills = float(data.get("funding", 0.0)), int(data.get("fills", 0))
         book.duplicates = int(data.get("duplicates", 0))

@@ -93,26 +93,31 @@ class TradingState:
         if new_day:
             self.day, self.day_start_equity = today, equity
         # (name, how far it has gone, limit): REDUCING from reduce_at_fraction of it, HALTED at it.
-        checks = (("stop loss", -equity, c.stop_loss), ("take profit", equity, c.take_profit),
-                  ("drawdown", self.high_water - equity, c.max_drawdown),
-                  ("daily loss", self.day_start_equity - equity, c.max_daily_loss))
-
-        def band(name):
-            return c.reduce_at_fraction * (HYSTERESIS if self.reason == name else 1.0)
+        # It runs on every risk pass and every backtest sample: no closures, one look at each limit.
+        fraction, held = c.reduce_at_fraction, self.reason
         reducing = ""
-        for name, used, limit in checks:
+        for name, used, limit in (("stop loss", -equity, c.stop_loss), ("take profit", equity, c.take_profit),
+                                  ("drawdown", self.high_water - equity, c.max_drawdown),
+                                  ("daily loss", self.day_start_equity - equity, c.max_daily_loss)):
             if not limit:
                 continue
             if used >= limit:
                 self.set(HALTED, name)
                 return new_day
-            if used >= band(name) * limit and not reducing and name != "take profit":
+            if (not reducing and name != "take profit"
+                    and used >= fraction * (HYSTERESIS if held == name else 1.0) * limit):
                 reducing = name
-        limits = max_positions if max_positions is not None else [c.max_position] * len(positions)
-        if not reducing and any(abs(p) >= band("near max_position") * m for p, m in zip(positions, limits)):
-            reducing = "near max_position"
+        if not reducing:
+            band = fraction * (HYSTERESIS if held == "near max_position" else 1.0)
+            if max_positions is None:
+                m = band * c.max_position
+                near = any(abs(p) >= m for p in positions)
+            else:
+                near = any(abs(p) >= band * m for p, m in zip(positions, max_positions))
+            if near:
+                reducing = "near max_position"
         for name, used, limit in exposures:
-            if not reducing and limit and used >= band(name) * limit:
+            if not reducing and limit and used >= fraction * (HYSTERESIS if held == name else 1.0) * limit:
                 reducing = name
         if reducing:
             self.set(REDUCING, reducing)
