@@ -22,10 +22,13 @@ ctypedef cmap[long long, double] Levels
 
 cdef struct Tops:
     long long best_bid, best_ask, low_bid, high_ask
+    double best_bid_qty, best_ask_qty    # the sizes at the two bests (0 for an empty side), kept
+                                         # with them: read on every event, looked up only on a move
 
 
 cdef inline void tops_reset(Tops *t) noexcept nogil:
     t.best_bid, t.best_ask, t.low_bid, t.high_ask = BOOK_NEG, BOOK_POS, BOOK_POS, BOOK_NEG
+    t.best_bid_qty = t.best_ask_qty = 0.0
 
 
 cdef inline long long to_tick(double price, double tick) noexcept nogil:
@@ -86,13 +89,17 @@ cdef inline double update_bid(Levels &bids, Levels &asks, Tops *t, long long tic
     if not keep:
         if tick == t.best_bid:
             t.best_bid = depth_below(bids, t.best_bid, t.low_bid)
+            t.best_bid_qty = level_qty(bids, t.best_bid)
             if t.best_bid == BOOK_NEG:
                 t.low_bid = BOOK_POS
     else:
         if tick > t.best_bid:
-            t.best_bid = tick
+            t.best_bid, t.best_bid_qty = tick, qty
             if t.best_bid >= t.best_ask:
                 t.best_ask = depth_above(asks, t.best_bid, t.high_ask)
+                t.best_ask_qty = level_qty(asks, t.best_ask)
+        elif tick == t.best_bid:
+            t.best_bid_qty = qty
         if tick < t.low_bid:
             t.low_bid = tick
     return prev
@@ -107,13 +114,17 @@ cdef inline double update_ask(Levels &bids, Levels &asks, Tops *t, long long tic
     if not keep:
         if tick == t.best_ask:
             t.best_ask = depth_above(asks, t.best_ask, t.high_ask)
+            t.best_ask_qty = level_qty(asks, t.best_ask)
             if t.best_ask == BOOK_POS:
                 t.high_ask = BOOK_NEG
     else:
         if tick < t.best_ask:
-            t.best_ask = tick
+            t.best_ask, t.best_ask_qty = tick, qty
             if t.best_bid >= t.best_ask:
                 t.best_bid = depth_below(bids, t.best_ask, t.low_bid)
+                t.best_bid_qty = level_qty(bids, t.best_bid)
+        elif tick == t.best_ask:
+            t.best_ask_qty = qty
         if tick > t.high_ask:
             t.high_ask = tick
     return prev
@@ -161,3 +172,4 @@ cdef inline void clear_side(Levels &bids, Levels &asks, Tops *t, int side, doubl
         bids.clear()
         asks.clear()
         tops_reset(t)
+    t.best_bid_qty, t.best_ask_qty = level_qty(bids, t.best_bid), level_qty(asks, t.best_ask)

@@ -188,7 +188,7 @@ cdef class Core:
         """(bid, bid qty, ask, ask qty) as we have received them; NaN for an empty side."""
         bb = self.lo.best_bid * self.tick if self.lo.best_bid != BOOK_NEG else NAN
         ba = self.lo.best_ask * self.tick if self.lo.best_ask != BOOK_POS else NAN
-        return bb, level_qty(self.lo_bids, self.lo.best_bid), ba, level_qty(self.lo_asks, self.lo.best_ask)
+        return bb, self.lo.best_bid_qty, ba, self.lo.best_ask_qty
 
     cpdef double local_mid(self):
         """The mid of the book as we have received it (USD), 0 while a side is empty."""
@@ -279,9 +279,9 @@ cdef class Core:
             return 0
         self.next_md_ns = self.now + MD_ROW_NS
         md_row(&self.md_text, self.now, self.lo.best_bid * self.tick if self.lo.best_bid != BOOK_NEG else NAN,
-               level_qty(self.lo_bids, self.lo.best_bid),
+               self.lo.best_bid_qty,
                self.lo.best_ask * self.tick if self.lo.best_ask != BOOK_POS else NAN,
-               level_qty(self.lo_asks, self.lo.best_ask), q.mid)
+               self.lo.best_ask_qty, q.mid)
         return 0
 
     def take_rows(self):
@@ -494,7 +494,7 @@ cdef class Core:
 
     cdef int _local_data(self, Event *e) except -1:
         cdef long long bb = self.lo.best_bid, ba = self.lo.best_ask
-        cdef double bq = level_qty(self.lo_bids, bb), aq = level_qty(self.lo_asks, ba)
+        cdef double bq = self.lo.best_bid_qty, aq = self.lo.best_ask_qty
         self.last_exch_ts = e.exch_ts
         if e.kind == BID_DEPTH:
             update_bid(self.lo_bids, self.lo_asks, &self.lo, to_tick(e.price, self.tick), e.qty, self.lot)
@@ -514,8 +514,8 @@ cdef class Core:
         if self.interval:
             if not self.next_timer:
                 self.next_timer = (self.now // self.interval + 1) * self.interval
-        elif (bb != self.lo.best_bid or ba != self.lo.best_ask or bq != level_qty(self.lo_bids, self.lo.best_bid)
-              or aq != level_qty(self.lo_asks, self.lo.best_ask)):
+        elif (bb != self.lo.best_bid or ba != self.lo.best_ask or bq != self.lo.best_bid_qty
+              or aq != self.lo.best_ask_qty):
             self.step_pending, self.step_ts = True, self.now
         return 0
 
@@ -529,9 +529,9 @@ cdef class Core:
         md.exchange_ts_ns = self.last_exch_ts + (ts - self.now if ts > self.now else 0)
         md.receive_ts_ns = ts
         md.best_bid_price = self.lo.best_bid * self.tick if has_bid else NAN
-        md.best_bid_amount = level_qty(self.lo_bids, self.lo.best_bid)
+        md.best_bid_amount = self.lo.best_bid_qty
         md.best_ask_price = self.lo.best_ask * self.tick if has_ask else NAN
-        md.best_ask_amount = level_qty(self.lo_asks, self.lo.best_ask)
+        md.best_ask_amount = self.lo.best_ask_qty
         md.mark_price = 0.5 * (md.best_bid_price + md.best_ask_price) if has_bid and has_ask else NAN
         if ts > self.now:
             self.now = ts
