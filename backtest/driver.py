@@ -147,7 +147,7 @@ class Backtest:
         book, engine, w = self.book, self.engine, self.w
         for exch_ts, local_ts, oid, price, amount, _, fee, _, side, maker, _ in fills.tolist():
             self.trade_seq += 1
-            book.fill(0, side, price, amount, fee, self.trade_seq)
+            book.fill(0, side, price, amount, fee)   # no trade id: the core reports each fill once
             engine.on_fill(side, price, exch_ts * 1e-9)
             if w:
                 w.row("fills", (exch_ts, 0, side, 1 if maker else 2, price, amount, fee, book.position[0],

@@ -122,7 +122,11 @@ class PositionBook:
 
     def unrealised(self, marks) -> float:
         """Open lots at the marks (USD); an instrument without a mark (<= 0) counts 0."""
-        return sum(m * pos - cost for m, pos, cost in zip(marks, self.position, self.cost) if m > 0)
+        total = 0.0
+        for m, pos, cost in zip(marks, self.position, self.cost):
+            if m > 0:
+                total += m * pos - cost
+        return total
 
     def equity(self, marks) -> float:
         return self.realised + self.unrealised(marks) - self.fees + self.funding

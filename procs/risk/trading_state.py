@@ -109,13 +109,10 @@ class TradingState:
                 reducing = name
         if not reducing:
             band = fraction * (HYSTERESIS if held == "near max_position" else 1.0)
-            if max_positions is None:
-                m = band * c.max_position
-                near = any(abs(p) >= m for p in positions)
-            else:
-                near = any(abs(p) >= band * m for p, m in zip(positions, max_positions))
-            if near:
-                reducing = "near max_position"
+            for i, p in enumerate(positions):
+                if abs(p) >= band * (c.max_position if max_positions is None else max_positions[i]):
+                    reducing = "near max_position"
+                    break
         for name, used, limit in exposures:
             if not reducing and limit and used >= fraction * (HYSTERESIS if held == name else 1.0) * limit:
                 reducing = name
