@@ -94,6 +94,7 @@ cdef class Core:
     cdef readonly long long n_insert, n_amend, n_cancel, n_reject, n_post_only_rejects
     cdef readonly long long n_ladders, n_pulls
     cdef Text quotes_text, md_text      # quotes.csv and md.csv rows (log_rows)
+    cdef Text rows_text                 # orders.csv text, formatted from ``rows`` when taken
     cdef long long next_md_ns
     # ---- clock, quote steps ----
     cdef readonly long long now, last_exch_ts, events

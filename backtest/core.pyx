@@ -113,8 +113,9 @@ cdef class Core:
         self.fills_only = self.log_rows = False
         self.n_insert = self.n_amend = self.n_cancel = self.n_reject = self.n_post_only_rejects = 0
         self.n_ladders = self.n_pulls = self.next_md_ns = 0
-        self.quotes_text.p = self.md_text.p = NULL
+        self.quotes_text.p = self.md_text.p = self.rows_text.p = NULL
         self.quotes_text.n = self.quotes_text.cap = self.md_text.n = self.md_text.cap = 0
+        self.rows_text.n = self.rows_text.cap = 0
         self.now = self.last_exch_ts = self.events = 0
         self.step_pending, self.step_ts, self.next_timer, self.md_seq = False, 0, 0, 0
         self.inventory = 0.0
@@ -133,6 +134,7 @@ cdef class Core:
         free(self.reports)
         free(self.rows)
         free(self.quotes_text.p)
+        free(self.rows_text.p)
         free(self.md_text.p)
 
     # ---- input ------------------------------------------------------------------------------
@@ -286,7 +288,7 @@ cdef class Core:
 
     def take_rows(self):
         """orders.csv text of the rows logged since the last call (``log_rows``), as bytes."""
-        out = orders_text(self.rows, self.n_rows)
+        out = orders_text(&self.rows_text, self.rows, self.n_rows)
         self.n_rows = 0
         return out
 

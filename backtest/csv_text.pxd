@@ -33,12 +33,16 @@ cdef extern from *:
     static inline char *bt_fmt_int(char *p, char *end, long long v) {
         return std::to_chars(p, end, v).ptr;
     }
+    /* printf's "%g" (6 significant digits, trailing zeros dropped): the standard defines
+       to_chars(general, 6) as exactly that, without printf's format parsing and big-number
+       arithmetic (snprintf was most of a run directory's cost) */
+    static inline char *bt_fmt_g(char *p, char *end, double v) {
+        return std::to_chars(p, end, v, std::chars_format::general, 6).ptr;
+    }
     """
     char *bt_fmt_num(char *p, char *end, double v) nogil
     char *bt_fmt_int(char *p, char *end, long long v) nogil
-
-cdef extern from "<stdio.h>":
-    int snprintf(char *s, size_t n, const char *fmt, ...) nogil
+    char *bt_fmt_g(char *p, char *end, double v) nogil
 
 cdef inline int text_reserve(Text *t, long long more) except -1:
     cdef char *p
@@ -73,10 +77,9 @@ cdef inline char *put_levels(char *p, const double *price, const double *amount,
         if i:
             p[0] = b'|'
             p += 1
-        p += snprintf(p, 32, "%g", price[i])
+        p = bt_fmt_g(p, p + 32, price[i])
         p[0] = b'@'
-        p += 1
-        p += snprintf(p, 32, "%g", amount[i])
+        p = bt_fmt_g(p + 1, p + 33, amount[i])
     return p
 
 
@@ -105,35 +108,35 @@ cdef inline const char *row_name(int event) noexcept nogil:
     return "amended"
 
 
-cdef inline bytes orders_text(Row *rows, long long n):
-    """orders.csv lines of ``rows``."""
+cdef inline bytes orders_text(Text *t, Row *rows, long long n):
+    """orders.csv lines of ``rows``, formatted in ``t`` (reused: no zeroed buffer per call)."""
     cdef long long i
-    cdef bytearray out = bytearray(n * 160 + 1)
-    cdef char *base = out
-    cdef char *p = base
-    cdef char *end = base + len(out)
+    cdef char *p
     cdef Row *r
     cdef const char *name
+    text_reserve(t, n * 160 + 1)       # a row is at most ~150 characters
+    p = t.p + t.n
     for i in range(n):
         r = &rows[i]
-        p = bt_fmt_int(p, end, r.ts)
+        p = bt_fmt_int(p, p + 24, r.ts)
         p[0] = b','
         name = row_name(r.event)
         memcpy(p + 1, name, strlen(name))
         p += 1 + strlen(name)
         memcpy(p, b",0,", 3)
-        p = bt_fmt_int(p + 3, end, r.side)
+        p = bt_fmt_int(p + 3, p + 27, r.side)
         p[0] = b','
-        p = bt_fmt_int(p + 1, end, r.oid)
+        p = bt_fmt_int(p + 1, p + 25, r.oid)
         p[0] = b','
-        p = bt_fmt_num(p + 1, end, r.price)
+        p = bt_fmt_num(p + 1, p + 41, r.price)
         p[0] = b','
-        p = bt_fmt_num(p + 1, end, r.amount)
+        p = bt_fmt_num(p + 1, p + 41, r.amount)
         p[0] = b','
-        p = bt_fmt_int(p + 1, end, r.reason)
+        p = bt_fmt_int(p + 1, p + 25, r.reason)
         p[0] = b'\n'
         p += 1
-    return bytes(out[:p - base])
+    t.n = p - t.p
+    return text_take(t)
 
 
 cdef inline int quote_row(Text *t, long long now, long long seq, QuoteSet *q) except -1:

@@ -34,8 +34,11 @@ class RunWriter:
         self.w[name].writerow(values)
 
     def text(self, name: str, data: bytes) -> None:
-        """Rows already formatted (the core's orders.csv text)."""
-        self.files[name].write(data.decode("ascii"))
+        """Rows already formatted (the core's orders.csv, quotes.csv and md.csv text, ASCII):
+        straight to the file's bytes, after what the text layer holds (the header)."""
+        f = self.files[name]
+        f.flush()
+        f.buffer.write(data)
 
     def close(self, summary: dict) -> None:
         for f in self.files.values():
