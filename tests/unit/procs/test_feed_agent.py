@@ -1,6 +1,8 @@
 """The feed against the local exchange over a real websocket: tickers become md records and public
 trades become trade records on real rings; silence marks the data stale; a dropped connection is
 reconnected and resubscribed."""
+import time
+
 import pytest
 
 from procs.feed import Feed
@@ -67,6 +69,29 @@ def test_silence_republishes_the_last_record_flagged_stale_and_raises_md_stale(f
     gather(feed, readers[0], R.MD_DTYPE, lambda g: any(not r["flags"] & R.MD_FLAG_STALE for r in g),
            "fresh data after the stall")
     assert segs["state"].get("md_stale") == 0
+
+
+def test_a_stale_record_is_stamped_when_it_is_published_not_before_the_socket_wait(segs, instance, sim, readers):
+    # The feed waits up to wait_s on the socket each pass. The stale record's receive time is what
+    # the quoter's md -> quote and the hop figures count from: stamped before a 200 ms wait, the
+    # record would look ~200 ms old the moment it appears.
+    f = Feed(instance, sim.url, [BTC], "raw", stale_after_s=0.3, reconnect=ReconnectPolicy(0.05, 0.2),
+             wait_s=0.2)
+    f.on_start()
+    try:
+        gather(f, readers[0], R.MD_DTYPE, lambda g: len(g) >= 1, "market data flowing")
+        assert "result" in sim.call("sim/stall_feed", {"seconds": 3.0})
+        ages = []
+
+        def step():
+            f.do_work()
+            for r in drain(readers[0], R.MD_DTYPE):
+                if r["flags"] & R.MD_FLAG_STALE:
+                    ages.append(time.monotonic_ns() - int(r["receive_ts_ns"]))
+        wait_until(lambda: ages, 10.0, step, "a stale record")
+        assert ages[0] < 100e6, f"the stale record was {ages[0] / 1e6:.1f} ms old when it appeared"
+    finally:
+        f.on_close()
 
 
 def test_a_dropped_connection_is_reconnected_and_resubscribed(feed, readers, sim):
