@@ -27,7 +27,7 @@ import numpy as np
 
 from runtime import segments
 from runtime.agent import Agent
-from runtime.handoff import prewakes
+from runtime.handoff import hands_back, prewakes, ring_and_wait
 from runtime.reconnect import ReconnectPolicy
 from runtime.settings import config_of, instruments_of
 from venue.client import ThalexClient
@@ -78,6 +78,7 @@ class Feed(Agent):
         self.connects = 0
         self.published = 0
         self.prewake = False       # ring the gateway too: it wakes on its own core while the quoter works
+        self.hand_back = False     # after ringing the quoter, wait until its pass is done (same core)
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Feed":
@@ -91,11 +92,11 @@ class Feed(Agent):
         feed = cls(settings["instance"], settings["venue_url"], instruments, f.ticker_delay,
                    f.stale_after_s, ReconnectPolicy.from_config(c.venue), c.venue.request_timeout_s,
                    wait_s=0.0 if spins else 0.005, checks=checks)
-        # No handoff to the quoter even on its core: after a record the feed goes back to its
-        # socket and blocks there, which hands the core over; a nap instead woke the feed again
-        # ~50 us later (timer slack) in the middle of the quoter's pass (measured: the quoter's
-        # hop 182 -> 139 us p50 without it).
+        # On the quoter's core the feed hands it the core after each market record and sleeps on
+        # its own bell until the quoter's pass is done (runtime/handoff.py hands_back). Not a nap:
+        # a timer woke the feed ~50 us later (timer slack), in the middle of the quoter's pass.
         feed.prewake = prewakes(settings, "feed", "gateway")
+        feed.hand_back = hands_back(settings, "feed", "quoter")
         return feed
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -105,6 +106,8 @@ class Feed(Agent):
         self.state = SharedState.attach(self.instance)
         self.bells = Doorbells.attach(self.instance)
         ring_quoter = self.bells.bell("quoter").ring
+        if self.hand_back:
+            ring_quoter = ring_and_wait(ring_quoter, self.bells.bell("feed"))
         if self.prewake:
             ring_gateway = self.bells.bell("gateway").ring
 

@@ -27,7 +27,7 @@ from kernels.quote import ENGINE_PULLED, QuoteEngine
 from procs.quoter_warmup import WarmStart
 from runtime import segments
 from runtime.agent import Agent
-from runtime.handoff import handoff, shares_core
+from runtime.handoff import handoff, hands_back, shares_core
 from runtime.live_params import LiveParamsReader
 from runtime.settings import config_of, instruments_of
 from shm.doorbell import Doorbells
@@ -62,6 +62,8 @@ class Quoter(Agent):
         self.deferred_logs: list[tuple] = []   # (level, format, args) for the next idle pass
         self.seq = 0
         self.same_core = False     # with the gateway: hand it the core when ringing (runtime/handoff.py)
+        self.hands_back = False    # the feed waits for our pass on its bell (runtime/handoff.py hands_back)
+        self.ring_feed = None
         self.published = self.pulls = self.ring_full = self.lapped = 0
         self.budget_low_ladders = 0   # market records quoted with the wider tolerance of a low budget
         self.budget_low = False       # the last look found some instrument's budget low
@@ -73,6 +75,7 @@ class Quoter(Agent):
         quoter = cls(settings["instance"], instruments, [config.quoter_for(i.name) for i in instruments],
                      WarmStart.from_settings(settings, config))
         quoter.same_core = shares_core(settings, "quoter", "gateway")
+        quoter.hands_back = hands_back(settings, "feed", "quoter")
         return quoter
 
     def on_start(self) -> None:
@@ -85,6 +88,8 @@ class Quoter(Agent):
         self.budget = BudgetReader(self.state)
         self.bells = Doorbells.attach(self.instance)
         self.ring_gateway = handoff(self.bells.bell("gateway").ring, self.same_core)
+        if self.hands_back:
+            self.ring_feed = self.bells.bell("feed").ring
         self.positions = self.state.table["position"][0]   # a view: always the current value
         self.live_params = LiveParamsReader.attach(self.instance)
         self.fast_cancels = self.state.get("fast_cancels")
@@ -107,7 +112,7 @@ class Quoter(Agent):
         for level, fmt, args in self.deferred_logs:
             log.log(level, fmt, *args)
         self.deferred_logs.clear()
-        self.positions = self.ring_gateway = self.not_quoting = None
+        self.positions = self.ring_gateway = self.ring_feed = self.not_quoting = None
         for name in ("md_ring", "trades_ring", "exec_ring", "quotes_ring", "quote_log", "state", "bells",
                      "live_params"):
             if hasattr(self, name):
@@ -131,10 +136,13 @@ class Quoter(Agent):
             if status:
                 self._publish(iid, status)
                 self._note_why_not_quoting(iid, status)
-        if quoted:
+        if work:
+            if self.ring_feed is not None:
+                self.ring_feed()     # the ladders are out: the core goes back to the feed
             # The message budget sets the requote tolerance for the next records, read after the
             # ladders left: it moves slowly, and the read cost the ladder ~15 us on a cold pass.
-            self._spend_budget(time.monotonic_ns(), quoted)
+            if quoted:
+                self._spend_budget(time.monotonic_ns(), quoted)
         n = self.trades_ring.read_batch(self.trades)
         for t in self.trades[:n]:
             iid = int(t["instrument_id"])

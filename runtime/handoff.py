@@ -20,6 +20,12 @@ HANDOFF_NAP_S = 1e-6   # leaving the run queue for a moment is what makes the co
 # ~150-300 us on the VM; at 50 market records a second this costs ~2.5 % of a core.
 PREWAKE_SPIN_S = 500e-6
 PREWAKERS = {"feed": "gateway"}   # who rings whom one hop early (procs/feed.py)
+# Who, sharing a core with its consumer, waits for the consumer's pass after ringing it (the
+# consumer rings the waiter's own bell when its pass is done): the feed for the quoter.
+HANDBACKS = {"feed": "quoter"}
+# The longest a producer waits for that hand-back (s): the quoter's pass is ~50-250 us; a dead or
+# stuck consumer costs each record at most this.
+HANDBACK_TIMEOUT_S = 1e-3
 
 
 def shares_core(settings: dict, producer: str, consumer: str) -> bool:
@@ -40,6 +46,29 @@ def prewakes(settings: dict, producer: str, consumer: str) -> bool:
     mine, theirs = runtime.get(producer, {}), runtime.get(consumer, {})
     cpu, other = mine.get("cpu", -1), theirs.get("cpu", -1)
     return cpu >= 0 and other >= 0 and cpu != other and theirs.get("idle") != "busy-spin"
+
+
+def hands_back(settings: dict, producer: str, consumer: str) -> bool:
+    """Does ``producer`` wait for ``consumer``'s pass after ringing it (HANDBACKS), the two
+    sharing a core? Measured on the 2-core VM (feed -> quoter, 20 s runs): after its ring the feed
+    went on with the rest of its frame, its socket loop and its staleness check (~20 us) before it
+    blocked and the quoter could run; the quoter started its pass 60-75 us after the market
+    record was published (p50). Waiting on its own bell right after the ring hands the core over
+    at once; the feed's bookkeeping runs after the ladder is out."""
+    return HANDBACKS.get(producer) == consumer and shares_core(settings, producer, consumer)
+
+
+def ring_and_wait(ring, own_bell, timeout_s: float = HANDBACK_TIMEOUT_S):
+    """``ring`` the consumer, then sleep on ``own_bell`` until the consumer rings it back (its pass
+    is done) or ``timeout_s`` passed. The bell's count is read before the ring, so a hand-back
+    that comes before the wait starts is not lost."""
+    armed, wait = own_bell.armed, own_bell.wait
+
+    def ring_then_wait() -> None:
+        seen = armed()
+        ring()
+        wait(seen, timeout_s)
+    return ring_then_wait
 
 
 def handoff(ring, same_core: bool):

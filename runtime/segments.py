@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conf.schema import BELLED
+from runtime.handoff import HANDBACKS
 from runtime.live_params import LiveParamsWriter
 from shm.broadcast import BroadcastReader, BroadcastWriter, StrictBroadcastReader
 from shm.counters import Counters
@@ -29,6 +30,9 @@ from shm.one_to_one import OneToOneRing
 from shm.records import EXEC_DTYPE, MD_DTYPE, QUOTE_DTYPE, TRADE_DTYPE
 from shm.segment import segment_name
 from shm.state import SharedState
+
+# A bell for every process that sleeps on one: the belled ones, and those waiting for a hand-back.
+BELLS = BELLED + tuple(name for name in HANDBACKS if name not in BELLED)
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ def create_all(instance: str) -> dict:
             made[spec.name] = cls.create(segment_name(instance, spec.name), spec.dtype, spec.capacity)
         made["counters"] = Counters.create(instance)
         made["state"] = SharedState.create(instance)
-        made["doorbells"] = Doorbells.create(instance, BELLED)
+        made["doorbells"] = Doorbells.create(instance, BELLS)
         made["params"] = LiveParamsWriter.create(instance)
         made["gate"] = gate.create(instance)
         made["latency"] = latency.HopLatency.create(instance)

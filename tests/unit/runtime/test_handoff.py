@@ -1,6 +1,9 @@
 """Handing the core to a consumer: only when producer and consumer are pinned to the same CPU and
-the consumer sleeps when idle; the ring always happens first."""
+the consumer sleeps when idle; the ring always happens first. The feed waits for the quoter's
+pass (real doorbells, a real second process) and never longer than its timeout."""
 import time
+
+import pytest
 
 from runtime.handoff import HANDOFF_NAP_S, handoff, shares_core
 
@@ -68,3 +71,61 @@ def test_after_a_ring_the_backoff_keeps_looking_for_its_window_and_work_ends_it(
     idle.idle(1)                                   # and work closes it
     idle.idle(0)
     assert Bell.waits == 2
+
+
+def test_the_feed_waits_for_the_quoters_pass_only_on_its_core():
+    from runtime.handoff import hands_back
+    assert hands_back(settings(feed=(1, "backoff"), quoter=(1, "backoff")), "feed", "quoter")
+    assert not hands_back(settings(feed=(0, "backoff"), quoter=(1, "backoff")), "feed", "quoter")
+    assert not hands_back(settings(feed=(1, "backoff"), quoter=(1, "busy-spin")), "feed", "quoter")
+    assert not hands_back(settings(quoter=(1, "backoff"), gateway=(1, "backoff")), "quoter", "gateway")
+
+
+def _quoter_pass(instance, delay_s, ready):
+    """A consumer on real doorbells: wakes on its bell, works ``delay_s``, rings the feed back."""
+    from shm.doorbell import Doorbells
+    bells = Doorbells.attach(instance)
+    mine, feed = bells.bell("quoter"), bells.bell("feed")
+    seen = mine.armed()
+    ready.set()
+    if mine.wait(seen, 5.0) == 0:
+        time.sleep(delay_s)
+        feed.ring()
+    bells.close()
+
+
+@pytest.mark.timeout(60)
+def test_ring_and_wait_returns_when_the_consumer_rings_back_and_times_out_without_it(instance):
+    import multiprocessing as mp
+    from runtime.handoff import ring_and_wait
+    from shm.doorbell import Doorbells
+    bells = Doorbells.create(instance, ("quoter", "feed"))
+    try:
+        quoter, feed = bells.bell("quoter"), bells.bell("feed")
+        ctx = mp.get_context("spawn")
+        ready = ctx.Event()
+        consumer = ctx.Process(target=_quoter_pass, args=(instance, 0.05, ready))
+        consumer.start()
+        try:
+            assert ready.wait(30), "the consumer process did not start"
+            started = time.monotonic()
+            ring_and_wait(quoter.ring, feed, timeout_s=2.0)()
+            waited = time.monotonic() - started
+            assert 0.04 < waited < 1.0, f"waited {waited:.3f} s for a 50 ms pass"
+        finally:
+            consumer.join(10)
+            if consumer.is_alive():
+                consumer.kill()
+                consumer.join(5)
+        started = time.monotonic()
+        ring_and_wait(quoter.ring, feed, timeout_s=0.05)()       # nobody rings back: the timeout
+        assert 0.04 < time.monotonic() - started < 1.0
+
+        def instant_pass():                                       # rung back before the wait starts
+            quoter.ring()
+            feed.ring()
+        started = time.monotonic()
+        ring_and_wait(instant_pass, feed, timeout_s=2.0)()
+        assert time.monotonic() - started < 0.5
+    finally:
+        bells.close()

@@ -10,6 +10,7 @@ from conf.schema import BELLED, PIPELINE, PROCESS_NAMES, Processes
 from runtime import launch, segments, supervisor
 from runtime import settings as S
 from runtime.agent import Agent
+from runtime.handoff import HANDBACKS
 
 ROOT = Path(__file__).resolve().parents[3]
 PRODUCT = ("conf", "control", "kernels", "procs", "report", "runtime", "shm", "venue", "bench", "testkit")
@@ -39,10 +40,12 @@ def test_each_process_is_an_agent_built_by_its_class_from_settings():
         assert callable(getattr(cls, "from_settings", None)), f"{p.agent} has no from_settings"
 
 
-def test_the_doorbells_hold_a_bell_for_each_belled_process_and_no_other(instance):
+def test_the_doorbells_hold_a_bell_for_each_belled_process_and_each_hand_back_waiter_and_no_other(instance):
     made = segments.create_all(instance)
     try:
-        assert list(made["doorbells"].slots) == list(BELLED)
+        waiters = [name for name in HANDBACKS if name not in BELLED]
+        assert waiters and set(waiters) <= set(PROCESS_NAMES)
+        assert list(made["doorbells"].slots) == list(BELLED) + waiters
     finally:
         for seg in made.values():
             seg.close()
