@@ -49,6 +49,10 @@ RUN`` on any data).
     at a time: an order with an insert, amend or cancel unanswered is left until the answer
     arrives, and the ladder is then applied again (hftbacktest's local model refuses a second
     request, and a gateway that waits never races its own amends).
+11. Risk (driver.py): fills are booked as they reach us; the trading state (P&L limits, the
+    position band) is looked at once after each batch of fills that reached us before a quote
+    step, as the live risk process looks once per pass over its executions ring, and once every
+    simulated second (marks move without fills). The pre-trade limits run on every ladder.
 
 Where hftbacktest 2.4.4 differs, and what we do:
  - Amend that moves the price or grows the amount (insert/amend mode only; mass-quote mode never
