@@ -1,8 +1,9 @@
-"""Build the Cython extensions of shm/ and kernels/ with one set of compiler directives.
+"""Build the Cython extensions with one set of compiler directives.
 
-Every ``*.pyx`` under shm/, kernels/, testkit/ and backtest/ becomes an extension module of the same dotted name, so a
-new kernel needs no edit here. First the C side of the record vocabulary (shm/records.h,
-shm/records.pxd, testkit/layout_probe.pyx) is generated from shm/records.py (shm/generate_c.py).
+Every ``*.pyx`` under shm/, kernels/, testkit/, backtest/ and procs/ becomes an extension module
+of the same dotted name, so a new kernel needs no edit here. First the C side of the record
+vocabulary (shm/records.h, shm/records.pxd, testkit/layout_probe.pyx) is generated from
+shm/records.py (shm/generate_c.py).
 """
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))   # shm.records, whichever directory the build runs from
 from shm import generate_c  # noqa: E402  (needs ROOT on the path)
 
-PACKAGES = ("shm", "kernels", "testkit", "backtest")
+PACKAGES = ("shm", "kernels", "testkit", "backtest", "procs")
 
 COMPILER_DIRECTIVES = {
     "language_level": 3,

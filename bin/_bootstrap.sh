@@ -86,14 +86,15 @@ PY
     if [ ! -f "$built" ] || [ ! -f "$MM_ROOT/shm/records.pxd" ] || [ ! -f "$MM_ROOT/shm/records.h" ] \
             || [ ! -f "$MM_ROOT/testkit/layout_probe.pyx" ]; then
         stale=yes
-    elif [ -n "$(find "$MM_ROOT/shm" "$MM_ROOT/kernels" "$MM_ROOT/testkit" "$MM_ROOT/backtest" "$MM_ROOT/setup.py" \
+    elif [ -n "$(find "$MM_ROOT/shm" "$MM_ROOT/kernels" "$MM_ROOT/testkit" "$MM_ROOT/backtest" "$MM_ROOT/procs" "$MM_ROOT/setup.py" \
                  \( -name '*.pyx' -o -name '*.pxd' -o -name '*.h' -o -name setup.py \
                     -o -path "$MM_ROOT/shm/records.py" -o -path "$MM_ROOT/shm/generate_c.py" \) \
                  -newer "$built" -print -quit)" ]; then
         stale=yes
     else
         local pyx
-        for pyx in "$MM_ROOT"/shm/*.pyx "$MM_ROOT"/kernels/*.pyx "$MM_ROOT"/testkit/*.pyx "$MM_ROOT"/backtest/*.pyx; do
+        for pyx in "$MM_ROOT"/shm/*.pyx "$MM_ROOT"/kernels/*.pyx "$MM_ROOT"/testkit/*.pyx "$MM_ROOT"/backtest/*.pyx \
+                   "$MM_ROOT"/procs/*.pyx; do
             [ -e "$pyx" ] || continue
             compgen -G "${pyx%.pyx}.*.so" >/dev/null || { stale=yes; break; }
         done

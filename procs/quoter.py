@@ -5,11 +5,13 @@ AS/GLFT, ladder, fast-cancel guard, markouts, requote tolerance); our own fills 
 feed the markouts, whose averages (and the guard's state) go to the shared state for status. A
 new QuoteSet (or a PULL, on stale or bad data) goes to the gateway on the one-to-one ``quotes``
 ring (it runs the pre-trade checks against what risk publishes, procs/gateway/pretrade.py) and
-its doorbell is rung at once (and the core handed over when they share one); then to risk and the recorder on ``quote_log``. The inventory is
-the position the risk process keeps in the shared state, so the quoter and the limits agree on
-one number. A full ``quotes`` ring is counted and the newest set is retried on the next pass
-(older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE`` reaches
-it through the shared-memory parameters record (runtime/live_params.py): once per pass the
+its doorbell is rung at once (and the core handed over when they share one): read, quote, write
+and ring run in C (procs/quote_pass.pyx); then to risk and the recorder on ``quote_log``. On the
+feed's core the quoter rings the feed back when its pass has published (runtime/handoff.py
+hands_back). The inventory is the position the risk process keeps in the shared state, so the
+quoter and the limits agree on one number. A full ``quotes`` ring is counted and the newest set
+is retried on the next pass (older ones are superseded anyway). ``bin/mmctl set quoter.KEY=VALUE``
+reaches it through the shared-memory parameters record (runtime/live_params.py): once per pass the
 quoter compares the record's sequence with the last it took, and when it moved hands the engines
 the new parameters, which keep their estimator state. Each instrument has its own parameters
 ([quoter] under its [instruments."NAME"] section) and engine; a change reaches only the engines
@@ -24,6 +26,7 @@ import time
 import numpy as np
 
 from kernels.quote import ENGINE_PULLED, QuoteEngine
+from procs.quote_pass import QuotePass
 from procs.quoter_warmup import WarmStart
 from runtime import segments
 from runtime.agent import Agent
@@ -60,7 +63,6 @@ class Quoter(Agent):
         self.out = np.zeros(1, QUOTE_DTYPE)
         self.pending = {}          # instrument id -> QuoteSet not yet accepted by a full ring
         self.deferred_logs: list[tuple] = []   # (level, format, args) for the next idle pass
-        self.seq = 0
         self.same_core = False     # with the gateway: hand it the core when ringing (runtime/handoff.py)
         self.hands_back = False    # the feed waits for our pass on its bell (runtime/handoff.py hands_back)
         self.ring_feed = None
@@ -88,9 +90,12 @@ class Quoter(Agent):
         self.budget = BudgetReader(self.state)
         self.bells = Doorbells.attach(self.instance)
         self.ring_gateway = handoff(self.bells.bell("gateway").ring, self.same_core)
+        # The positions are a view of the shared state: risk's latest, read at each record.
+        self.qpass = QuotePass(self.md_ring, self.quotes_ring, self.bells.bell("gateway"), self.engines,
+                               self.state.table["position"][0], self.md, self.out,
+                               ring_bell=not self.same_core)
         if self.hands_back:
             self.ring_feed = self.bells.bell("feed").ring
-        self.positions = self.state.table["position"][0]   # a view: always the current value
         self.live_params = LiveParamsReader.attach(self.instance)
         self.fast_cancels = self.state.get("fast_cancels")
         self.state.table["markout"][0][:len(self.engines)] = np.nan
@@ -112,7 +117,7 @@ class Quoter(Agent):
         for level, fmt, args in self.deferred_logs:
             log.log(level, fmt, *args)
         self.deferred_logs.clear()
-        self.positions = self.ring_gateway = self.ring_feed = self.not_quoting = None
+        self.qpass = self.ring_gateway = self.ring_feed = self.not_quoting = None
         for name in ("md_ring", "trades_ring", "exec_ring", "quotes_ring", "quote_log", "state", "bells",
                      "live_params"):
             if hasattr(self, name):
@@ -124,18 +129,20 @@ class Quoter(Agent):
             self._retry_pending()
         # The latency path first: market records to ladders. Trades and our fills only feed the
         # estimators, and a burst of them (a jump sweeps the book) must not delay the pull.
-        md, engines, out = self.md, self.engines, self.out
+        step, qp = self.qpass.step, self.qpass
         quoted = 0
-        while self.md_ring.read_into(md):
+        while True:
+            got = step()                 # read, quote, and a ladder with news out and rung (C)
+            if got < 0:
+                break
             work += 1
-            iid = int(md["instrument_id"][0])
-            if iid >= len(engines):
-                continue
+            if got == 0:
+                continue                 # an instrument we do not quote
             quoted += 1
-            status = engines[iid].quote(md, float(self.positions[iid]), 0.0, 0.0, out)
+            status = qp.status
             if status:
-                self._publish(iid, status)
-                self._note_why_not_quoting(iid, status)
+                self._published(qp.iid, status, qp.full)
+                self._note_why_not_quoting(qp.iid, status)
         if work:
             if self.ring_feed is not None:
                 self.ring_feed()     # the ladders are out: the core goes back to the feed
@@ -186,18 +193,17 @@ class Quoter(Agent):
         self.state.set("fast_cancels", self.fast_cancels)
         self.state.set("budget_low_ladders", self.budget_low_ladders)
 
-    def _publish(self, iid: int, status: int) -> None:
-        # The latency path first: the ladder to the gateway and its bell; the rest after.
+    def _published(self, iid: int, status: int, full: bool) -> None:
+        """The bookkeeping of a ladder the quote pass made (procs/quote_pass.pyx): written and
+        rung already, or refused by a full ring (kept and retried on the next pass)."""
         out = self.out
-        self.seq += 1
-        out["seq"] = self.seq
-        created = out["created_ts_ns"] = time.monotonic_ns()
-        if self.quotes_ring.write(out) == FULL:
+        if full:
             self.ring_full += 1
             self.pending[iid] = out.copy()
         else:
             self.pending.pop(iid, None)
-            self.ring_gateway()
+            if not self.qpass.ring_bell:
+                self.ring_gateway()      # rings and hands the core over (same core)
         self.quote_log.write(out)
         if status == ENGINE_PULLED:
             self.pulls += 1
@@ -205,7 +211,7 @@ class Quoter(Agent):
         self.published_by[iid] += 1
         received = int(out["md_receive_ts_ns"][0])
         if received:
-            self.md_to_quote.observe(created - received)
+            self.md_to_quote.observe(int(out["created_ts_ns"][0]) - received)
         if out["flags"][0] & QUOTE_FLAG_FAST_CANCEL:
             self.fast_cancels += 1
             self.fast_cancels_by[iid] += 1
