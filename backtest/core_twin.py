@@ -278,7 +278,7 @@ class Core:
         row += [f(float(q[k])) for k in ("mid", "reservation_price", "half_spread", "sigma", "gamma", "intensity_a",
                                          "intensity_k", "inventory")]
         row += [str(nb), str(na), f(float(q["bid_price"][0])) if nb else "", f(float(q["ask_price"][0])) if na else "",
-                str(self.now - int(q["md_receive_ts_ns"])), levels(q["bid_price"], q["bid_amount"], nb),
+                "", levels(q["bid_price"], q["bid_amount"], nb),     # latency_ns: nothing measured
                 levels(q["ask_price"], q["ask_amount"], na)]
         self.text["quotes"].append(",".join(row) + "\n")
         if self.now < self.next_md_ns:

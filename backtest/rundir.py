@@ -5,7 +5,9 @@ Differences from a live run, by design: ``time_ns`` is the simulated clock (Unix
 not time.monotonic_ns(); orders.csv holds our order actions (event insert, amend, cancel) at
 the local time they were sent, and the exchange's answers (ack, amended, cancelled, reject,
 fill) at the local time they reached us; fills.csv ``time_ns`` is the
-exchange's time of the fill. md.csv holds the local top of book at most every 100 ms.
+exchange's time of the fill. md.csv holds the local top of book at most every 100 ms. quotes.csv
+leaves ``latency_ns`` empty: a quote step takes no simulated time, so there is nothing to measure
+(bin/mm-report then leaves md -> quote out rather than print 0 us).
 """
 from __future__ import annotations
 

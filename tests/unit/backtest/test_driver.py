@@ -98,6 +98,10 @@ def test_bin_mm_report_reads_a_backtest_run_directory(synthetic, tmp_path):
     summary = json.loads((tmp_path / "rep" / "summary.json").read_text())
     assert figures["fills"] == summary["fills"] > 0
     assert figures["orders_placed"] > 0 and (tmp_path / "rep" / "report" / "pnl.png").exists()
+    # A quote step takes no simulated time: no md -> quote figure rather than a measured-looking 0.
+    with open(tmp_path / "rep" / "quotes.csv", newline="") as f:
+        assert {r["latency_ns"] for r in csv.DictReader(f)} == {""}
+    assert "md_to_quote_p50_us" not in figures
 
 
 def test_bad_data_is_refused_with_the_file_the_line_and_the_value(tmp_path):
