@@ -211,6 +211,11 @@ def _cross_checks(config: Config) -> None:
     url = config.venue.url
     if url != "embedded" and not url.startswith(("ws://", "wss://")):
         raise ConfigError(f"venue.url={url!r} in {src}: expected ws://..., wss://... or \"embedded\"")
+    for name in PROCESS_NAMES:
+        slice_us = getattr(config.processes, name).slice_us
+        if 0 < slice_us < 100:
+            raise ConfigError(f"processes.{name}.slice_us={slice_us:g} in {src}: expected 0 (the kernel's "
+                              "default) or 100-100000 us (the kernel's range for a custom slice)")
     spinners = [name for name in PROCESS_NAMES
                 if getattr(config.processes, name).idle == "busy-spin"]
     cpus = [getattr(config.processes, name).cpu for name in spinners]

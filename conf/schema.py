@@ -157,6 +157,9 @@ class Process:
     cpu: int = num(-1, -1, 1023, "CPU index, -1 = not pinned")
     idle: str = choice("backoff", "busy-spin", "yield", "backoff")
     max_sleep_us: float = num(200.0, 1.0, 1e6, "us, longest backoff sleep")
+    # The scheduler time slice asked of the kernel (runtime/timeslice.py): a woken process with a
+    # shorter slice than the one running on its core preempts it at once (Linux 6.12+).
+    slice_us: float = num(0.0, 0.0, 100_000.0, "us, 0 = the kernel's default, else 100-100000")
 
 
 @dataclass(frozen=True)
@@ -176,14 +179,20 @@ class PipelineProcess:
 # process is woken by its producers' rings; its longest sleep only bounds what does not ring: the
 # gateway's socket (fills, replies: 1 ms), the quoter's trades and fills (estimators, markouts:
 # 1 ms; on the VM a wake-up after a long sleep was also ~40 us slower), risk's marks and its gate
-# heartbeat (every 20 ms: 5 ms). Waking 5000 times a second to look for nothing (200 us) cost each
+# heartbeat (every 20 ms: 5 ms). The three on the latency path ask for a 100 us time slice
+# (the kernel's default is ~1.4 ms on 2 CPUs), so their wake-ups preempt risk, the recorder and
+# whatever else holds the core, instead of waiting for its slice to end; risk and the recorder
+# keep the default, so they never preempt the path. Waking 5000 times a second to look for nothing (200 us) cost each
 # process 5-15 % of a core on the 2-core VM, on the core the latency path needs.
+LATENCY_SLICE_US = 100.0
 PIPELINE = (
     PipelineProcess("recorder", "procs.recorder:Recorder", False, Process(cpu=0, max_sleep_us=5000.0)),
-    PipelineProcess("gateway", "procs.gateway.agent:Gateway", True, Process(cpu=0, max_sleep_us=1000.0)),
+    PipelineProcess("gateway", "procs.gateway.agent:Gateway", True,
+                    Process(cpu=0, max_sleep_us=1000.0, slice_us=LATENCY_SLICE_US)),
     PipelineProcess("risk", "procs.risk.agent:RiskAgent", True, Process(cpu=0, max_sleep_us=5000.0)),
-    PipelineProcess("quoter", "procs.quoter:Quoter", True, Process(cpu=1, max_sleep_us=1000.0)),
-    PipelineProcess("feed", "procs.feed:Feed", False, Process(cpu=1)),
+    PipelineProcess("quoter", "procs.quoter:Quoter", True,
+                    Process(cpu=1, max_sleep_us=1000.0, slice_us=LATENCY_SLICE_US)),
+    PipelineProcess("feed", "procs.feed:Feed", False, Process(cpu=1, slice_us=LATENCY_SLICE_US)),
 )
 PROCESS_NAMES = tuple(p.name for p in PIPELINE)
 BELLED = tuple(p.name for p in PIPELINE if p.belled)

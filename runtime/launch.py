@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     proc = settings["process_runtime"][a.name]
     counters = Counters.attach(settings["instance"])
     slot = counters.register(a.slot, a.name, proc.get("cpu", -1))
-    idle_params = {k: v for k, v in proc.items() if k not in ("cpu", "idle")}
+    idle_params = {k: v for k, v in proc.items() if k not in ("cpu", "idle", "slice_us")}
     bells = None
     if proc.get("idle", "backoff") == "backoff" and a.name in BELLED:
         from shm.doorbell import Doorbells
@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         if any(PREWAKERS.get(other) == a.name and prewakes(settings, other, a.name) for other in PROCESS_NAMES):
             idle_params["spin_after_wake_s"] = PREWAKE_SPIN_S
     runner = Runner(build_agent(a.name, settings), make_idle(proc.get("idle", "backoff"), **idle_params),
-                    counters=slot, cpu=proc.get("cpu", -1), supervisor_pid=a.supervisor_pid)
+                    counters=slot, cpu=proc.get("cpu", -1), supervisor_pid=a.supervisor_pid,
+                    slice_us=proc.get("slice_us", 0.0))
     runner.install_signal_handlers()
     code = runner.run()
     if bells is not None:

@@ -17,6 +17,7 @@ import time
 
 from runtime.agent import Agent
 from runtime.pinning import pin
+from runtime.timeslice import set_slice
 from shm.counters import STATE_DEAD, STATE_RUNNING, STATE_STOPPED, ProcessCounters
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,10 @@ log = logging.getLogger(__name__)
 class Runner:
     def __init__(self, agent: Agent, idle, counters: ProcessCounters | None = None,
                  cpu: int | None = None, heartbeat_interval_s: float = 0.05,
-                 supervisor_pid: int | None = None):
+                 supervisor_pid: int | None = None, slice_us: float = 0.0):
+        """``slice_us``: the scheduler time slice to ask for (runtime/timeslice.py), 0 = default."""
         self.agent, self.idle, self.counters = agent, idle, counters
-        self.cpu = cpu
+        self.cpu, self.slice_us = cpu, slice_us
         self.supervisor_pid = supervisor_pid
         self.heartbeat_interval_ns = int(heartbeat_interval_s * 1e9)
         self.stopping = False
@@ -42,6 +44,7 @@ class Runner:
     def run(self, max_seconds: float | None = None) -> int:
         """Run until stopped; returns the process exit code."""
         pinned = pin(self.cpu)
+        set_slice(self.slice_us)
         counters = self.counters
         if counters is not None:
             counters.set("cpu", -1 if pinned is None else pinned)

@@ -123,7 +123,7 @@ def build(config: Config, *, instance: str, venue_url: str, key_id: str, key_fil
 
 
 def _runtime(proc: dict) -> dict:
-    out = {"cpu": proc["cpu"], "idle": proc["idle"]}
+    out = {"cpu": proc["cpu"], "idle": proc["idle"], "slice_us": proc["slice_us"]}
     if proc["idle"] == "backoff":
         out["max_sleep_s"] = proc["max_sleep_us"] * 1e-6
         out["min_sleep_s"] = min(50e-6, out["max_sleep_s"])

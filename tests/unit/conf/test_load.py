@@ -74,6 +74,20 @@ def test_two_busy_spinners_on_one_cpu_are_refused(tmp_path):
         conf.load(f)
 
 
+def test_a_time_slice_below_the_kernels_range_is_refused():
+    with pytest.raises(conf.ConfigError, match=r"processes.gateway.slice_us=50 in .*: expected 0 .* or 100-100000 us"):
+        conf.load(None, ["processes.gateway.slice_us=50"])
+    assert conf.load(None, ["processes.gateway.slice_us=0"]).processes.gateway.slice_us == 0
+    assert conf.load(None, ["processes.risk.slice_us=100"]).processes.risk.slice_us == 100
+
+
+def test_only_the_latency_path_asks_for_a_short_time_slice():
+    """Risk and the recorder keep the kernel's slice: a short one would let them preempt the path."""
+    p = conf.load(None).processes
+    assert [p.feed.slice_us, p.quoter.slice_us, p.gateway.slice_us] == [100.0] * 3
+    assert p.risk.slice_us == p.recorder.slice_us == 0
+
+
 def test_a_missing_or_broken_file_is_named(tmp_path):
     with pytest.raises(conf.ConfigError, match="does not exist"):
         conf.load(tmp_path / "nope.toml")
