@@ -102,11 +102,12 @@ def render(cmd: str, result) -> str:
         cells = "  ".join(f"{side} " + " ".join("-" if v is None else f"{v:+.2f}" for v in by_h.values())
                           for side, by_h in sides.items())
         lines.append(f"markout    {name:<16} 1s/5s/30s USD per contract: {cells}   guard {(r.get('guard') or {}).get(name)}")
-    lines.append("process    pid      cpu  alive  heartbeat  restarts  errors")
+    lines.append("process    pid      cpu  slice    alive  heartbeat  restarts  errors")
     for p in r.get("processes") or []:
         age = p.get("heartbeat_age_s")
+        sl = p.get("slice_us")
         lines.append(f"  {p['name']:<8} {p.get('pid') or '-':<8} {p.get('cpu') if p.get('cpu') is not None else '-':<4} "
-                     f"{'yes' if p.get('alive') else 'NO':<6} {'-' if age is None else f'{age:.2f}s':<10} "
+                     f"{'-' if sl is None else f'{sl:.0f}us':<8} {'yes' if p.get('alive') else 'NO':<6} {'-' if age is None else f'{age:.2f}s':<10} "
                      f"{p.get('restarts', 0):<9} {p.get('errors', 0)}")
     return "\n".join(lines)
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from conf.schema import PROCESS_NAMES
 from runtime import segments
 from runtime.settings import config_of, instruments_of
+from runtime.timeslice import current_slice_us
 from shm.counters import STATE_RUNNING, STATE_STARTING
 from shm.segment import SHM_DIR, list_segments, mapped_by, sweep
 
@@ -246,7 +247,10 @@ class Supervisor:
         out = []
         for name in START_ORDER:
             child, row = self.children[name], rows.get(name, {})
-            out.append({"name": name, "pid": child.pid, "cpu": row.get("cpu"), "alive": child.alive(),
+            alive = child.alive()
+            out.append({"name": name, "pid": child.pid, "cpu": row.get("cpu"), "alive": alive,
+                        # the scheduler slice the kernel gives it (runtime/timeslice.py), us
+                        "slice_us": current_slice_us(child.pid) if alive and child.pid else None,
                         "heartbeat_age_s": row.get("heartbeat_age_s"), "restarts": child.restarts,
                         "errors": row.get("errors", 0), "lapped": row.get("lapped", 0),
                         "malformed": row.get("malformed", 0), "duplicates": row.get("duplicates", 0),

@@ -12,9 +12,23 @@ import time
 import pytest
 
 from testkit.pipeline import ROOT, Pipeline
+from runtime.timeslice import current_slice_us
 
 pytestmark = pytest.mark.timeout(120)
 BTC = "BTC-PERPETUAL"
+LATENCY_PATH = ("feed", "quoter", "gateway")
+
+
+def slices_hold(status) -> bool:
+    """The latency path runs with its 100 us slice, risk and the recorder with the kernel's,
+    where the kernel gives custom slices (runtime/timeslice.py; a kernel before 6.12 keeps its own)."""
+    by = {p["name"]: p["slice_us"] for p in status["processes"]}
+    default = current_slice_us()
+    if default is None or default == 100.0:
+        return True      # nothing to tell apart here
+    if by["risk"] != default:
+        return False
+    return all(by[n] == 100.0 for n in LATENCY_PATH) or all(by[n] == default for n in LATENCY_PATH)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +51,7 @@ def test_it_quotes_both_sides_and_gets_fills(mm):
     assert sides == {"buy", "sell"} or status["positions"][BTC] != 0
     assert status["trading_state"] in ("ACTIVE", "REDUCING")
     assert all(p["alive"] for p in status["processes"])
+    assert slices_hold(status), status["processes"]
 
 
 def test_our_position_equals_the_exchange_portfolio(mm):
@@ -87,6 +102,8 @@ def test_a_sigkilled_process_is_restarted_and_quoting_resumes(mm, name):
     status = mm.wait(lambda s: {p["name"]: p for p in s["processes"]}[name]["restarts"] > before["restarts"]
                      and all(p["alive"] for p in s["processes"]), 20, f"{name} restarted")
     assert {p["name"]: p for p in status["processes"]}[name]["pid"] != before["pid"]
+    mm.wait(lambda s: {p["name"]: p for p in s["processes"]}[name]["slice_us"] == before["slice_us"], 20,
+            f"{name} asks for its time slice again")
     mm.wait(lambda s: s["quoting"] and s["connected"], 30, "quoting after the restart")
     mm.wait(lambda s: abs(s["positions"][BTC] - exchange_position(mm)) < 1e-9, 20, "position reconciled")
 
