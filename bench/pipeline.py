@@ -41,6 +41,7 @@ from shm.histogram import quantile_ns
 from shm.state import SharedState
 from testkit.pipeline import ROOT, Pipeline, protection
 from testkit.exchange import make_key_pair, running_sim
+from runtime.timeslice import set_slice
 
 BASELINE = "asyncio + official thalex client"
 FLOOR = "floor: receive ticker, send prebuilt quote"
@@ -56,6 +57,9 @@ def add_arguments(parser) -> None:
     # 2nd, and one stall of the VM inside one client's turn no longer decides the row alone.
     parser.add_argument("--pipeline-seconds", type=float, default=40.0,
                         help="pipeline suite: seconds measured per client (default 40), in turns")
+    parser.add_argument("--peers-slice-us", type=float, default=0.0,
+                        help="pipeline suite: give the asyncio peer and the floor client this scheduler "
+                             "time slice too (us; default 0: the kernel's, as they ship)")
     parser.add_argument("--config", default=None,
                         help="pipeline suite: our configuration file (e.g. conf/colo.toml)")
 
@@ -94,13 +98,16 @@ class Client:
         self.samples += self.sim.call("sim/latency", {"clear": True})["result"]["samples_ns"]
 
 
-def _start_single(module: str, tmp: Path, stack, seconds: float) -> Client:
-    """A one-process client (``python -m module URL KID KEY SECONDS``) against its own exchange."""
+def _start_single(module: str, tmp: Path, stack, seconds: float, slice_us: float = 0.0) -> Client:
+    """A one-process client (``python -m module URL KID KEY SECONDS``) against its own exchange,
+    with ``slice_us`` as its scheduler time slice (0: the kernel's default)."""
     tmp.mkdir(parents=True, exist_ok=True)
     kid, private, public = make_key_pair(tmp)
     sim = stack.enter_context(running_sim(api_keys={kid: public}, **SIM_OPTS))
     proc = subprocess.Popen([sys.executable, "-m", module, sim.url, kid, str(private), str(seconds)],
                             cwd=ROOT, stdout=subprocess.DEVNULL)
+    if slice_us and set_slice(slice_us, proc.pid) is None:
+        raise SystemExit(f"--peers-slice-us {slice_us:g}: the kernel did not give {module} that slice")
 
     def stop():
         if proc.poll() is None:
@@ -147,8 +154,9 @@ def run(args) -> list[Result]:
         ours, mm = _start_ours(Path(d) / "ours", stack, config)
         started = time.monotonic()
         budget = 3 * seconds + 60.0
-        base = _start_single("bench._asyncio_quoter", Path(d) / "base", stack, budget)
-        floor = _start_single("bench._floor_client", Path(d) / "floor", stack, budget)
+        peers_slice = 0.0 if quick else getattr(args, "peers_slice_us", 0.0)
+        base = _start_single("bench._asyncio_quoter", Path(d) / "base", stack, budget, peers_slice)
+        floor = _start_single("bench._floor_client", Path(d) / "floor", stack, budget, peers_slice)
         clients = [ours, base, floor]
         for c in clients:
             c.pause()

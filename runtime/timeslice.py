@@ -52,10 +52,11 @@ def current_slice_us(pid: int = 0) -> float | None:
     return attr.sched_runtime / 1000.0
 
 
-def set_slice(slice_us: float) -> float | None:
-    """Ask for a ``slice_us`` time slice (us, 0 = leave the kernel's default) for this process,
-    keeping its nice value; returns the slice in force afterwards (us), or None when it could not
-    be set. Only SCHED_OTHER processes are touched: a real-time policy set by the operator stays."""
+def set_slice(slice_us: float, pid: int = 0) -> float | None:
+    """Ask for a ``slice_us`` time slice (us, 0 = leave the kernel's default) for process ``pid``
+    (0: this one; another needs the same user), keeping its nice value; returns the slice in force
+    afterwards (us), or None when it could not be set. Only SCHED_OTHER processes are touched: a
+    real-time policy set by the operator stays."""
     if not slice_us:
         return None
     calls = _syscalls()
@@ -63,17 +64,17 @@ def set_slice(slice_us: float) -> float | None:
         log.warning("time slice %.0f us not set: sched_setattr is unknown on %s %s; running with the "
                     "kernel's default", slice_us, platform.system(), platform.machine())
         return None
-    if os.sched_getscheduler(0) != SCHED_OTHER:
+    if os.sched_getscheduler(pid) != SCHED_OTHER:
         return None
     libc = ctypes.CDLL(None, use_errno=True)
     attr = SchedAttr(size=ctypes.sizeof(SchedAttr), sched_policy=SCHED_OTHER,
-                     sched_nice=os.getpriority(os.PRIO_PROCESS, 0), sched_runtime=int(slice_us * 1000))
-    if libc.syscall(calls[0], 0, ctypes.byref(attr), 0) != 0:
+                     sched_nice=os.getpriority(os.PRIO_PROCESS, pid), sched_runtime=int(slice_us * 1000))
+    if libc.syscall(calls[0], pid, ctypes.byref(attr), 0) != 0:
         err = ctypes.get_errno()
         log.warning("time slice %.0f us not set (%s); running with the kernel's default",
                     slice_us, os.strerror(err))
         return None
-    got = current_slice_us()
+    got = current_slice_us(pid)
     if got is None or abs(got - slice_us) > 1.0:
         log.warning("time slice %.0f us asked, the kernel keeps %s us (custom slices need Linux 6.12 "
                     "or later); running with the kernel's default", slice_us,

@@ -66,6 +66,20 @@ def test_the_runner_sets_the_slice_and_it_reads_back_from_outside():
     assert proc.returncode == 0
 
 
+@pytest.mark.skipif(not SUPPORTED, reason="custom time slices need Linux 6.12+ on x86_64/aarch64")
+def test_another_process_of_ours_can_be_given_a_slice():
+    """How bin/mm-bench gives the single-process peers the pipeline's slice (--peers-slice-us)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.readline()"], stdin=subprocess.PIPE)
+    try:
+        before = current_slice_us(proc.pid)
+        assert before != 400.0
+        assert set_slice(400.0, proc.pid) == 400.0
+        assert current_slice_us(proc.pid) == 400.0
+        assert current_slice_us() != 400.0            # ours is untouched
+    finally:
+        proc.communicate(b"\n", timeout=10)
+
+
 @pytest.mark.skipif(current_slice_us() is None, reason="sched_getattr is not available here")
 def test_zero_keeps_the_kernels_default():
     proc, before, during = _child(0.0)
