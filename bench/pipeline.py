@@ -28,6 +28,7 @@ raised so neither spends time refilling a tripped group.
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import subprocess
@@ -41,7 +42,7 @@ from shm.histogram import quantile_ns
 from shm.state import SharedState
 from testkit.pipeline import ROOT, Pipeline, protection
 from testkit.exchange import make_key_pair, running_sim
-from runtime.timeslice import set_slice
+from runtime.timeslice import MAX_SLICE_US, MIN_SLICE_US, set_slice
 
 BASELINE = "asyncio + official thalex client"
 FLOOR = "floor: receive ticker, send prebuilt quote"
@@ -57,11 +58,22 @@ def add_arguments(parser) -> None:
     # 2nd, and one stall of the VM inside one client's turn no longer decides the row alone.
     parser.add_argument("--pipeline-seconds", type=float, default=40.0,
                         help="pipeline suite: seconds measured per client (default 40), in turns")
-    parser.add_argument("--peers-slice-us", type=float, default=0.0,
+    parser.add_argument("--peers-slice-us", type=_slice_us, default=0.0,
                         help="pipeline suite: give the asyncio peer and the floor client this scheduler "
                              "time slice too (us; default 0: the kernel's, as they ship)")
     parser.add_argument("--config", default=None,
                         help="pipeline suite: our configuration file (e.g. conf/colo.toml)")
+
+
+def _slice_us(text: str) -> float:
+    """--peers-slice-us: 0 (the kernel's slice, as the peers ship) or the kernel's range, us."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value and not MIN_SLICE_US <= value <= MAX_SLICE_US:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 0 or {MIN_SLICE_US:g}-{MAX_SLICE_US:g} us")
+    return value
 
 
 def check_cores(config: str | None) -> None:
@@ -154,7 +166,7 @@ def run(args) -> list[Result]:
         ours, mm = _start_ours(Path(d) / "ours", stack, config)
         started = time.monotonic()
         budget = 3 * seconds + 60.0
-        peers_slice = 0.0 if quick else getattr(args, "peers_slice_us", 0.0)
+        peers_slice = getattr(args, "peers_slice_us", 0.0)
         base = _start_single("bench._asyncio_quoter", Path(d) / "base", stack, budget, peers_slice)
         floor = _start_single("bench._floor_client", Path(d) / "floor", stack, budget, peers_slice)
         clients = [ours, base, floor]
@@ -175,7 +187,7 @@ def run(args) -> list[Result]:
     if not ours.samples or not base.samples or not floor.samples:
         raise RuntimeError(f"no tick-to-order samples (ours {len(ours.samples)}, baseline "
                            f"{len(base.samples)}, floor {len(floor.samples)})")
-    return results(ours.samples, base.samples, floor.samples, hops, latency, sending)
+    return results(ours.samples, base.samples, floor.samples, hops, latency, sending, peers_slice)
 
 
 def _sending(mm: Pipeline, elapsed_s: float) -> dict:
@@ -193,18 +205,22 @@ def _sending(mm: Pipeline, elapsed_s: float) -> dict:
             "elapsed_s": elapsed_s}
 
 
-def results(ours, base, floor, hops: dict, latency: dict, sending: dict | None = None) -> list[Result]:
+def results(ours, base, floor, hops: dict, latency: dict, sending: dict | None = None,
+            peers_slice_us: float = 0.0) -> list[Result]:
+    """The rows; with ``peers_slice_us`` the peers' labels say the slice they ran with."""
+    tag = f" ({peers_slice_us:g} us slice)" if peers_slice_us else ""
+    peer, floor_label = BASELINE + tag, FLOOR + tag
     out = []
     for q, label in zip((50, 99, 99.9), ("p50", "p99", "p99.9")):
         o, = percentiles_ns(ours, (q,))
         b, = percentiles_ns(base, (q,))
-        out.append(Result(f"pipeline.tick_to_order.{label}", o, "ns", BASELINE, b))
+        out.append(Result(f"pipeline.tick_to_order.{label}", o, "ns", peer, b))
     for q, label in zip((50, 99), ("p50", "p99")):
         o, = percentiles_ns(ours, (q,))
         f, = percentiles_ns(floor, (q,))
-        out.append(Result(f"pipeline.tick_to_order.{label}.vs_floor", o, "ns", FLOOR, f))
+        out.append(Result(f"pipeline.tick_to_order.{label}.vs_floor", o, "ns", floor_label, f))
         b, = percentiles_ns(base, (q,))
-        out.append(Result(f"pipeline.asyncio_peer.tick_to_order.{label}.vs_floor", b, "ns", FLOOR, f))
+        out.append(Result(f"pipeline.asyncio_peer.tick_to_order.{label}.vs_floor", b, "ns", floor_label, f))
     for hop in ("feed", "quoter", "approve", "send"):
         for q in ("p50", "p99"):
             out.append(Result(f"pipeline.hop.{hop}.{q}", hops[hop][q] * 1e3, "ns", TOTAL,
@@ -213,7 +229,7 @@ def results(ours, base, floor, hops: dict, latency: dict, sending: dict | None =
                       "ordinary ladder md_to_send p50, same run", latency["md_to_send_p50"] * 1e3))
     out.append(Result("pipeline.fast_cancel.md_to_send.p99", latency["fast_cancel_p99"] * 1e3, "ns",
                       "ordinary ladder md_to_send p99, same run", latency["md_to_send_p99"] * 1e3))
-    out.append(Result("pipeline.tick_to_order.samples", float(len(ours)), "count", BASELINE,
+    out.append(Result("pipeline.tick_to_order.samples", float(len(ours)), "count", peer,
                       float(len(base)), ratio=len(ours) / len(base)))
     if sending:
         p50, p99 = sending["md_to_send_p50"], sending["md_to_send_p99"]

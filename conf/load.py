@@ -16,6 +16,7 @@ from conf import instruments as I
 from conf.schema import (PROCESS_NAMES, QUOTER_FROM, SECTIONS, Config, Gateway, Process, Processes, Risk,
                          quoter_from_owners)
 from kernels.params import QuoteParams
+from runtime.timeslice import MAX_SLICE_US, MIN_SLICE_US
 from kernels.params import in_range, range_text
 
 CONF_DIR = Path(__file__).resolve().parent
@@ -213,9 +214,9 @@ def _cross_checks(config: Config) -> None:
         raise ConfigError(f"venue.url={url!r} in {src}: expected ws://..., wss://... or \"embedded\"")
     for name in PROCESS_NAMES:
         slice_us = getattr(config.processes, name).slice_us
-        if 0 < slice_us < 100:
-            raise ConfigError(f"processes.{name}.slice_us={slice_us:g} in {src}: expected 0 (the kernel's "
-                              "default) or 100-100000 us (the kernel's range for a custom slice)")
+        if 0 < slice_us < MIN_SLICE_US:
+            raise ConfigError(f"processes.{name}.slice_us={slice_us:g} in {src}: expected 0 (leave the "
+                              f"kernel's) or {MIN_SLICE_US:g}-{MAX_SLICE_US:g} us (its range for a custom slice)")
     spinners = [name for name in PROCESS_NAMES
                 if getattr(config.processes, name).idle == "busy-spin"]
     cpus = [getattr(config.processes, name).cpu for name in spinners]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, make_dataclass, replace
 from conf import instruments
 from conf.instruments import OVERRIDE_SECTIONS
 from kernels.params import QuoteParams, setting
+from runtime.timeslice import MAX_SLICE_US
 from venue.ratelimit import CANCEL_LIMIT, ME_LIMIT_NON_PERSISTENT, ME_LIMIT_PERSISTENT
 
 num = setting   # a number: num(default, lo, hi, unit)
@@ -158,8 +159,8 @@ class Process:
     idle: str = choice("backoff", "busy-spin", "yield", "backoff")
     max_sleep_us: float = num(200.0, 1.0, 1e6, "us, longest backoff sleep")
     # The scheduler time slice asked of the kernel (runtime/timeslice.py): a woken process with a
-    # shorter slice than the one running on its core preempts it at once (Linux 6.12+).
-    slice_us: float = num(0.0, 0.0, 100_000.0, "us, 0 = the kernel's default, else 100-100000")
+    # shorter slice than the one running on its core preempts it if eligible (Linux 6.12+).
+    slice_us: float = num(0.0, 0.0, MAX_SLICE_US, "us, 0 = leave the kernel's, else 100-100000")
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,9 @@ class PipelineProcess:
 # 1 ms; on the VM a wake-up after a long sleep was also ~40 us slower), risk's marks and its gate
 # heartbeat (every 20 ms: 5 ms). The three on the latency path ask for a 100 us time slice
 # (the kernel's default is ~1.4 ms on 2 CPUs), so their wake-ups preempt risk, the recorder and
-# whatever else holds the core, instead of waiting for its slice to end; risk and the recorder
-# keep the default, so they never preempt the path. Waking 5000 times a second to look for nothing (200 us) cost each
+# whatever else holds the core (if eligible: it has not had more than its share), instead of
+# waiting for that slice to end; risk and the recorder keep the default, so a wake-up of theirs
+# does not preempt the path on that ground. Waking 5000 times a second to look for nothing (200 us) cost each
 # process 5-15 % of a core on the 2-core VM, on the core the latency path needs.
 LATENCY_SLICE_US = 100.0
 PIPELINE = (

@@ -13,22 +13,21 @@ import pytest
 
 from testkit.pipeline import ROOT, Pipeline
 from runtime.timeslice import current_slice_us
+from conf.schema import PIPELINE
 
 pytestmark = pytest.mark.timeout(120)
 BTC = "BTC-PERPETUAL"
-LATENCY_PATH = ("feed", "quoter", "gateway")
 
 
 def slices_hold(status) -> bool:
-    """The latency path runs with its 100 us slice, risk and the recorder with the kernel's,
-    where the kernel gives custom slices (runtime/timeslice.py; a kernel before 6.12 keeps its own)."""
+    """Each process runs with the time slice its configuration asks for (conf/schema.py PIPELINE:
+    the latency path 100 us, risk and the recorder the kernel's default), where the kernel gives
+    custom slices (runtime/timeslice.py); where it does not, every slice reads as unknown."""
     by = {p["name"]: p["slice_us"] for p in status["processes"]}
     default = current_slice_us()
-    if default is None or default == 100.0:
-        return True      # nothing to tell apart here
-    if by["risk"] != default:
-        return False
-    return all(by[n] == 100.0 for n in LATENCY_PATH) or all(by[n] == default for n in LATENCY_PATH)
+    if default is None:
+        return all(v is None for v in by.values())
+    return by == {p.name: p.defaults.slice_us or default for p in PIPELINE}
 
 
 @pytest.fixture(scope="module")
