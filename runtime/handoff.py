@@ -38,10 +38,11 @@ def shares_core(settings: dict, producer: str, consumer: str) -> bool:
 
 def prewakes(settings: dict, producer: str, consumer: str) -> bool:
     """Should ``producer`` ring ``consumer`` ahead of its work, one hop early? When the consumer
-    sleeps on a core of its own (pinned elsewhere, not busy-spinning), a ring when the market
-    record arrives wakes it while the quoter computes the ladder: a woken process spins a while
-    before it sleeps again (runtime/idle.py Backoff), so the ladder finds it awake, and the
-    cross-core wake-up (~40-100 us on the VM) is off the path."""
+    sleeps on a core of its own (pinned elsewhere, not busy-spinning), a ring as the ticker frame
+    arrives, before it is decoded, wakes it while the feed decodes and the quoter computes the
+    ladder: a woken process spins a while before it sleeps again (runtime/idle.py Backoff), so the
+    ladder finds it awake, and the cross-core wake-up (100-150 us from an idle core on the VM) is
+    off the path."""
     runtime = settings.get("process_runtime", {})
     mine, theirs = runtime.get(producer, {}), runtime.get(consumer, {})
     cpu, other = mine.get("cpu", -1), theirs.get("cpu", -1)

@@ -2,7 +2,9 @@
 
 Each ticker frame sent is remembered by the label a client would put on an order reacting to it,
 ``"tt" + str(round(mark_timestamp * 1e6))``, with the monotonic time it went out (the first send
-if several connections got it). When an insert/amend/mass_quote arrives carrying that label, the
+if several connections got it), read right before the frame is written: a client woken inside
+that write can preempt the exchange on a shared core, and a stamp read after the write would not
+count what the client did meanwhile. When an insert/amend/mass_quote arrives carrying that label, the
 gap is one sample in ns. Only the first order per ticker counts: a ladder of ten inserts reacting
 to one tick is one tick-to-order figure, not ten.
 """

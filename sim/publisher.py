@@ -129,7 +129,7 @@ class Publisher:
         if ch.kind == "ticker":
             label = label_for(payload["mark_timestamp"])
             probe = self.app.latency
-            conn.notify(ch.name, payload, on_sent=lambda: probe.ticker_sent(label, time.monotonic_ns()))
+            conn.notify(ch.name, payload, on_send=lambda: probe.ticker_sent(label, time.monotonic_ns()))
         else:
             conn.notify(ch.name, payload)
         ch.last_sent = now

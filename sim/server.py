@@ -57,9 +57,9 @@ class Conn:
         self.ws, self.session = ws, session
         self.queue: asyncio.Queue = asyncio.Queue()
 
-    def send_text(self, text: str, on_sent=None) -> None:
+    def send_text(self, text: str, on_send=None) -> None:
         if not self.session.closed:
-            self.queue.put_nowait((text, on_sent))
+            self.queue.put_nowait((text, on_send))
 
     def reply(self, req_id, result=None, error: ApiError | None = None, delay_s: float = 0.0):
         body = {"id": req_id, "error": error.to_dict()} if error else {"id": req_id, "result": result}
@@ -69,19 +69,22 @@ class Conn:
         else:
             self.send_text(text)
 
-    def notify(self, channel: str, payload, snapshot: bool = False, on_sent=None) -> None:
+    def notify(self, channel: str, payload, snapshot: bool = False, on_send=None) -> None:
         body = {"channel_name": channel, "notification": payload}
         if snapshot:
             body["snapshot"] = True
-        self.send_text(orjson.dumps(body).decode(), on_sent)
+        self.send_text(orjson.dumps(body).decode(), on_send)
 
     async def write_loop(self) -> None:
         try:
             while True:
-                text, on_sent = await self.queue.get()
+                text, on_send = await self.queue.get()
+                if on_send is not None:
+                    # Right before the write, not after it: a client woken inside our send may
+                    # preempt us there (same core, a shorter time slice) and would otherwise be
+                    # credited with whatever it did before we got the core back.
+                    on_send()
                 await self.ws.send(text)
-                if on_sent is not None:
-                    on_sent()
         except ConnectionClosed:
             pass          # the reader side notices too and ends the session
 

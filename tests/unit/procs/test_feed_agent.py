@@ -109,3 +109,28 @@ def test_a_wrong_url_fails_the_start(segs, instance):
             f.on_start()
     finally:
         f.on_close()
+
+
+def test_the_gateway_is_rung_as_a_ticker_frame_arrives_before_its_record_is_published(segs, instance, sim, readers):
+    """The early ring (procs/feed.py on_start): the gateway's wake-up on its own core overlaps
+    the decode and the quoter's pass. Each ring comes before the record it announces is written
+    (the md ring's write position has not moved yet); trades frames ring nobody."""
+    f = Feed(instance, sim.url, [BTC], "raw", stale_after_s=5.0, reconnect=ReconnectPolicy(0.05, 0.2))
+    f.prewake = True
+    f.on_start()
+    events = []
+    gateway, quoter = f.ring_gateway, f.ring_quoter
+    f.ring_gateway = lambda: (events.append(("gateway", int(f.md_ring.tail))), gateway())
+    f.ring_quoter = lambda: (events.append(("quoter", int(f.md_ring.tail))), quoter())
+    try:
+        gather(f, readers[0], R.MD_DTYPE, lambda g: len(g) >= 3, "three md records")
+        assert "result" in sim.call("sim/trade", {"instrument": BTC.name, "direction": "buy", "amount": 0.003})
+        gather(f, readers[1], R.TRADE_DTYPE, lambda g: len(g) >= 1, "a trade record")
+    finally:
+        f.on_close()
+    pairs = list(zip(events[::2], events[1::2]))
+    assert len(pairs) >= 3 and len(events) == 2 * len(pairs)
+    for (first, at_ring), (second, at_publish) in pairs:
+        assert (first, second) == ("gateway", "quoter")
+        assert at_publish == at_ring + 1      # the record was written between the two rings
+    assert f.published == len(pairs)          # one early ring per ticker record, none for trades
