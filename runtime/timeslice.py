@@ -7,8 +7,8 @@ the recorder holds its core could wait most of that. From 6.12 a task may ask fo
 own (``sched_attr.sched_runtime`` under a fair policy, 0.1-100 ms, no privilege needed), and a
 woken task with a shorter slice than the running one preempts it if it is eligible (has not had
 more than its share: the PREEMPT_SHORT feature). Measured on the 2-core VM against one local
-exchange, three interleaved pairs (tick to order p50, off -> on): 542 -> 461, 504 -> 490,
-544 -> 448 us (README, "Time slices").
+exchange, four interleaved pairs (tick to order, off -> on): p50 683/650/600/674 ->
+645/560/607/565 us, p99 2010/1910/1644/2214 -> 1527/1132/1149/1661 us (README, "Time slices").
 
 The slice belongs to a thread: ``set_slice`` sets the calling thread's (the main thread of a
 pipeline process, which is single-threaded); threads and children started later inherit it.
