@@ -27,7 +27,7 @@ class Runner:
     def __init__(self, agent: Agent, idle, counters: ProcessCounters | None = None,
                  cpu: int | None = None, heartbeat_interval_s: float = 0.05,
                  supervisor_pid: int | None = None, slice_us: float = 0.0):
-        """``slice_us``: the scheduler time slice to ask for (runtime/timeslice.py), 0 = default."""
+        """``slice_us``: the scheduler time slice to ask for (runtime/timeslice.py), us; 0 leaves it."""
         self.agent, self.idle, self.counters = agent, idle, counters
         self.cpu, self.slice_us = cpu, slice_us
         self.supervisor_pid = supervisor_pid
