@@ -156,8 +156,8 @@ class Control:
 @dataclass(frozen=True)
 class Process:
     cpu: int = num(-1, -1, 1023, "CPU index, -1 = not pinned")
-    idle: str = choice("backoff", "busy-spin", "yield", "backoff")
-    max_sleep_us: float = num(200.0, 1.0, 1e6, "us, longest backoff sleep")
+    idle: str = choice("backoff", "busy-spin", "yield", "backoff", "sleep")
+    max_sleep_us: float = num(200.0, 1.0, 1e6, "us, longest backoff sleep; the period of idle = sleep")
     # The scheduler time slice asked of the kernel (runtime/timeslice.py): a woken process with a
     # shorter slice than the one running on its core preempts it if eligible (Linux 6.12+).
     slice_us: float = num(0.0, 0.0, MAX_SLICE_US, "us, 0 = leave the kernel's, else 100-100000")
@@ -188,7 +188,8 @@ class PipelineProcess:
 # process 5-15 % of a core on the 2-core VM, on the core the latency path needs.
 LATENCY_SLICE_US = 100.0
 PIPELINE = (
-    PipelineProcess("recorder", "procs.recorder:Recorder", False, Process(cpu=0, max_sleep_us=5000.0)),
+    PipelineProcess("recorder", "procs.recorder:Recorder", False,
+                    Process(cpu=0, idle="sleep", max_sleep_us=5000.0)),
     PipelineProcess("gateway", "procs.gateway.agent:Gateway", True,
                     Process(cpu=0, max_sleep_us=1000.0, slice_us=LATENCY_SLICE_US)),
     PipelineProcess("risk", "procs.risk.agent:RiskAgent", True, Process(cpu=0, max_sleep_us=5000.0)),

@@ -13,6 +13,10 @@ is called after every pass; any work resets the back-off.
   sleeps on the bell instead: a producer's ring wakes it within microseconds, and
   ``max_sleep_s`` only bounds how long it waits for things that do not ring (sockets, clocks).
   ``spin_after_wake_s`` keeps it looking for that long after a ring (until it finds work).
+- ``sleep``: drain, then sleep ``max_sleep_s``: a pass that found work is followed by another at
+  once, the first empty one by a full period. For bulk consumers off the latency path (the
+  recorder): they wake once a period, not in a burst right after each record, when the core is
+  wanted by the process that has to answer that record (agrona's SleepingIdleStrategy).
 """
 from __future__ import annotations
 
@@ -97,11 +101,28 @@ class Backoff:
             self.sleep_s = min(self.sleep_s * 2, self.max_sleep_s)
 
 
-STRATEGIES = {cls.name: cls for cls in (BusySpin, Yield, Backoff)}
+class Sleep:
+    name = "sleep"
+
+    def __init__(self, max_sleep_s: float = 5e-3, **_unused):
+        # **_unused: the backoff's parameters (min_sleep_s, a doorbell) mean nothing here.
+        if not max_sleep_s > 0:
+            raise ValueError(f"max_sleep_s={max_sleep_s}: expected a period > 0 s")
+        self.max_sleep_s = max_sleep_s
+
+    def idle(self, work_count: int) -> None:
+        if work_count <= 0:
+            time.sleep(self.max_sleep_s)
+
+    def reset(self) -> None:
+        pass
+
+
+STRATEGIES = {cls.name: cls for cls in (BusySpin, Yield, Backoff, Sleep)}
 
 
 def make_idle(name: str, **params):
-    """The strategy called ``name`` (busy-spin, yield, backoff); raises naming the choices."""
+    """The strategy called ``name`` (busy-spin, yield, backoff, sleep); raises naming the choices."""
     try:
         cls = STRATEGIES[name]
     except KeyError:

@@ -127,6 +127,8 @@ def _runtime(proc: dict) -> dict:
     if proc["idle"] == "backoff":
         out["max_sleep_s"] = proc["max_sleep_us"] * 1e-6
         out["min_sleep_s"] = min(50e-6, out["max_sleep_s"])
+    elif proc["idle"] == "sleep":
+        out["max_sleep_s"] = proc["max_sleep_us"] * 1e-6
     return out
 
 

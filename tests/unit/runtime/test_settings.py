@@ -33,6 +33,9 @@ def test_settings_survive_json_and_give_back_the_same_config():
     assert S.config_of(back).risk.max_position == 0.02
     assert S.instruments_of(back)[0].name == "BTC-PERPETUAL"
     assert back["process_runtime"]["quoter"]["max_sleep_s"] == pytest.approx(1000e-6)
+    # The recorder drains its rings once a period: no back-off floor to carry.
+    assert back["process_runtime"]["recorder"] == {"cpu": 0, "idle": "sleep", "slice_us": 0.0,
+                                                   "max_sleep_s": pytest.approx(5000e-6)}
 
 
 def test_the_order_label_matches_the_exchange_probe():

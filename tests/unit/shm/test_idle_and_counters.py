@@ -5,13 +5,15 @@ import time
 import pytest
 
 from shm.counters import Counters, STATE_RUNNING
-from runtime.idle import Backoff, BusySpin, Yield, make_idle
+from runtime.idle import Backoff, BusySpin, Sleep, Yield, make_idle
 
 
 def test_strategies_are_chosen_by_name():
     assert isinstance(make_idle("busy-spin"), BusySpin)
     assert isinstance(make_idle("yield"), Yield)
     assert isinstance(make_idle("backoff", max_sleep_s=0.002), Backoff)
+    # The launcher hands every strategy the backoff's parameters; sleep takes its period from them.
+    assert make_idle("sleep", max_sleep_s=0.002, min_sleep_s=5e-5, doorbell=None).max_sleep_s == 0.002
     with pytest.raises(ValueError, match="'spin'.*expected one of"):
         make_idle("spin")
 
@@ -28,6 +30,23 @@ def test_backoff_spins_then_yields_then_sleeps_up_to_its_cap():
     assert time.perf_counter() - t0 >= 1e-4 + 2e-4 + 3 * 4e-4
     b.idle(1)  # any work resets the back-off
     assert (b.spins, b.yields, b.sleep_s) == (0, 0, 1e-4)
+
+
+def test_sleep_drains_without_pausing_and_sleeps_a_whole_period_once_empty():
+    s = Sleep(max_sleep_s=0.02)
+    t0 = time.perf_counter()
+    for _ in range(50):
+        s.idle(3)                      # a pass that found work: look again at once
+    assert time.perf_counter() - t0 < 0.02
+    t0 = time.perf_counter()
+    s.idle(0)
+    s.idle(0)
+    assert time.perf_counter() - t0 >= 0.04  # each empty pass: the full period, no back-off ramp
+
+
+def test_sleep_refuses_a_period_that_is_not_positive():
+    with pytest.raises(ValueError, match="max_sleep_s=0: expected a period > 0 s"):
+        Sleep(max_sleep_s=0)
 
 
 def test_backoff_rejects_a_cap_below_its_floor():
