@@ -82,6 +82,20 @@ def test_only_the_newest_ladder_of_a_burst_is_sent(segs, gateway, exchange_state
     assert gateway.quoting.sent == 1
 
 
+def test_a_pass_that_sent_a_ladder_gives_the_core_away_once_and_an_idle_pass_does_not(
+        segs, gateway, monkeypatch):
+    yields = []
+    monkeypatch.setattr("procs.gateway.agent.os.sched_yield", lambda: yields.append(gateway.quoting.sent))
+    for _ in range(20):
+        gateway.do_work()                      # nothing to send: keep the core
+    assert yields == []
+    segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
+    until(gateway, lambda: gateway.quoting.sent == 1, "the ladder sent")
+    for _ in range(20):
+        gateway.do_work()
+    assert yields == [1], "one yield, right after the pass that sent the ladder"
+
+
 def test_a_kill_request_cancels_everything_and_is_confirmed(segs, gateway, exchange_state, account):
     segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
     until(gateway, lambda: len(resting(exchange_state, account)) == 4, "the ladder resting")
