@@ -5,6 +5,7 @@
 | agent.py | the shape of every process: on_start / do_work / report / on_close |
 | runner.py | drives one agent: pinning, idle strategy, heartbeat, signals |
 | idle.py | wait strategies by name (busy-spin, yield, backoff on a futex doorbell, sleep) |
+| collector.py | Python's garbage collection frozen at start, then only right before a process blocks |
 | pinning.py | CPU affinity that degrades gracefully where a CPU is missing |
 | handoff.py | ring a consumer's bell and step off the CPU when it shares ours (the latency path) |
 | launch.py | ``python -m runtime.launch NAME``: one pipeline process from settings.json |

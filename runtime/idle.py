@@ -17,6 +17,9 @@ is called after every pass; any work resets the back-off.
   once, the first empty one by a full period. For bulk consumers off the latency path (the
   recorder): they wake once a period, not in a burst right after each record, when the core is
   wanted by the process that has to answer that record (agrona's SleepingIdleStrategy).
+
+``before_sleep``, when set, is called right before a strategy blocks (never inside a spin or a
+prewake window): the runner collects garbage there (runtime/collector.py).
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ import time
 
 class BusySpin:
     name = "busy-spin"
+    before_sleep = None   # called right before the process blocks (runtime/collector.py)
 
     def idle(self, work_count: int) -> None:
         pass
@@ -36,6 +40,7 @@ class BusySpin:
 
 class Yield:
     name = "yield"
+    before_sleep = None   # called right before the process blocks (runtime/collector.py)
 
     def idle(self, work_count: int) -> None:
         if work_count <= 0:
@@ -47,6 +52,7 @@ class Yield:
 
 class Backoff:
     name = "backoff"
+    before_sleep = None   # called right before the process blocks (runtime/collector.py)
 
     def __init__(self, max_spins: int = 100, max_yields: int = 20,
                  min_sleep_s: float = 50e-6, max_sleep_s: float = 1e-3, doorbell=None,
@@ -92,17 +98,22 @@ class Backoff:
             self.yields += 1
             os.sched_yield()
         elif self.doorbell is not None:
+            if self.before_sleep is not None:
+                self.before_sleep()
             if self.doorbell.wait(self.seen, self.max_sleep_s) == 0:
                 self.reset()          # rung: work is waiting, start eager again
                 if self.spin_after_wake_ns:
                     self.spin_until = time.monotonic_ns() + self.spin_after_wake_ns
         else:
+            if self.before_sleep is not None:
+                self.before_sleep()
             time.sleep(self.sleep_s)
             self.sleep_s = min(self.sleep_s * 2, self.max_sleep_s)
 
 
 class Sleep:
     name = "sleep"
+    before_sleep = None   # called right before the process blocks (runtime/collector.py)
 
     def __init__(self, max_sleep_s: float = 5e-3, **_unused):
         # **_unused: the backoff's parameters (min_sleep_s, a doorbell) mean nothing here.
@@ -112,6 +123,8 @@ class Sleep:
 
     def idle(self, work_count: int) -> None:
         if work_count <= 0:
+            if self.before_sleep is not None:
+                self.before_sleep()
             time.sleep(self.max_sleep_s)
 
     def reset(self) -> None:
@@ -119,6 +132,7 @@ class Sleep:
 
 
 STRATEGIES = {cls.name: cls for cls in (BusySpin, Yield, Backoff, Sleep)}
+SLEEPERS = ("backoff", "sleep")   # the strategies that block, and call before_sleep first
 
 
 def make_idle(name: str, **params):

@@ -16,6 +16,8 @@ import signal
 import time
 
 from runtime.agent import Agent
+from runtime.collector import IdleCollector
+from runtime.idle import SLEEPERS
 from runtime.pinning import pin
 from runtime.timeslice import set_slice
 from shm.counters import STATE_DEAD, STATE_RUNNING, STATE_STOPPED, ProcessCounters
@@ -26,9 +28,13 @@ log = logging.getLogger(__name__)
 class Runner:
     def __init__(self, agent: Agent, idle, counters: ProcessCounters | None = None,
                  cpu: int | None = None, heartbeat_interval_s: float = 0.05,
-                 supervisor_pid: int | None = None, slice_us: float = 0.0):
-        """``slice_us``: the scheduler time slice to ask for (runtime/timeslice.py), us; 0 leaves it."""
+                 supervisor_pid: int | None = None, slice_us: float = 0.0,
+                 collect_when_idle: bool = True):
+        """``slice_us``: the scheduler time slice to ask for (runtime/timeslice.py), us; 0 leaves it.
+        ``collect_when_idle``: Python's garbage collection only between passes that found no work
+        (runtime/collector.py)."""
         self.agent, self.idle, self.counters = agent, idle, counters
+        self.collect_when_idle = collect_when_idle
         self.cpu, self.slice_us = cpu, slice_us
         self.supervisor_pid = supervisor_pid
         self.heartbeat_interval_ns = int(heartbeat_interval_s * 1e9)
@@ -57,6 +63,8 @@ class Runner:
                 counters.set_state(STATE_DEAD)
             self._close()
             return 1
+        # Before "running": a process the supervisor sees running is past its one long collection.
+        collector = IdleCollector() if self.collect_when_idle else None
         if counters is not None:
             counters.set_state(STATE_RUNNING)
             counters.beat()
@@ -64,6 +72,15 @@ class Runner:
         # An agent that waits inside do_work (on a socket) needs no idle strategy on top of it.
         if getattr(self.agent, "waits_in_work", False):
             idle = _no_idle
+        # Collect when the process is about to block, not in every empty pass: an empty pass of a
+        # gateway inside its prewake window is exactly when its ladder is due. A strategy that
+        # never blocks (busy-spin, yield: a core of its own) collects after its empty passes.
+        on_empty = None
+        if collector is not None:
+            if idle is not _no_idle and getattr(self.idle, "name", None) in SLEEPERS:
+                self.idle.before_sleep = collector.on_idle
+            else:
+                on_empty = collector.on_idle
         arm = getattr(self.idle, "arm", None) if idle is not _no_idle else None
         deadline = clock() + int(max_seconds * 1e9) if max_seconds else None
         next_beat = clock() + self.heartbeat_interval_ns
@@ -75,6 +92,11 @@ class Runner:
                     arm()
                 work = do_work()
                 work_since_beat += work
+                if collector is not None:
+                    if work:
+                        collector.after_work()
+                    elif on_empty is not None:
+                        on_empty()
                 idle(work)
                 now = clock()
                 if now >= next_beat:
@@ -97,6 +119,10 @@ class Runner:
                 counters.add("errors")
             code = 1
         self._close()
+        if collector is not None:
+            collector.close()
+            if getattr(self.idle, "before_sleep", None) is not None:
+                self.idle.before_sleep = None
         if counters is not None:
             counters.set_state(STATE_STOPPED if code == 0 else STATE_DEAD)
         return code

@@ -44,6 +44,22 @@ def test_sleep_drains_without_pausing_and_sleeps_a_whole_period_once_empty():
     assert time.perf_counter() - t0 >= 0.04  # each empty pass: the full period, no back-off ramp
 
 
+def test_before_sleep_is_called_only_when_a_strategy_is_about_to_block():
+    b = Backoff(max_spins=2, max_yields=1, min_sleep_s=1e-5, max_sleep_s=1e-5)
+    calls = []
+    b.before_sleep = lambda: calls.append((b.spins, b.yields))
+    for _ in range(3):
+        b.idle(0)                      # two spins, one yield: not blocking yet
+    assert calls == []
+    b.idle(0)
+    assert calls == [(2, 1)]
+    s = Sleep(max_sleep_s=1e-5)
+    s.before_sleep = lambda: calls.append("sleep")
+    s.idle(1)
+    s.idle(0)
+    assert calls[1:] == ["sleep"]
+
+
 def test_sleep_refuses_a_period_that_is_not_positive():
     with pytest.raises(ValueError, match="max_sleep_s=0: expected a period > 0 s"):
         Sleep(max_sleep_s=0)
