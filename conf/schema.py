@@ -175,8 +175,11 @@ class PipelineProcess:
 # The one list of the pipeline's processes, in start order: consumers first, so no record is
 # published before its readers exist. Everything that names processes derives from it.
 # The feed and the quoter share CPU 1 (a wake-up on the same core is several times cheaper than
-# one across cores); the gateway sleeps on CPU 0 beside risk and the recorder and is rung by the
-# feed one hop early, so the quoter's ladder finds it awake (runtime/handoff.py prewakes). A belled
+# one across cores); the gateway sleeps on CPU 0 and is rung by the feed one hop early, so the
+# quoter's ladder finds it awake (runtime/handoff.py prewakes). Risk and the recorder sit on CPU 1
+# too, where the path's short slices preempt them: beside the gateway they held its core when a
+# ladder came (three probe pairs with them moved: the gateway's check at p99 514 / 610 / 430 ->
+# 382 / 374 / 213 us, our own path at p99 1127 / 980 / 1081 -> 970 / 785 / 980 us). A belled
 # process is woken by its producers' rings; its longest sleep only bounds what does not ring: the
 # gateway's socket (fills, replies: 1 ms), the quoter's trades and fills (estimators, markouts:
 # 1 ms; on the VM a wake-up after a long sleep was also ~40 us slower), risk's marks and its gate
@@ -189,10 +192,10 @@ class PipelineProcess:
 LATENCY_SLICE_US = 100.0
 PIPELINE = (
     PipelineProcess("recorder", "procs.recorder:Recorder", False,
-                    Process(cpu=0, idle="sleep", max_sleep_us=5000.0)),
+                    Process(cpu=1, idle="sleep", max_sleep_us=5000.0)),
     PipelineProcess("gateway", "procs.gateway.agent:Gateway", True,
                     Process(cpu=0, max_sleep_us=1000.0, slice_us=LATENCY_SLICE_US)),
-    PipelineProcess("risk", "procs.risk.agent:RiskAgent", True, Process(cpu=0, max_sleep_us=5000.0)),
+    PipelineProcess("risk", "procs.risk.agent:RiskAgent", True, Process(cpu=1, max_sleep_us=5000.0)),
     PipelineProcess("quoter", "procs.quoter:Quoter", True,
                     Process(cpu=1, max_sleep_us=1000.0, slice_us=LATENCY_SLICE_US)),
     PipelineProcess("feed", "procs.feed:Feed", False, Process(cpu=1, slice_us=LATENCY_SLICE_US)),

@@ -34,7 +34,7 @@ def test_settings_survive_json_and_give_back_the_same_config():
     assert S.instruments_of(back)[0].name == "BTC-PERPETUAL"
     assert back["process_runtime"]["quoter"]["max_sleep_s"] == pytest.approx(1000e-6)
     # The recorder drains its rings once a period: no back-off floor to carry.
-    assert back["process_runtime"]["recorder"] == {"cpu": 0, "idle": "sleep", "slice_us": 0.0,
+    assert back["process_runtime"]["recorder"] == {"cpu": 1, "idle": "sleep", "slice_us": 0.0,
                                                    "max_sleep_s": pytest.approx(5000e-6)}
 
 
