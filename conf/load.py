@@ -13,7 +13,7 @@ import typing
 from pathlib import Path
 
 from conf import instruments as I
-from conf.schema import (PROCESS_NAMES, QUOTER_FROM, SECTIONS, Config, Gateway, Process, Processes, Risk,
+from conf.schema import (BELLED, PROCESS_NAMES, QUOTER_FROM, SECTIONS, Config, Gateway, Process, Processes, Risk,
                          quoter_from_owners)
 from kernels.params import QuoteParams
 from runtime.timeslice import MAX_SLICE_US, MIN_SLICE_US
@@ -217,6 +217,11 @@ def _cross_checks(config: Config) -> None:
         if 0 < slice_us < MIN_SLICE_US:
             raise ConfigError(f"processes.{name}.slice_us={slice_us:g} in {src}: expected 0 (leave the "
                               f"kernel's) or {MIN_SLICE_US:g}-{MAX_SLICE_US:g} us (its range for a custom slice)")
+    for name in BELLED:
+        if getattr(config.processes, name).idle == "sleep":
+            raise ConfigError(f"processes.{name}.idle='sleep' in {src}: {name} is woken by its producers' "
+                              "rings, which a fixed sleep never hears; expected backoff (sleeps on its "
+                              "bell), yield or busy-spin")
     spinners = [name for name in PROCESS_NAMES
                 if getattr(config.processes, name).idle == "busy-spin"]
     cpus = [getattr(config.processes, name).cpu for name in spinners]

@@ -24,6 +24,7 @@ FORCE_AFTER = 50 * THRESHOLD  # collect even mid-burst past this many
 
 class IdleCollector:
     def __init__(self) -> None:
+        self.was_enabled = gc.isenabled()
         gc.collect()
         gc.freeze()
         gc.disable()
@@ -44,6 +45,7 @@ class IdleCollector:
         gc.collect(2 if self.collections % 100 == 0 else 1 if self.collections % 10 == 0 else 0)
 
     def close(self) -> None:
-        """Give the interpreter its automatic collector back (a runner inside a test process)."""
+        """Give the interpreter its collector back as it was (a runner inside a test process)."""
         gc.unfreeze()
-        gc.enable()
+        if self.was_enabled:
+            gc.enable()

@@ -29,16 +29,17 @@ HANDBACK_TIMEOUT_S = 1e-3
 
 
 def shares_core(settings: dict, producer: str, consumer: str) -> bool:
-    """Are ``producer`` and ``consumer`` pinned to the same CPU, the consumer sleeping when idle?"""
+    """Are ``producer`` and ``consumer`` pinned to the same CPU, the consumer sleeping on its
+    bell when idle (``backoff``: the one strategy a ring wakes)?"""
     runtime = settings.get("process_runtime", {})
     mine, theirs = runtime.get(producer, {}), runtime.get(consumer, {})
     cpu = mine.get("cpu", -1)
-    return cpu >= 0 and cpu == theirs.get("cpu", -1) and theirs.get("idle") != "busy-spin"
+    return cpu >= 0 and cpu == theirs.get("cpu", -1) and theirs.get("idle", "backoff") == "backoff"
 
 
 def prewakes(settings: dict, producer: str, consumer: str) -> bool:
     """Should ``producer`` ring ``consumer`` ahead of its work, one hop early? When the consumer
-    sleeps on a core of its own (pinned elsewhere, not busy-spinning), a ring as the ticker frame
+    sleeps on its bell on a core of its own (pinned elsewhere, idle ``backoff``), a ring as the ticker frame
     arrives, before it is decoded, wakes it while the feed decodes and the quoter computes the
     ladder: a woken process spins a while before it sleeps again (runtime/idle.py Backoff), so the
     ladder finds it awake, and the cross-core wake-up (100-150 us from an idle core on the VM) is
@@ -46,7 +47,7 @@ def prewakes(settings: dict, producer: str, consumer: str) -> bool:
     runtime = settings.get("process_runtime", {})
     mine, theirs = runtime.get(producer, {}), runtime.get(consumer, {})
     cpu, other = mine.get("cpu", -1), theirs.get("cpu", -1)
-    return cpu >= 0 and other >= 0 and cpu != other and theirs.get("idle") != "busy-spin"
+    return cpu >= 0 and other >= 0 and cpu != other and theirs.get("idle", "backoff") == "backoff"
 
 
 def hands_back(settings: dict, producer: str, consumer: str) -> bool:

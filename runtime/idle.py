@@ -115,8 +115,7 @@ class Sleep:
     name = "sleep"
     before_sleep = None   # called right before the process blocks (runtime/collector.py)
 
-    def __init__(self, max_sleep_s: float = 5e-3, **_unused):
-        # **_unused: the backoff's parameters (min_sleep_s, a doorbell) mean nothing here.
+    def __init__(self, max_sleep_s: float = 5e-3):
         if not max_sleep_s > 0:
             raise ValueError(f"max_sleep_s={max_sleep_s}: expected a period > 0 s")
         self.max_sleep_s = max_sleep_s

@@ -31,8 +31,8 @@ class Runner:
                  supervisor_pid: int | None = None, slice_us: float = 0.0,
                  collect_when_idle: bool = True):
         """``slice_us``: the scheduler time slice to ask for (runtime/timeslice.py), us; 0 leaves it.
-        ``collect_when_idle``: Python's garbage collection only between passes that found no work
-        (runtime/collector.py)."""
+        ``collect_when_idle``: Python's garbage collection right before the process blocks, not
+        wherever it allocates (runtime/collector.py)."""
         self.agent, self.idle, self.counters = agent, idle, counters
         self.collect_when_idle = collect_when_idle
         self.cpu, self.slice_us = cpu, slice_us
@@ -118,11 +118,14 @@ class Runner:
             if counters is not None:
                 counters.add("errors")
             code = 1
+        finally:
+            # Whatever ends the loop (a KeyboardInterrupt, a test's timeout too), the interpreter
+            # gets its collector back and the idle strategy forgets ours.
+            if collector is not None:
+                collector.close()
+                if getattr(self.idle, "before_sleep", None) is not None:
+                    self.idle.before_sleep = None
         self._close()
-        if collector is not None:
-            collector.close()
-            if getattr(self.idle, "before_sleep", None) is not None:
-                self.idle.before_sleep = None
         if counters is not None:
             counters.set_state(STATE_STOPPED if code == 0 else STATE_DEAD)
         return code

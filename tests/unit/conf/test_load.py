@@ -74,6 +74,14 @@ def test_two_busy_spinners_on_one_cpu_are_refused(tmp_path):
         conf.load(f)
 
 
+@pytest.mark.parametrize("name", ["gateway", "quoter", "risk"])
+def test_a_rung_process_may_not_sleep_a_fixed_period_the_recorder_may(name):
+    with pytest.raises(conf.ConfigError, match=rf"processes.{name}.idle='sleep' in .*: {name} is woken "
+                                               r"by its producers' rings.*expected backoff"):
+        conf.load(None, [f"processes.{name}.idle=sleep"])
+    assert conf.load(None, ["processes.recorder.idle=sleep"]).processes.recorder.idle == "sleep"
+
+
 def test_a_time_slice_below_the_kernels_range_is_refused():
     with pytest.raises(conf.ConfigError, match=r"processes.gateway.slice_us=50 in .*: expected 0 .* or 100-100000 us"):
         conf.load(None, ["processes.gateway.slice_us=50"])

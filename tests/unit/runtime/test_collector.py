@@ -66,16 +66,18 @@ def test_close_gives_the_interpreter_its_collector_back():
 
 
 class Allocating(Agent):
-    """Makes reference cycles in its working passes; idles every other pass."""
+    """Makes reference cycles in its working passes; idles every other pass. Notes whether
+    automatic collection was on, and what the idle strategy calls before it blocks."""
     name = "allocating"
 
-    def __init__(self):
-        self.passes = 0
-        self.enabled_in_passes = set()
+    def __init__(self, idle=None):
+        self.passes, self.idle = 0, idle
+        self.enabled_in_passes, self.hooks_in_passes = set(), set()
 
     def do_work(self):
         self.passes += 1
         self.enabled_in_passes.add(gc.isenabled())
+        self.hooks_in_passes.add(getattr(self.idle, "before_sleep", None) is not None)
         make_cycles(THRESHOLD)
         return self.passes % 2
 
@@ -89,16 +91,36 @@ def test_the_runner_collects_between_passes_and_restores_the_collector_when_it_s
     assert gc.get_count()[0] < 3 * THRESHOLD
 
 
-def test_a_sleeping_strategy_collects_right_before_it_blocks_and_is_unhooked_after():
-    agent, idle = Allocating(), Sleep(max_sleep_s=0.001)
-    calls = []
-    runner = Runner(agent, idle)
-    real = IdleCollector.on_idle
-    IdleCollector.on_idle = lambda self: (calls.append(1), real(self))
-    try:
-        runner.run(max_seconds=0.2)
-    finally:
-        IdleCollector.on_idle = real
-    assert 0 < len(calls) <= agent.passes // 2 + 1     # once per empty pass, right before its sleep
+def test_a_sleeping_strategy_collects_right_before_it_blocks_and_is_unhooked_after(monkeypatch):
+    idle = Sleep(max_sleep_s=0.001)
+    agent = Allocating(idle)
+    order = []
+    real_on_idle = IdleCollector.on_idle
+    monkeypatch.setattr(IdleCollector, "on_idle", lambda self: (order.append("collect"), real_on_idle(self)))
+    monkeypatch.setattr("runtime.idle.time.sleep", lambda s: order.append("sleep"))
+    Runner(agent, idle).run(max_seconds=0.2)
+    assert agent.hooks_in_passes == {True}, "the strategy held the collector's hook while running"
+    assert order and order[::2] == ["collect"] * len(order[::2]) and order[1::2] == ["sleep"] * len(order[1::2])
     assert idle.before_sleep is None and gc.isenabled()
     assert gc.get_count()[0] < 3 * THRESHOLD
+
+
+class Interrupted(Allocating):
+    def do_work(self):
+        raise KeyboardInterrupt
+
+
+def test_whatever_ends_the_loop_the_collector_and_the_hook_are_given_back():
+    idle = Sleep(max_sleep_s=0.001)
+    with pytest.raises(KeyboardInterrupt):
+        Runner(Interrupted(idle), idle).run(max_seconds=1.0)
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and idle.before_sleep is None
+
+
+def test_close_leaves_a_collector_that_was_off_off():
+    gc.disable()
+    try:
+        IdleCollector().close()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

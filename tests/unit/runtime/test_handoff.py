@@ -21,6 +21,10 @@ def test_other_cpus_unpinned_processes_or_a_spinning_consumer_do_not():
     assert not shares_core(settings(feed=(-1, "backoff"), quoter=(-1, "backoff")), "feed", "quoter")
     assert not shares_core(settings(quoter=(3, "busy-spin"), gateway=(3, "busy-spin")), "quoter", "gateway")
     assert not shares_core({}, "feed", "quoter")
+    # Only a backoff sleeps on its bell: a consumer that yields or sleeps a fixed period never
+    # hears the ring, and a producer waiting for its pass would wait out its timeout every time.
+    for idle in ("yield", "sleep"):
+        assert not shares_core(settings(feed=(1, "backoff"), quoter=(1, idle)), "feed", "quoter")
 
 
 def test_a_ring_is_only_a_ring_apart_and_rings_then_steps_aside_together(monkeypatch):
@@ -39,6 +43,8 @@ def test_a_consumer_sleeping_on_a_core_of_its_own_is_rung_one_hop_early_and_no_o
     assert not prewakes(settings(feed=(2, "busy-spin"), gateway=(4, "busy-spin")), "feed", "gateway")  # awake anyway
     assert not prewakes(settings(feed=(-1, "backoff"), gateway=(0, "backoff")), "feed", "gateway")  # unpinned
     assert not prewakes({}, "feed", "gateway")
+    for idle in ("yield", "sleep"):                                                                  # deaf to rings
+        assert not prewakes(settings(feed=(1, "backoff"), gateway=(0, idle)), "feed", "gateway")
 
 
 def test_after_a_ring_the_backoff_keeps_looking_for_its_window_and_work_ends_it():
