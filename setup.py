@@ -1,6 +1,6 @@
 """Build the Cython extensions with one set of compiler directives.
 
-Every ``*.pyx`` under shm/, kernels/, testkit/, backtest/ and procs/ becomes an extension module
+Every ``*.pyx`` under shm/, kernels/, testkit/, backtest/, procs/ and procs/gateway/ becomes an extension module
 of the same dotted name, so a new kernel needs no edit here. First the C side of the record
 vocabulary (shm/records.h, shm/records.pxd, testkit/layout_probe.pyx) is generated from
 shm/records.py (shm/generate_c.py).
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))   # shm.records, whichever directory the build runs from
 from shm import generate_c  # noqa: E402  (needs ROOT on the path)
 
-PACKAGES = ("shm", "kernels", "testkit", "backtest", "procs")
+PACKAGES = ("shm", "kernels", "testkit", "backtest", "procs", "procs/gateway")
 
 COMPILER_DIRECTIVES = {
     "language_level": 3,
@@ -36,7 +36,7 @@ def extensions():
     mods = []
     for package in PACKAGES:
         for pyx in sorted((ROOT / package).glob("*.pyx")):
-            name = f"{package}.{pyx.stem}"
+            name = f"{package.replace('/', '.')}.{pyx.stem}"
             mods.append(
                 Extension(
                     name,

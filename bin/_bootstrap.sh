@@ -94,7 +94,7 @@ PY
     else
         local pyx
         for pyx in "$MM_ROOT"/shm/*.pyx "$MM_ROOT"/kernels/*.pyx "$MM_ROOT"/testkit/*.pyx "$MM_ROOT"/backtest/*.pyx \
-                   "$MM_ROOT"/procs/*.pyx; do
+                   "$MM_ROOT"/procs/*.pyx "$MM_ROOT"/procs/gateway/*.pyx; do
             [ -e "$pyx" ] || continue
             compgen -G "${pyx%.pyx}.*.so" >/dev/null || { stale=yes; break; }
         done

@@ -81,6 +81,9 @@ class Gateway:
     cancel_on_disconnect_s: int = num(5, 1, 60, "s")
     ping_interval_s: float = num(2.0, 0.1, 30.0, "s between websocket pings")
     mass_quote: bool = True                    # mass_quote if the account may, else insert/amend
+    # The gateway runs the quoter's fast-cancel guard on the market records itself and pulls the
+    # exposed side one hop before the quoter's pull could arrive (procs/gateway/tripwire.pyx).
+    tripwire: bool = True
     mmp_trade_amount: float = num(0.05, 0.0, 1e6, "contracts")
     mmp_quote_amount: float = num(0.05, 0.0, 1e6, "contracts")
     # Our own pacing (venue/ratelimit.py): at most this many messages in any one second, never

@@ -71,6 +71,8 @@ class Commands:
             "latency_us": {"md_to_send_p50": s["send_p50_ns"] / 1e3, "md_to_send_p99": s["send_p99_ns"] / 1e3,
                            "fast_cancel_p50": s["fast_send_p50_ns"] / 1e3,
                            "fast_cancel_p99": s["fast_send_p99_ns"] / 1e3, "fast_cancels_sent": s["fast_sends"],
+                           # the gateway's own pulls on a jump, and the quoter's that came after one
+                           "trip_pulls": s["trip_pulls"], "fast_followups": s["fast_followups"],
                            # per hop (shm/latency.py): feed, quoter, approve, send, total
                            "hops": self.sup.segs["latency"].snapshot_us() if "latency" in self.sup.segs else {}},
             "guard": {name: ("calm", "pull bids", "pull asks", "pull both")[s["guard_state"][i]]

@@ -13,7 +13,8 @@ One record in segment ``mm.<instance>.state``. Every field has exactly one write
   a replay never runs more than half the ring ahead of it).
 - gateway: ``quoting``, ``connected``, ``kill_done_seq``, ``cancel_done_seq``, ``open_bid``/``open_ask``,
   ``send_p50_ns``/``send_p99_ns`` (market record received -> ladder sent, last 1000 ladders) and
-  the same for fast cancels (``fast_send_*``, ``fast_sends``).
+  the same for fast cancels (``fast_send_*``, ``fast_sends``), the tripwire's pulls (``trip_pulls``) and
+  the quoter's fast cancels that came after one (``fast_followups``).
 - feed: ``md_stale``, ``md_refused`` (records refused as implausible, by reason: clock ahead,
   too old, out of order, off band; procs/md_checks.py).
 - quoter: ``fast_cancels``, ``guard_state`` and ``markout`` [instrument, side (0 our buys, 1 our
@@ -78,7 +79,7 @@ STATE_DTYPE = describe("SharedState", [
     ("fast_cancels", "<u8"), ("guard_state", f"({MAX_INSTRUMENTS},)<u1"),
     ("markout", f"({MAX_INSTRUMENTS},2,3)<f8"),
     ("send_p50_ns", "<i8"), ("send_p99_ns", "<i8"), ("fast_send_p50_ns", "<i8"), ("fast_send_p99_ns", "<i8"),
-    ("fast_sends", "<u8"),
+    ("fast_sends", "<u8"), ("trip_pulls", "<u8"), ("fast_followups", "<u8"),
     ("not_quoting", f"({MAX_INSTRUMENTS},)<u1"), ("md_refused", f"({len(MD_REFUSED_NAMES)},)<u4"),
     ("reconcile_request_seq", "<u8"), ("replay_since_ns", "<i8"), ("exec_booked_seq", "<u8"),
     # per instrument and portfolio (issue 18), and what /metrics serves

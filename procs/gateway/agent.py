@@ -33,7 +33,9 @@ import numpy as np
 from runtime import segments
 from runtime.agent import Agent
 from runtime.reconnect import ReconnectPolicy
+from runtime.live_params import LiveParamsReader
 from runtime.settings import config_of, instruments_of
+from kernels.guard import MoveGuard
 from procs.gateway.executions import Executions
 from procs.gateway.exits import Exits
 from procs.gateway.ladder_orders import LadderOrders
@@ -42,6 +44,7 @@ from procs.gateway.pretrade import ExecTap, PreTrade
 from procs.gateway.quoting import Quoting, label_for  # noqa: F401  (label_for: part of the API)
 from procs.gateway.replay import Replay
 from procs.gateway.session import MmpRefills, Session
+from procs.gateway.tripwire import Tripwire
 from venue.errors import ThalexConnectionError
 from venue.decode.frame import FrameDecoder
 from venue.ratelimit import ThalexLimits
@@ -66,9 +69,12 @@ class Gateway(Agent):
 
     def __init__(self, instance: str, url: str, key_id: str, key_file: str, instruments, gw_conf,
                  reconnect: ReconnectPolicy, account: str = "", timeout_s: float = 5.0,
-                 mmp_amounts: dict | None = None):
+                 mmp_amounts: dict | None = None, quote_params=None):
         """``mmp_amounts``: product -> (trade_amount, quote_amount), market-maker protection per
-        Thalex product group ([products."NAME"]); absent products take gw_conf's amounts."""
+        Thalex product group ([products."NAME"]); absent products take gw_conf's amounts.
+        ``quote_params``: one QuoteParams per instrument (the quoter's), whose fast-cancel
+        settings the tripwire takes (procs/gateway/tripwire.pyx); None: no tripwire."""
+        self.quote_params = list(quote_params) if quote_params is not None and gw_conf.tripwire else None
         self.mmp_amounts = mmp_amounts or {}
         self.instance, self.url, self.key_id, self.key_file = instance, url, key_id, key_file
         self.instruments, self.conf, self.account = instruments, gw_conf, account
@@ -83,6 +89,8 @@ class Gateway(Agent):
         # Built in on_start, once the rings and the shared state are attached.
         self.session = self.quoting = self.exits = self.executions = self.open_orders = None
         self.pretrade = None
+        self.tripwire = None          # built in on_start when quote_params are given
+        self.trips_logged = 0
 
     @classmethod
     def from_settings(cls, settings: dict) -> "Gateway":
@@ -90,7 +98,8 @@ class Gateway(Agent):
         return cls(settings["instance"], settings["venue_url"], settings["key_id"], settings["key_file"],
                    instruments, c.gateway, ReconnectPolicy.from_config(c.venue),
                    c.venue.account, c.venue.request_timeout_s,
-                   {i.product: c.mmp_for(i.product) for i in instruments})
+                   {i.product: c.mmp_for(i.product) for i in instruments},
+                   [c.quoter_for(i.name) for i in instruments])
 
     # ---- lifecycle -------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -108,7 +117,16 @@ class Gateway(Agent):
         for name in ("kill", "cancel", "reconcile"):
             self.seen[name] = s[f"{name}_request_seq"]   # a reconcile asked for already: connect answers it
         self._build(load_private_key(self.key_file))
+        if self.quote_params is not None:
+            self._watch_market()
         self.session.connect()
+
+    def _watch_market(self) -> None:
+        """Our own reader of the market records and one guard per instrument (tripwire.pyx)."""
+        self.md_ring = segments.reader(self.instance, "md")
+        self.live_params = LiveParamsReader.attach(self.instance)
+        guards = [trip_guard(p, i.tick_size) for p, i in zip(self.quote_params, self.instruments)]
+        self.tripwire = self.quoting.tripwire = Tripwire(self.md_ring, guards, np.zeros(1, R.MD_DTYPE))
 
     def _build(self, private_key) -> None:
         """The pieces, wired: each receives exactly what it uses."""
@@ -148,22 +166,28 @@ class Gateway(Agent):
         if self.executions is not None:
             self.executions.listeners = []
         self.pretrade = None
-        for name in ("orders", "quotes", "exec_ring", "gate", "latency", "state", "bells"):
+        if self.quoting is not None:
+            self.quoting.tripwire = None
+        self.tripwire = None
+        for name in ("orders", "quotes", "exec_ring", "gate", "latency", "state", "bells", "md_ring",
+                     "live_params"):
             if hasattr(self, name):
                 getattr(self, name).close()
 
     # ---- work ------------------------------------------------------------------------------
     def do_work(self) -> int:
         session = self.session
+        # The market first: a jump pulls the exposed side before any ladder (tripwire.pyx).
+        work = self._trips() if self.tripwire is not None else 0
         if session.client is None:
             if session.reconnect_due():
                 session.try_reconnect()
-            work = self._drain_orders() + self._drain_quotes()
+            work += self._drain_orders() + self._drain_quotes()
             self._gate(time.monotonic_ns())
             return work
         try:
             # The latency path first: ladders checked and out, then whatever the exchange sent.
-            work = self._drain_orders() + self._drain_quotes()
+            work += self._drain_orders() + self._drain_quotes()
             replay = session.replay
             if replay.active:
                 work += replay.step(session.client)
@@ -191,6 +215,8 @@ class Gateway(Agent):
                 # not every pass: three reads cost ~10 us, which a ladder arriving would wait for.
                 work += self._commands()
                 self.next_slow_ns = now + COMMANDS_NS
+                if self.tripwire is not None and self.live_params.changed():
+                    self._take_params()
             work += session.client.poll(0.0, POLL_FRAMES)
             if session.reconcile_due:
                 work += session.reconcile_if_due()
@@ -202,6 +228,29 @@ class Gateway(Agent):
             session.lost(str(exc))
             return 0
         return work
+
+    def _trips(self) -> int:
+        """Every market record waiting through the tripwire; a trip queues the pull of the
+        side it exposes (Quoting.trip)."""
+        n, tw, step = 0, self.tripwire, self.tripwire.step
+        while True:
+            got = step()
+            if got < 0:
+                return n
+            n += 1
+            if got:
+                self.quoting.trip(tw.iid, tw.state, tw.md, time.monotonic_ns())
+
+    def _take_params(self) -> None:
+        """New quoter parameters (bin/mmctl set): a guard whose fast-cancel settings changed is
+        rebuilt, its window empty, as the quoter's is."""
+        taken = self.live_params.take()
+        if taken is None:
+            return
+        for iid, params in enumerate(taken[:len(self.instruments)]):
+            if params.guard_settings() != self.quote_params[iid].guard_settings():
+                self.tripwire.set_guard(iid, trip_guard(params, self.instruments[iid].tick_size))
+            self.quote_params[iid] = params
 
     def _drain_orders(self) -> int:
         n = 0
@@ -277,6 +326,13 @@ class Gateway(Agent):
                     counters.set("latency_p50_ns", int(p50))
                     counters.set("latency_p99_ns", int(p99))
         s.set("fast_sends", self.quoting.fast_sends)
+        q = self.quoting
+        if q.trip_pulls != self.trips_logged:     # logged here, off the pass that sent the pull
+            log.warning("tripwire: %d pull(s) of an exposed side on a market jump (%d in all)",
+                        q.trip_pulls - self.trips_logged, q.trip_pulls)
+            self.trips_logged = q.trip_pulls
+        s.set("trip_pulls", q.trip_pulls)
+        s.set("fast_followups", q.followups)
         # For /metrics: the md -> send histogram, the rate limits' buckets and throttles.
         self.md_to_send.flush()
         self.token_wait.flush()
@@ -284,6 +340,15 @@ class Gateway(Agent):
         s.set("cancel_tokens", self.limits.cancels.tokens)
         s.set("throttled", self.limits.throttled_count)
         s.set("orders_sent", self.quoting.sent)
+
+
+def trip_guard(params, tick_size: float):
+    """The quoter's fast-cancel guard for one instrument (kernels/params.py fc_*), without the
+    volatility-jump criterion (per-record sigma is the quoter's alone), or None when it is off."""
+    if not params.fast_cancel:
+        return None
+    return MoveGuard(params.fc_window_s, params.fc_move_ticks * tick_size, params.fc_sigma_multiple, 0.0,
+                     params.fc_settle_s)
 
 
 BLOCK_NAMES = {R.RISK_HALTED: "HALTED", R.RISK_PAUSED: "paused",

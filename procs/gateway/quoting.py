@@ -51,6 +51,19 @@ def plain_ascii(name: str) -> bytes:
     return name.encode()
 
 
+def _quotes_pulled_side(q: np.ndarray, pulls: int) -> bool:
+    """Does QuoteSet ``q`` quote a side that GUARD_PULL_* ``pulls`` takes down (1 bids, 2 asks, 3 both)?"""
+    return bool((pulls & 1 and q["n_bids"][0]) or (pulls & 2 and q["n_asks"][0]))
+
+
+def _strip(q: np.ndarray, pulls: int) -> None:
+    """Take the side(s) GUARD_PULL_* ``pulls`` names off QuoteSet ``q``, in place."""
+    if pulls & 1:
+        q["n_bids"] = 0
+    if pulls & 2:
+        q["n_asks"] = 0
+
+
 class Quoting:
     def __init__(self, instruments, mass_quote: bool, limits, ladders, open_orders, reject, mmp, pretrade):
         """
@@ -90,6 +103,10 @@ class Quoting:
         self.resend: set[int] = set()               # instruments whose wanted ladder is a resend
         self.resends = 0                            # ladders sent again (unblocked, protection refilled)
         self.blocked_since_ns = 0                   # when the last block began (monotonic ns)
+        self.tripwire = None      # procs/gateway/tripwire.pyx Tripwire: our own fast cancels, or None
+        self.tripping: set[int] = set()             # instruments whose tripwire pull is not sent yet
+        self.trip_pulls = 0                          # tripwire pulls queued (a side that was quoted)
+        self.followups = 0        # the quoter's fast cancels that came after our trip had pulled the side
 
     def want(self, iid: int, q: np.ndarray) -> None:
         """Risk's newest record for instrument ``iid`` (a PULL on HALTED); a copy is kept."""
@@ -102,12 +119,52 @@ class Quoting:
         the pull is counted (and timed) from the market record that triggered it."""
         new = R.copy_record(q)
         old = self.desired.get(iid)
-        if old is not None and old["flags"][0] & R.QUOTE_FLAG_FAST_CANCEL and old is self.latest.get(iid):
+        tripwire = self.tripwire
+        if tripwire is not None:
+            self._after_trip(iid, new, tripwire)
+        if old is not None and old["flags"][0] & R.QUOTE_FLAG_FAST_CANCEL and (
+                old is self.latest.get(iid) or iid in self.tripping):
             new["flags"] |= R.QUOTE_FLAG_FAST_CANCEL
-            for stamp in ("md_receive_ts_ns", "md_publish_ts_ns", "created_ts_ns"):
+            for stamp in ("md_receive_ts_ns", "md_publish_ts_ns", "md_exchange_ts_ns", "created_ts_ns"):
                 new[stamp] = old[stamp]
         self.desired[iid] = self.latest[iid] = new
         self.resend.discard(iid)
+
+    def _after_trip(self, iid: int, new: np.ndarray, tripwire) -> None:
+        """The quoter's sigma to the tripwire; a fast cancel of the quoter that comes after our
+        trip pulled the side already is a ladder following the market, not the pull: counted as
+        a ladder (``followups``), so the fast-cancel figures time the first pull of each jump."""
+        sigma = float(new["sigma"][0])
+        if sigma > 0.0:
+            tripwire.sigma[iid] = sigma
+        if new["flags"][0] & R.QUOTE_FLAG_FAST_CANCEL and iid not in self.tripping:
+            held = tripwire.holding(iid)     # every side this ladder leaves empty, we pulled already
+            if held and (new["n_bids"][0] or held & 1) and (new["n_asks"][0] or held & 2):
+                new["flags"] = int(new["flags"][0]) & ~R.QUOTE_FLAG_FAST_CANCEL
+                self.followups += 1
+
+    def trip(self, iid: int, pulls: int, md: np.ndarray, now: int) -> bool:
+        """Our tripwire fired for instrument ``iid`` on market record ``md`` (``pulls``: a
+        GUARD_PULL_* state): the side(s) it exposes are pulled by the next send, before any
+        ladder, timed and labelled from ``md``. Nothing happens when no side we quote (sent or
+        about to be) is exposed, or when a PULL is wanted already (it takes down more). The
+        newest ladder, stripped of the side (``strip``), is what goes: the other side stays."""
+        desired, sent = self.desired.get(iid), self.last_sent.get(iid)
+        if desired is not None and desired["type"][0] != R.QUOTE_SET:
+            return False
+        if not any(r is not None and r["type"][0] == R.QUOTE_SET and _quotes_pulled_side(r, pulls)
+                   for r in (desired, sent)):
+            return False
+        new = R.copy_record(desired if desired is not None else sent)
+        m = md[0]
+        new["flags"] |= R.QUOTE_FLAG_FAST_CANCEL
+        new["md_receive_ts_ns"], new["md_publish_ts_ns"] = m["receive_ts_ns"], m["publish_ts_ns"]
+        new["md_exchange_ts_ns"], new["md_seq"], new["created_ts_ns"] = m["exchange_ts_ns"], m["seq"], now
+        self.desired[iid] = new
+        self.tripping.add(iid)
+        self.resend.discard(iid)
+        self.trip_pulls += 1
+        return True
 
     def blocked(self, block: int) -> None:
         """Quoting was just blocked (``block``: RISK_* bits): pull every instrument we quoted."""
@@ -130,7 +187,7 @@ class Quoting:
         """Send what is desired while the token bucket allows (``now``: monotonic ns). Pulls and
         fast cancels first; one that finds no order token takes the exposed side down with
         cancels from the cancel bucket (``_pull_by_cancels``), never waiting for an order token."""
-        desired = self.desired
+        desired, tripwire = self.desired, self.tripwire
         order = list(desired)
         if len(order) > 1:
             order.sort(key=lambda i: not urgent(desired[i]))
@@ -140,6 +197,8 @@ class Quoting:
                 checked = self.checked
                 self.checked_bytes[:] = q.view(np.uint8)
                 self.pretrade.check(checked, iid)
+                if tripwire is not None:
+                    _strip(checked, tripwire.holding(iid))    # while a trip holds: a ladder priced before the jump, too
                 approved = time.monotonic_ns()
                 ts = int(checked["md_exchange_ts_ns"][0])
                 if self.ladders[iid].apply(client, checked, label_for(ts) if ts else None, now):
@@ -154,6 +213,8 @@ class Quoting:
             checked = self.checked
             self.checked_bytes[:] = q.view(np.uint8)
             self.pretrade.check(checked, iid)
+            if tripwire is not None:
+                _strip(checked, tripwire.holding(iid))    # while a trip holds: a ladder priced before the jump, too
             approved = time.monotonic_ns()
             pull = checked["type"][0] != R.QUOTE_SET
             if pull and self.pulled.get(iid):
@@ -229,6 +290,7 @@ class Quoting:
         long it waited for an order token (only one that waited)."""
         r = q[0]
         self.sent += 1
+        self.tripping.discard(iid)
         if iid in self.resend:
             # Sent again after a block or a protection refill: how old the market record is says
             # how long quoting was held, not how fast we react; counted apart.
