@@ -56,6 +56,16 @@ def _quotes_pulled_side(q: np.ndarray, pulls: int) -> bool:
     return bool((pulls & 1 and q["n_bids"][0]) or (pulls & 2 and q["n_asks"][0]))
 
 
+def side_pull_request(name: bytes, sides: int, rid: int, label: str) -> bytes:
+    """The ``private/mass_quote`` request that removes every quote of instrument ``name`` on
+    ``sides`` (1 bids, 2 asks, 3 both: an empty array each) and leaves the other side alone (not
+    given); ``label`` ties it to the ticker it reacts to (none: b"")."""
+    quote = b'{"i":"%s"%s%s}' % (name, b',"b":[]' if sides & 1 else b"", b',"a":[]' if sides & 2 else b"")
+    labelled = b',"label":"%s"' % label.encode() if label else b""
+    return b'{"method":"private/mass_quote","params":{"quotes":[%s]%s,"post_only":true},"id":%d}' % (
+        quote, labelled, rid)
+
+
 def _strip(q: np.ndarray, pulls: int) -> None:
     """Take the side(s) GUARD_PULL_* ``pulls`` names off QuoteSet ``q``, in place."""
     if pulls & 1:
@@ -104,7 +114,9 @@ class Quoting:
         self.resends = 0                            # ladders sent again (unblocked, protection refilled)
         self.blocked_since_ns = 0                   # when the last block began (monotonic ns)
         self.tripwire = None      # procs/gateway/tripwire.pyx Tripwire: our own fast cancels, or None
-        self.tripping: set[int] = set()             # instruments whose tripwire pull is not sent yet
+        self.tripping: set[int] = set()             # single orders: instruments whose trip is queued, unsent
+        self.live_sides: dict[int, int] = {}        # sides (1 bids, 2 asks) the last mass quote sent left quoted
+        self.sigma_due = False        # a ladder came whose sigma the tripwire has not taken yet
         self.trip_pulls = 0                          # tripwire pulls queued (a side that was quoted)
         self.followups = 0        # the quoter's fast cancels that came after our trip had pulled the side
 
@@ -131,24 +143,84 @@ class Quoting:
         self.resend.discard(iid)
 
     def _after_trip(self, iid: int, new: np.ndarray, tripwire) -> None:
-        """The quoter's sigma to the tripwire; a fast cancel of the quoter that comes after our
-        trip pulled the side already is a ladder following the market, not the pull: counted as
-        a ladder (``followups``), so the fast-cancel figures time the first pull of each jump."""
-        sigma = float(new["sigma"][0])
-        if sigma > 0.0:
-            tripwire.sigma[iid] = sigma
+        """A fast cancel of the quoter that comes after our trip pulled the side already is a
+        ladder following the market, not the pull: counted as a ladder (``followups``), so the
+        fast-cancel figures time the first pull of each jump. The ladder's sigma reaches the
+        tripwire later, off the path (``pass_sigma``)."""
+        self.sigma_due = True
         if new["flags"][0] & R.QUOTE_FLAG_FAST_CANCEL and iid not in self.tripping:
             held = tripwire.holding(iid)     # every side this ladder leaves empty, we pulled already
             if held and (new["n_bids"][0] or held & 1) and (new["n_asks"][0] or held & 2):
                 new["flags"] = int(new["flags"][0]) & ~R.QUOTE_FLAG_FAST_CANCEL
                 self.followups += 1
 
-    def trip(self, iid: int, pulls: int, md: np.ndarray, now: int) -> bool:
-        """Our tripwire fired for instrument ``iid`` on market record ``md`` (``pulls``: a
-        GUARD_PULL_* state): the side(s) it exposes are pulled by the next send, before any
-        ladder, timed and labelled from ``md``. Nothing happens when no side we quote (sent or
-        about to be) is exposed, or when a PULL is wanted already (it takes down more). The
-        newest ladder, stripped of the side (``strip``), is what goes: the other side stays."""
+    def pass_sigma(self) -> None:
+        """The quoter's newest sigma per instrument (USD/sqrt(s), carried by its ladders) to the
+        tripwire's threshold. Called between passes' slow work (~every ms), not per ladder: the
+        copy out of the record costs a few us cold, and sigma moves slowly."""
+        self.sigma_due = False
+        for iid, q in self.latest.items():
+            sigma = float(q["sigma"][0])
+            if sigma > 0.0:
+                self.tripwire.set_sigma(iid, sigma)
+
+    def trip(self, client, tw, now: int) -> bool:
+        """Our tripwire fired (``tw``: procs/gateway/tripwire.pyx Tripwire; its ``iid``, ``state``
+        (GUARD_PULL_*) and the stamps of the record that tripped it): the side(s) it exposes that
+        rest (or are on their way) go at once, as one mass quote naming only those sides (the
+        exchange leaves a side it is not given as it is: thalex-openapi.json, mass_quote
+        ``quotes``), ahead of everything else in the pass. A pull only removes risk: no pre-trade
+        check, and with no order token left the side goes by cancels from the cancel bucket.
+        Without mass quoting the newest ladder, stripped of the side, is queued ahead of the
+        rest instead (``_queue_trip``). True when something was sent or queued."""
+        iid, pulls = tw.iid, tw.state
+        if not self.mass_quote:
+            return self._queue_trip(iid, pulls, tw, now)
+        exposed = self.live_sides.get(iid, 0) & pulls
+        if not exposed or client is None:
+            return False
+        if self.limits.try_order(now):
+            rid = client.next_id()
+            ts = tw.exchange_ns
+            client.send_encoded(rid, "private/mass_quote",
+                                side_pull_request(self.names[iid], exposed, rid, label_for(ts) if ts else ""),
+                                lambda result, error, iid=iid, sides=exposed: self._pull_reply(iid, sides, result, error))
+        elif not self._cancel_sides(client, iid, exposed, now):
+            return False     # not one cancel could go: the held strip takes the side off the next ladder
+        sent = time.monotonic_ns()
+        self.live_sides[iid] &= ~exposed
+        self.sent += 1
+        self.trip_pulls += 1
+        self.fast_sends += 1
+        received, published = tw.receive_ns, tw.publish_ns
+        self.fast_lat.append(sent - received)
+        # No approval: the approve hop is zero; "quoter" is our own pick-up of the record.
+        self.fast_hops.append((published - received, now - published, 0, sent - now, sent - received))
+        if self.histogram is not None:
+            self.histogram.observe(sent - received)
+        return True
+
+    def _pull_reply(self, iid: int, sides: int, result, error) -> None:
+        """The exchange's answer to a tripwire pull: a refused side may still rest (counted as
+        live again, so the next trip pulls it again; the held strip keeps it off every ladder)."""
+        if error is not None:
+            self.live_sides[iid] = self.live_sides.get(iid, 0) | sides
+            self.reject(iid, error.code, f"mass_quote pull: {error}")
+            return
+        self.limits.on_accepted()
+        try:
+            errors = mass_quote_errors(result)
+        except ValueError as exc:
+            errors = [QuoteError(0, str(exc))]
+        if errors:
+            self.live_sides[iid] = self.live_sides.get(iid, 0) | sides
+        for err in errors:
+            self.reject(iid, err.code, f"mass_quote pull side {err.side}: {err.message}")
+
+    def _queue_trip(self, iid: int, pulls: int, tw, now: int) -> bool:
+        """Single orders: the newest ladder (wanted or sent), stripped of the side(s) at its
+        check (``_strip``), goes ahead of any ladder, timed and labelled from the record that
+        tripped. Nothing when no side we quote is exposed, or when a PULL is wanted already."""
         desired, sent = self.desired.get(iid), self.last_sent.get(iid)
         if desired is not None and desired["type"][0] != R.QUOTE_SET:
             return False
@@ -156,10 +228,9 @@ class Quoting:
                    for r in (desired, sent)):
             return False
         new = R.copy_record(desired if desired is not None else sent)
-        m = md[0]
         new["flags"] |= R.QUOTE_FLAG_FAST_CANCEL
-        new["md_receive_ts_ns"], new["md_publish_ts_ns"] = m["receive_ts_ns"], m["publish_ts_ns"]
-        new["md_exchange_ts_ns"], new["md_seq"], new["created_ts_ns"] = m["exchange_ts_ns"], m["seq"], now
+        new["md_receive_ts_ns"], new["md_publish_ts_ns"] = tw.receive_ns, tw.publish_ns
+        new["md_exchange_ts_ns"], new["created_ts_ns"] = tw.exchange_ns, now
         self.desired[iid] = new
         self.tripping.add(iid)
         self.resend.discard(iid)
@@ -254,7 +325,18 @@ class Quoting:
         cancel. An order of a mass quote still in flight is not known yet: the record stays
         wanted (a fast cancel) or pulled (a PULL), and the next mass quote replaces it."""
         r = self.checked[0]
-        bids, asks = int(r["n_bids"]) == 0, int(r["n_asks"]) == 0
+        empty = (int(r["n_bids"]) == 0) | (int(r["n_asks"]) == 0) << 1
+        if r["type"] != R.QUOTE_SET:
+            empty = 3
+        sent = self._cancel_sides(client, iid, empty, now)
+        if sent:
+            self.live_sides[iid] = self.live_sides.get(iid, 0) & ~empty
+        return sent
+
+    def _cancel_sides(self, client, iid: int, sides: int, now: int) -> bool:
+        """Cancel every known order of instrument ``iid`` on ``sides`` (1 bids, 2 asks, 3 both)
+        from the cancel bucket; True when every one was sent a cancel."""
+        bids, asks = bool(sides & 1), bool(sides & 2)
         sent, n = True, 0
         for oid, (i, side, _) in list(self.open_orders.live.items()):
             if i != iid or not (bids if side > 0 else asks) or oid in self.cancelling:
@@ -282,6 +364,8 @@ class Quoting:
         client.send_encoded(rid, "private/mass_quote", payload,
                             lambda result, error, iid=iid: self._quote_reply(iid, result, error))
         sent = time.monotonic_ns()
+        r = checked[0]
+        self.live_sides[iid] = 0 if r["type"] != R.QUOTE_SET else int(r["n_bids"] > 0) | int(r["n_asks"] > 0) << 1
         self._note_sent(checked, approved, sent, iid)
         self.open_orders.publish()
 
@@ -334,6 +418,7 @@ class Quoting:
         for ladder in self.ladders.values():
             ladder.clear()
         self.cancelling.clear()
+        self.live_sides.clear()
 
     def resend_group(self, product: str) -> None:
         """A refilled protection group: send the newest ladder of each of its instruments again."""

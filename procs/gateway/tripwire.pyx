@@ -52,15 +52,17 @@ cdef class Tripwire:
     """``md_ring`` a shm.broadcast.BroadcastReader of MD_DTYPE (a reader of its own), ``guards``
     one kernels.guard.MoveGuard or None (fast cancel off) per instrument id, ``md`` a one-record
     MD_DTYPE array holding the last record read. ``sigma``: per instrument id, the quoter's
-    newest sigma (USD/sqrt(s)), set by the caller."""
+    newest sigma (USD/sqrt(s)), set by the caller (``set_sigma``)."""
     cdef BroadcastReader md_ring
     cdef list guards
     cdef readonly object md
     cdef MdRecord *md_p
-    cdef public double[::1] sigma
+    cdef double[::1] sigma
     cdef readonly object sigma_array
     cdef readonly int iid, state       # of the last trip: its instrument, the guard's state
     cdef readonly long long trips, records
+    # of the record that tripped last: received, published (monotonic ns), the exchange's stamp
+    cdef readonly long long receive_ns, publish_ns, exchange_ns
 
     def __init__(self, BroadcastReader md_ring not None, guards, md):
         if not isinstance(md, cnp.ndarray) or md.dtype != MD_DTYPE or md.shape != (1,) \
@@ -77,6 +79,7 @@ cdef class Tripwire:
         self.sigma = self.sigma_array
         self.iid = self.state = -1
         self.trips = self.records = 0
+        self.receive_ns = self.publish_ns = self.exchange_ns = 0
 
     def set_guard(self, int iid, guard) -> None:
         """Instrument ``iid``'s guard replaced (new parameters; None: fast cancel off): its
@@ -85,6 +88,11 @@ cdef class Tripwire:
             raise TypeError(f"Tripwire.set_guard({iid}): expected a kernels.guard.MoveGuard or None, "
                             f"got {type(guard).__name__}")
         self.guards[iid] = guard
+
+    cpdef void set_sigma(self, int iid, double sigma) noexcept:
+        """The quoter's sigma (USD/sqrt(s)) for instrument ``iid``'s sigma-scaled threshold."""
+        if 0 <= iid < self.sigma.shape[0]:
+            self.sigma[iid] = sigma
 
     cpdef int holding(self, int iid) noexcept:
         """The GUARD_* state instrument ``iid``'s guard holds (GUARD_CALM without a guard)."""
@@ -125,5 +133,7 @@ cdef class Tripwire:
         if after == GUARD_CALM or after == before or before == GUARD_PULL_BOTH:
             return 0
         self.iid, self.state = iid, after
+        self.receive_ns, self.publish_ns = self.md_p.receive_ts_ns, self.md_p.publish_ts_ns
+        self.exchange_ns = self.md_p.exchange_ts_ns
         self.trips += 1
         return 1

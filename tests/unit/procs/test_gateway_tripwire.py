@@ -72,7 +72,7 @@ def test_the_quoters_sigma_sets_a_tighter_threshold(segs, instance):
         for mid in (MARK, MARK + 15):                          # 15 USD: under the 50 USD threshold
             segs["md"].write(mid_record(mid))
         assert tw.step() == 0 and tw.step() == 0
-        tw.sigma[BTC.id] = 5.0                                 # 2 x 5 USD/sqrt(s) x sqrt(1 s) = 10 USD
+        tw.set_sigma(BTC.id, 5.0)                                # 2 x 5 USD/sqrt(s) x sqrt(1 s) = 10 USD
         segs["md"].write(mid_record(MARK + 16))
         assert tw.step() == 1 and tw.state == PULL_ASKS
     finally:
@@ -222,3 +222,42 @@ def test_the_tripwire_is_off_when_the_configuration_says_so(segs, instance, sim,
         assert g.tripwire is None and g.quoting.tripwire is None
     finally:
         g.on_close()
+
+
+def test_the_pull_request_names_only_the_pulled_side():
+    import json
+    from procs.gateway.quoting import side_pull_request
+    asks = json.loads(side_pull_request(b"BTC-PERPETUAL", PULL_ASKS, 42, "tt17"))
+    assert asks == {"method": "private/mass_quote", "id": 42,
+                    "params": {"quotes": [{"i": "BTC-PERPETUAL", "a": []}], "label": "tt17", "post_only": True}}
+    both = json.loads(side_pull_request(b"BTC-PERPETUAL", PULL_BOTH, 43, ""))
+    assert both["params"] == {"quotes": [{"i": "BTC-PERPETUAL", "b": [], "a": []}], "post_only": True}
+
+
+def test_the_side_left_alone_keeps_its_orders_and_their_queue_priority(segs, instance, sim, account, exchange_state):
+    gw = start(instance, sim, account, segs, mass_quote=True)
+    try:
+        segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
+        until(gw, lambda: len(exchange_state(account[2])["open_orders"]) == 4, "the ladder resting")
+        bids = sorted(o["order_id"] for o in exchange_state(account[2])["open_orders"] if o["direction"] == "buy")
+        segs["md"].write(mid_record(MARK))
+        segs["md"].write(mid_record(MARK + MOVE + 1))
+        until(gw, lambda: len(exchange_state(account[2])["open_orders"]) == 2, "the asks pulled")
+        assert sorted(o["order_id"] for o in exchange_state(account[2])["open_orders"]) == bids
+        assert gw.quoting.live_sides[BTC.id] == PULL_BIDS      # what is left quoted: the bids
+    finally:
+        gw.on_close()
+
+
+def test_with_no_order_token_the_exposed_side_goes_by_cancels(segs, instance, sim, account, exchange_state):
+    gw = start(instance, sim, account, segs, mass_quote=True, throttle_cooldown_s=30.0, throttle_cooldown_max_s=60.0)
+    try:
+        segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
+        until(gw, lambda: len(gw.open_orders.live) == 4, "the ladder resting, its orders known")
+        gw.limits.on_throttled(time.monotonic_ns())            # no order message for 30 s
+        segs["md"].write(mid_record(MARK))
+        segs["md"].write(mid_record(MARK + MOVE + 1))
+        until(gw, lambda: [o[0] for o in resting(exchange_state, account)] == ["buy", "buy"], "the asks cancelled")
+        assert gw.quoting.pulls_by_cancel == 1 and gw.quoting.trip_pulls == 1
+    finally:
+        gw.on_close()
