@@ -133,7 +133,9 @@ class Quoting:
         old = self.desired.get(iid)
         tripwire = self.tripwire
         if tripwire is not None:
-            self._after_trip(iid, new, tripwire)
+            self.sigma_due = True
+            if tripwire.holding(iid):
+                self._after_trip(iid, new, tripwire)
         if old is not None and old["flags"][0] & R.QUOTE_FLAG_FAST_CANCEL and (
                 old is self.latest.get(iid) or iid in self.tripping):
             new["flags"] |= R.QUOTE_FLAG_FAST_CANCEL
@@ -145,9 +147,8 @@ class Quoting:
     def _after_trip(self, iid: int, new: np.ndarray, tripwire) -> None:
         """A fast cancel of the quoter that comes after our trip pulled the side already is a
         ladder following the market, not the pull: counted as a ladder (``followups``), so the
-        fast-cancel figures time the first pull of each jump. The ladder's sigma reaches the
-        tripwire later, off the path (``pass_sigma``)."""
-        self.sigma_due = True
+        fast-cancel figures time the first pull of each jump. (Its sigma reaches the tripwire
+        later, off the path: ``pass_sigma``.)"""
         if new["flags"][0] & R.QUOTE_FLAG_FAST_CANCEL and iid not in self.tripping:
             held = tripwire.holding(iid)     # every side this ladder leaves empty, we pulled already
             if held and (new["n_bids"][0] or held & 1) and (new["n_asks"][0] or held & 2):
@@ -268,8 +269,9 @@ class Quoting:
                 checked = self.checked
                 self.checked_bytes[:] = q.view(np.uint8)
                 self.pretrade.check(checked, iid)
-                if tripwire is not None:
-                    _strip(checked, tripwire.holding(iid))    # while a trip holds: a ladder priced before the jump, too
+                held = tripwire.holding(iid) if tripwire is not None else 0
+                if held:
+                    _strip(checked, held)    # while a trip holds: a ladder priced before the jump, too
                 approved = time.monotonic_ns()
                 ts = int(checked["md_exchange_ts_ns"][0])
                 if self.ladders[iid].apply(client, checked, label_for(ts) if ts else None, now):
@@ -284,8 +286,9 @@ class Quoting:
             checked = self.checked
             self.checked_bytes[:] = q.view(np.uint8)
             self.pretrade.check(checked, iid)
-            if tripwire is not None:
-                _strip(checked, tripwire.holding(iid))    # while a trip holds: a ladder priced before the jump, too
+            held = tripwire.holding(iid) if tripwire is not None else 0
+            if held:
+                _strip(checked, held)    # while a trip holds: a ladder priced before the jump, too
             approved = time.monotonic_ns()
             pull = checked["type"][0] != R.QUOTE_SET
             if pull and self.pulled.get(iid):
