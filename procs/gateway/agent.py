@@ -9,8 +9,11 @@ The pieces, each given what it uses:
     gate (risk: limits, positions, state, heartbeat) --> PreTrade <-- ExecTap, OpenOrders, paused
     Session (connect, login, protection, reconcile, reconnect) owns the ThalexClient
     client frames --> Executions --> ExecTap --> exec ring (+ OpenOrders --> open_bid/open_ask)
+    md ring (feed) --> Tripwire --> Quoting.trip (a one-sided pull; ladders stripped while it holds)
 
-One pass (``do_work``), latency path first: drain risk's ``orders`` and the quoter's ``quotes``,
+One pass (``do_work``), latency path first: the market records waiting, through the tripwire
+(tripwire.pyx: the quoter's fast-cancel guard; a jump pulls the exposed side at once, one hop
+before the quoter's own pull could come), drain risk's ``orders`` and the quoter's ``quotes``,
 the next part of a replay (replay.py: reconciliation's trades, positions and marker, paced to
 risk's cursor), take the newest gate (a block that starts pulls every instrument we quote, one
 that lifts sends the newest ladders again), send what is ready (exits first, then ladders, which

@@ -131,11 +131,8 @@ class Quoting:
         the pull is counted (and timed) from the market record that triggered it."""
         new = R.copy_record(q)
         old = self.desired.get(iid)
-        tripwire = self.tripwire
-        if tripwire is not None:
-            self.sigma_due = True
-            if tripwire.holding(iid):
-                self._after_trip(iid, new, tripwire)
+        if self.tripwire is not None:
+            self.sigma_due = True     # passed on off the path (pass_sigma)
         if old is not None and old["flags"][0] & R.QUOTE_FLAG_FAST_CANCEL and (
                 old is self.latest.get(iid) or iid in self.tripping):
             new["flags"] |= R.QUOTE_FLAG_FAST_CANCEL
@@ -144,16 +141,13 @@ class Quoting:
         self.desired[iid] = self.latest[iid] = new
         self.resend.discard(iid)
 
-    def _after_trip(self, iid: int, new: np.ndarray, tripwire) -> None:
-        """A fast cancel of the quoter that comes after our trip pulled the side already is a
-        ladder following the market, not the pull: counted as a ladder (``followups``), so the
-        fast-cancel figures time the first pull of each jump. (Its sigma reaches the tripwire
-        later, off the path: ``pass_sigma``.)"""
-        if new["flags"][0] & R.QUOTE_FLAG_FAST_CANCEL and iid not in self.tripping:
-            held = tripwire.holding(iid)     # every side this ladder leaves empty, we pulled already
-            if held and (new["n_bids"][0] or held & 1) and (new["n_asks"][0] or held & 2):
-                new["flags"] = int(new["flags"][0]) & ~R.QUOTE_FLAG_FAST_CANCEL
-                self.followups += 1
+    def _follows_trip(self, iid: int, r) -> bool:
+        """Is record ``r`` (sent for instrument ``iid``, flagged a fast cancel) the quoter's pull
+        of sides our tripwire pulled already? Then it is a ladder following the market, not the
+        pull: counted as a ladder (``followups``), so the fast-cancel figures time the first pull
+        of each jump. Asked after the send, off the path."""
+        held = self.tripwire.holding(iid)
+        return bool(held) and (int(r["n_bids"]) > 0 or held & 1) and (int(r["n_asks"]) > 0 or held & 2)
 
     def pass_sigma(self) -> None:
         """The quoter's newest sigma per instrument (USD/sqrt(s), carried by its ladders) to the
@@ -377,6 +371,7 @@ class Quoting:
         long it waited for an order token (only one that waited)."""
         r = q[0]
         self.sent += 1
+        queued_trip = iid in self.tripping     # this is our own trip's pull (single orders)
         self.tripping.discard(iid)
         if iid in self.resend:
             # Sent again after a block or a protection refill: how old the market record is says
@@ -391,6 +386,9 @@ class Quoting:
         received = int(r["md_receive_ts_ns"])
         if received:
             fast = bool(r["flags"] & R.QUOTE_FLAG_FAST_CANCEL)
+            if fast and not queued_trip and self.tripwire is not None and self._follows_trip(iid, r):
+                fast = False
+                self.followups += 1
             (self.fast_lat if fast else self.send_lat).append(sent - received)
             published, created = int(r["md_publish_ts_ns"]), int(r["created_ts_ns"])
             if published and created:
