@@ -246,8 +246,10 @@ class Gateway(Agent):
             got = step()
             if got < 0:
                 return n
-            if got and self.quoting.trip(self.session.client, tw, time.monotonic_ns()):
+            if got == 1 and self.quoting.trip(self.session.client, tw, time.monotonic_ns()):
                 n += 1
+            elif got == 2:
+                n += self.quoting.settled(tw.iid)
 
     def _take_params(self) -> None:
         """New quoter parameters (bin/mmctl set): a guard whose fast-cancel settings changed is

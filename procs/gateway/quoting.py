@@ -66,12 +66,15 @@ def side_pull_request(name: bytes, sides: int, rid: int, label: str) -> bytes:
         quote, labelled, rid)
 
 
-def _strip(q: np.ndarray, pulls: int) -> None:
-    """Take the side(s) GUARD_PULL_* ``pulls`` names off QuoteSet ``q``, in place."""
-    if pulls & 1:
-        q["n_bids"] = 0
-    if pulls & 2:
-        q["n_asks"] = 0
+def _strip(q: np.ndarray, pulls: int) -> bool:
+    """Take the side(s) GUARD_PULL_* ``pulls`` names off QuoteSet ``q``, in place; True when a
+    side with levels was taken off."""
+    took = False
+    if pulls & 1 and q["n_bids"][0]:
+        q["n_bids"], took = 0, True
+    if pulls & 2 and q["n_asks"][0]:
+        q["n_asks"], took = 0, True
+    return took
 
 
 class Quoting:
@@ -117,6 +120,7 @@ class Quoting:
         self.tripping: set[int] = set()             # single orders: instruments whose trip is queued, unsent
         self.live_sides: dict[int, int] = {}        # sides (1 bids, 2 asks) the last mass quote sent left quoted
         self.sigma_due = False        # a ladder came whose sigma the tripwire has not taken yet
+        self.stripped: set[int] = set()             # instruments a ladder left without a side a trip held
         self.trip_pulls = 0                          # tripwire pulls queued (a side that was quoted)
         self.followups = 0        # the quoter's fast cancels that came after our trip had pulled the side
 
@@ -148,6 +152,21 @@ class Quoting:
         of each jump. Asked after the send, off the path."""
         held = self.tripwire.holding(iid)
         return bool(held) and (int(r["n_bids"]) > 0 or held & 1) and (int(r["n_asks"]) > 0 or held & 2)
+
+    def settled(self, iid: int) -> bool:
+        """Our trip of instrument ``iid`` settled. A ladder we stripped while it held goes out
+        again whole: the quoter's guard may have settled a record before ours, and a quiet
+        market gives it nothing new to publish (counted in ``resends``: its market record's age
+        is how long the side was held, not a reaction time)."""
+        if iid not in self.stripped:
+            return False
+        self.stripped.discard(iid)
+        q = self.latest.get(iid)
+        if q is None or iid in self.desired or q["type"][0] != R.QUOTE_SET:
+            return False
+        self.desired[iid] = q
+        self.resend.add(iid)
+        return True
 
     def pass_sigma(self) -> None:
         """The quoter's newest sigma per instrument (USD/sqrt(s), carried by its ladders) to the
@@ -264,8 +283,8 @@ class Quoting:
                 self.checked_bytes[:] = q.view(np.uint8)
                 self.pretrade.check(checked, iid)
                 held = tripwire.holding(iid) if tripwire is not None else 0
-                if held:
-                    _strip(checked, held)    # while a trip holds: a ladder priced before the jump, too
+                if held and _strip(checked, held):    # while a trip holds: a ladder priced before the jump, too
+                    self.stripped.add(iid)
                 approved = time.monotonic_ns()
                 ts = int(checked["md_exchange_ts_ns"][0])
                 if self.ladders[iid].apply(client, checked, label_for(ts) if ts else None, now):
@@ -281,8 +300,8 @@ class Quoting:
             self.checked_bytes[:] = q.view(np.uint8)
             self.pretrade.check(checked, iid)
             held = tripwire.holding(iid) if tripwire is not None else 0
-            if held:
-                _strip(checked, held)    # while a trip holds: a ladder priced before the jump, too
+            if held and _strip(checked, held):    # while a trip holds: a ladder priced before the jump, too
+                self.stripped.add(iid)
             approved = time.monotonic_ns()
             pull = checked["type"][0] != R.QUOTE_SET
             if pull and self.pulled.get(iid):

@@ -104,8 +104,9 @@ cdef class Tripwire:
         return (<MoveGuard>g).state
 
     cpdef int step(self) except -2:
-        """-1: no record waiting; 0: a record read, nothing tripped; 1: a trip (``iid``,
-        ``state``: the side(s) to pull; ``md`` holds the record that tripped it)."""
+        """-1: no record waiting; 0: a record read, nothing new; 1: a trip (``iid``, ``state``:
+        the side(s) to pull; ``md`` holds the record that tripped it); 2: a trip settled
+        (``iid``; ``state`` GUARD_CALM): the pulled side may be quoted again."""
         if self.md_ring.read_ptr(self.md_p) != READ_OK:
             return -1
         self.records += 1
@@ -129,8 +130,13 @@ cdef class Tripwire:
             return 0
         cdef int before = guard.state
         cdef int after = guard.update(mid, self.md_p.receive_ts_ns * 1e-9, self.sigma[iid])
+        if after == GUARD_CALM:
+            if before == GUARD_CALM:
+                return 0
+            self.iid, self.state = iid, after
+            return 2
         # A trip: calm -> a side, or one side -> both; a pull in force refreshed is not news.
-        if after == GUARD_CALM or after == before or before == GUARD_PULL_BOTH:
+        if after == before or before == GUARD_PULL_BOTH:
             return 0
         self.iid, self.state = iid, after
         self.receive_ns, self.publish_ns = self.md_p.receive_ts_ns, self.md_p.publish_ts_ns

@@ -59,6 +59,23 @@ def test_a_move_beyond_the_threshold_trips_once_naming_the_exposed_side(segs, wi
     assert wire.records == 6
 
 
+def test_a_trip_settles_once_after_calm(segs, instance):
+    md_ring = segments.reader(instance, "md")
+    tw = Tripwire(md_ring, [MoveGuard(0.1, MOVE, 0.0, 0.0, 0.1)], np.zeros(1, R.MD_DTYPE))
+    try:
+        for mid in (MARK, MARK + MOVE + 1):
+            segs["md"].write(mid_record(mid))
+        assert tw.step() == 0 and tw.step() == 1 and tw.holding(BTC.id) == PULL_ASKS
+        time.sleep(0.25)                                       # beyond the window and the settle
+        for _ in range(2):
+            segs["md"].write(mid_record(MARK + MOVE + 1))
+        assert tw.step() == 2 and (tw.iid, tw.state) == (BTC.id, 0) and tw.holding(BTC.id) == 0
+        assert tw.step() == 0                                  # calm stays calm: not news
+    finally:
+        del tw
+        md_ring.close()
+
+
 def test_a_fall_exposes_the_bids(segs, wire):
     for mid in (MARK, MARK - MOVE - 1):
         segs["md"].write(mid_record(mid))
@@ -259,5 +276,29 @@ def test_with_no_order_token_the_exposed_side_goes_by_cancels(segs, instance, si
         segs["md"].write(mid_record(MARK + MOVE + 1))
         until(gw, lambda: [o[0] for o in resting(exchange_state, account)] == ["buy", "buy"], "the asks cancelled")
         assert gw.quoting.pulls_by_cancel == 1 and gw.quoting.trip_pulls == 1
+    finally:
+        gw.on_close()
+
+
+def test_when_the_trip_settles_the_stripped_side_is_quoted_again(segs, instance, sim, account, exchange_state):
+    """The quoter's guard may settle a record before ours: its full ladder, stripped by us, would
+    otherwise leave the side unquoted until the quoter has something new to say."""
+    gw = start(instance, sim, account, segs, params=dataclasses.replace(PARAMS, fc_window_s=0.2, fc_settle_s=0.3),
+              mass_quote=True)
+    try:
+        segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))
+        until(gw, lambda: len(resting(exchange_state, account)) == 4, "the ladder resting")
+        segs["md"].write(mid_record(MARK))
+        segs["md"].write(mid_record(MARK + MOVE + 1))
+        until(gw, lambda: [o[0] for o in resting(exchange_state, account)] == ["buy", "buy"], "the asks pulled")
+        segs["quotes"].write(ladder(bids=BIDS, asks=ASKS))     # the quoter settled first: both sides
+        sent = gw.quoting.sent
+        until(gw, lambda: gw.quoting.sent == sent + 1, "the ladder sent, stripped")
+        assert [o[0] for o in resting(exchange_state, account)] == ["buy", "buy"]
+        time.sleep(0.6)
+        segs["md"].write(mid_record(MARK + MOVE + 1))          # calm beyond window and settle: ours settles
+        want = sorted([("buy", p, 0.01) for p in BIDS] + [("sell", p, 0.01) for p in ASKS])
+        until(gw, lambda: resting(exchange_state, account) == want, "the asks quoted again")
+        assert gw.tripwire.holding(BTC.id) == 0
     finally:
         gw.on_close()
