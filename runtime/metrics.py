@@ -26,7 +26,8 @@ Names follow Prometheus's conventions: the ``thalex_mm_`` prefix, the unit in th
                                       thalex_mm_paused, _quoting, _connected, _md_stale
     latency (histograms)              thalex_mm_md_to_quote_seconds, thalex_mm_md_to_send_seconds
     venue                             thalex_mm_rate_limit_tokens{bucket}, thalex_mm_throttled_total,
-                                      thalex_mm_ladders_sent_total, thalex_mm_md_refused_total{reason},
+                                      thalex_mm_ladders_sent_total, thalex_mm_tripwire_pulls_total,
+                                      thalex_mm_md_refused_total{reason},
                                       thalex_mm_run_info{venue,instance}
 """
 from __future__ import annotations
@@ -183,6 +184,8 @@ class SharedMemoryCollector:
         yield tokens
         yield counter("throttled", "Thalex throttle answers (error code 4)", value=float(s["throttled"]))
         yield counter("ladders_sent", "ladders the gateway sent to the exchange", value=float(s["orders_sent"]))
+        yield counter("tripwire_pulls", "exposed sides the gateway's tripwire pulled on a market jump, one hop "
+                      "before the quoter", value=float(s["trip_pulls"]))
         refused = counter("md_refused", "market records the feed refused as implausible", ["reason"])
         for reason, n in zip(MD_REFUSED_NAMES, s["md_refused"]):
             refused.add_metric([reason], float(n))

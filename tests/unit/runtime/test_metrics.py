@@ -62,6 +62,7 @@ def test_the_figures_served_are_those_in_shared_memory_and_those_status_shows(se
     t["equity"], t["realised"], t["fees"] = 1.5, 2.0, 0.5
     t["trading_state"] = HALTED
     t["open_bid"][0][1] = 0.03
+    t["trip_pulls"], t["fast_followups"] = 3, 2
     hist = LatencyHistogram(sup.state, "md_to_quote")
     for ns in (5_000, 30_000, 30_000, 2_000_000_000):
         hist.observe(ns)
@@ -82,6 +83,8 @@ def test_the_figures_served_are_those_in_shared_memory_and_those_status_shows(se
     assert m[("thalex_mm_gross_notional_usd", ())] == 1000.0
     assert (m[("thalex_mm_equity_usd", ())], m[("thalex_mm_fills_total", ())]) == (1.5, 12)
     assert m[("thalex_mm_trading_state", (("thalex_mm_trading_state", "HALTED"),))] == 1.0
+    assert m[("thalex_mm_tripwire_pulls_total", ())] == 3 == status["latency_us"]["trip_pulls"]
+    assert status["latency_us"]["fast_followups"] == 2
     assert m[("thalex_mm_trading_state", (("thalex_mm_trading_state", "ACTIVE"),))] == 0.0
     # The histogram: cumulative buckets in seconds, everything above 1 s only in +Inf.
     assert m[("thalex_mm_md_to_quote_seconds_bucket", (("le", "1e-05"),))] == 1
