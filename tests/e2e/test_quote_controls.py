@@ -38,6 +38,7 @@ def test_a_jump_pulls_the_exposed_side_at_once(mm):
     mm.wait(lambda s: not sells(mm), 5, "asks pulled on the exchange")
     latency = mm.wait(lambda s: s["latency_us"]["fast_cancels_sent"] >= 1, 10, "the cancel measured")["latency_us"]
     assert 0 < latency["fast_cancel_p50"] < 100_000                # market record -> cancel sent, us
+    assert latency["trip_pulls"] >= 1          # the gateway's tripwire pulled first, one hop early
     mm.wait(lambda s: s["guard"][BTC] == "calm" and sells(mm), 20, "asks back once it settled")
 
 
