@@ -68,6 +68,9 @@ def test_a_drawdown_from_the_high_water_mark_halts(tmp_path):
         mm.wait(lambda s: s["quoting"], 20, "quoting")
         mm.sim("sim/options", flow_rate=20.0)
         mm.wait(lambda s: s["pnl"]["high_water"] > 0, 30, "some profit first")
+        # The flow stops: its spread, earned faster than the trend's loss, once kept the equity
+        # rising through the whole trend (CI: +24 -> +439 USD in 60 s, never 5 below its high).
+        mm.sim("sim/options", flow_rate=0.0)
         for _ in range(8):   # then toxic buying into our asks before the market rises
             mm.sim("sim/trade", instrument=BTC, direction="buy", amount=0.02)
             time.sleep(0.1)
