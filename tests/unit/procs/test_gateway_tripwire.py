@@ -243,7 +243,7 @@ def test_the_tripwire_is_off_when_the_configuration_says_so(segs, instance, sim,
 
 def test_the_pull_request_names_only_the_pulled_side():
     import json
-    from procs.gateway.quoting import side_pull_request
+    from procs.gateway.trips import side_pull_request
     asks = json.loads(side_pull_request(b"BTC-PERPETUAL", PULL_ASKS, 42, "tt17"))
     assert asks == {"method": "private/mass_quote", "id": 42,
                     "params": {"quotes": [{"i": "BTC-PERPETUAL", "a": []}], "label": "tt17", "post_only": True}}
