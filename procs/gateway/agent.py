@@ -237,10 +237,10 @@ class Gateway(Agent):
 
     def _trips(self) -> int:
         """Every market record waiting through the tripwire; a trip pulls the side it exposes
-        (Quoting.trip). Returns the pulls sent or queued: a record read is not work, because
-        the record the feed rang us early for is the sign that its ladder follows, and work ends
-        the window in which we keep looking for that ladder (runtime/idle.py Backoff): counted,
-        the ladders' approve hop went from 39-40 to 59-63 us at p50 in probe pairs."""
+        (Quoting.trip), a settled trip sends a ladder it stripped again. Returns the pulls and
+        resends: a record read is not work, because the record the feed rang us early for is the
+        sign that its ladder follows, and work ends the window in which we keep looking for that
+        ladder (runtime/idle.py Backoff)."""
         n, tw, step = 0, self.tripwire, self.tripwire.step
         while True:
             got = step()

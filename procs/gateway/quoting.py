@@ -281,16 +281,22 @@ class Quoting(TripPulls):
     def _quote_reply(self, iid: int, result, error) -> None:
         self.open_orders.inflight.pop(iid, None)
         self.open_orders.publish()
+        self._refused(iid, result, error, "mass_quote")
+
+    def _refused(self, iid: int, result, error, what: str) -> bool:
+        """The exchange's answer to a mass quote of instrument ``iid``: an error, or a side it
+        refused (or an answer we cannot read), becomes a reject (executions.py); True if any."""
         if error is not None:
-            self.reject(iid, error.code, f"mass_quote: {error}")
-            return
+            self.reject(iid, error.code, f"{what}: {error}")
+            return True
         self.limits.on_accepted()
         try:
             errors = mass_quote_errors(result)
         except ValueError as exc:
             errors = [QuoteError(0, str(exc))]
         for err in errors:
-            self.reject(iid, err.code, f"mass_quote side {err.side} price {err.price}: {err.message}")
+            self.reject(iid, err.code, f"{what} side {err.side} price {err.price}: {err.message}")
+        return bool(errors)
 
     def forget_resting(self) -> None:
         """After a cancel-all or a reconnect nothing of ours rests: the single-order ladders start

@@ -18,7 +18,6 @@ import numpy as np
 
 from procs.gateway.labels import label_for
 from shm import records as R
-from venue.decode.account import QuoteError, mass_quote_errors
 
 
 def _quotes_pulled_side(q: np.ndarray, pulls: int) -> bool:
@@ -128,19 +127,8 @@ class TripPulls:
     def _pull_reply(self, iid: int, sides: int, result, error) -> None:
         """The exchange's answer to a tripwire pull: a refused side may still rest (counted as
         live again, so the next trip pulls it again; the held strip keeps it off every ladder)."""
-        if error is not None:
+        if self._refused(iid, result, error, "mass_quote pull"):
             self.live_sides[iid] = self.live_sides.get(iid, 0) | sides
-            self.reject(iid, error.code, f"mass_quote pull: {error}")
-            return
-        self.limits.on_accepted()
-        try:
-            errors = mass_quote_errors(result)
-        except ValueError as exc:
-            errors = [QuoteError(0, str(exc))]
-        if errors:
-            self.live_sides[iid] = self.live_sides.get(iid, 0) | sides
-        for err in errors:
-            self.reject(iid, err.code, f"mass_quote pull side {err.side}: {err.message}")
 
     def _queue_trip(self, iid: int, pulls: int, tw, now: int) -> bool:
         """Single orders: the newest ladder (wanted or sent), stripped of the side(s) at its

@@ -302,3 +302,13 @@ def test_when_the_trip_settles_the_stripped_side_is_quoted_again(segs, instance,
         assert gw.tripwire.holding(BTC.id) == 0
     finally:
         gw.on_close()
+
+
+def test_a_refused_pull_counts_the_side_live_again_and_is_rejected(segs, gw):
+    rejects = gw.executions.rejects
+    gw.quoting.live_sides[BTC.id] = PULL_BIDS                 # the asks were pulled: so we thought
+    refused = {"n_success": 0, "n_fail": 1, "errors": [{"code": 23, "message": "exhausted", "side": "ask"}]}
+    gw.quoting._pull_reply(BTC.id, PULL_ASKS, refused, None)
+    assert gw.quoting.live_sides[BTC.id] == PULL_BOTH and gw.executions.rejects == rejects + 1
+    gw.quoting._pull_reply(BTC.id, PULL_ASKS, {"n_success": 1, "n_fail": 0, "errors": []}, None)
+    assert gw.quoting.live_sides[BTC.id] == PULL_BOTH and gw.executions.rejects == rejects + 1
